@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "libva_protocol.a"
-)

@@ -29,4 +29,18 @@ const proc_info* find_proc_info(int32_t number) {
   return nullptr;
 }
 
+std::string check_args(int32_t number, const char* data, size_t size) {
+  switch (number) {
+#define VA_CHECK_ARGS(p, A, R, api_name, acc)                                                       \
+  case static_cast<int32_t>(proc::p): {                                                            \
+    A args;                                                                                        \
+    return xdr::decode(data, size, args);                                                          \
+  }
+    VA_REMOTE_PROCS(VA_CHECK_ARGS)
+#undef VA_CHECK_ARGS
+    default:
+      return {};
+  }
+}
+
 } // namespace virtactor::protocol

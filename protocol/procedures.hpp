@@ -165,6 +165,11 @@ struct proc_info {
 /// The entry for `number`, or nullptr when virtactor does not implement it.
 const proc_info* find_proc_info(int32_t number);
 
+/// Checks that `[data, data + size)` decodes as the argument struct of the
+/// implemented procedure `number`. Returns the reason on failure, an empty
+/// string on success (and for procedures virtactor does not implement).
+std::string check_args(int32_t number, const char* data, size_t size);
+
 /// Lifecycle-style MESSAGE procedures sent from server to client.
 inline constexpr int32_t proc_domain_event_lifecycle = 107;
 inline constexpr int32_t proc_domain_event_reboot = 108;

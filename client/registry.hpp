@@ -1,0 +1,28 @@
+/// The driver registry (libvirt's `virDriverTab[]`): built once per actor
+/// system, it tries local drivers first and the remote driver last.
+#pragma once
+
+#include <chrono>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace virtactor::client {
+
+/// How long a driver may take to accept or decline a URI (remote opens
+/// include connecting and the handshake).
+inline constexpr std::chrono::seconds open_timeout{90};
+
+/// Spawns a registry over `drivers`, asked in order. The drivers are linked to
+/// the registry: they end with it.
+registry_actor spawn_registry(caf::actor_system& sys, std::vector<driver_actor> drivers);
+
+/// The registry of `sys` with all of virtactor's drivers, spawned on first use.
+registry_actor driver_registry(caf::actor_system& sys);
+
+/// Stops the registry of `sys` (and its drivers), if one was spawned.
+void stop_driver_registry(caf::actor_system& sys);
+
+} // namespace virtactor::client

@@ -1,0 +1,49 @@
+#include "daemon/listener.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/io/broker.hpp>
+#include <caf/io/middleman.hpp>
+
+#include "actors/frame_broker.hpp"
+
+namespace virtactor::daemon {
+
+namespace {
+
+caf::behavior listener(caf::io::broker* self, int fd, std::shared_ptr<client_counter> counter,
+                       std::shared_ptr<const session_options> opts) {
+  self->add_doorman(fd);
+  // Sessions report their end through `on_exit`; copy the options once with it.
+  auto session_opts = std::make_shared<session_options>(*opts);
+  session_opts->on_exit = [counter, chained = opts->on_exit] {
+    --counter->clients;
+    if (chained)
+      chained();
+  };
+  std::shared_ptr<const session_options> shared_opts = session_opts;
+  return {
+    [self, counter, shared_opts](const caf::io::new_connection_msg& msg) {
+      if (counter->clients.load() >= counter->max_clients.load()) {
+        ++counter->refused;
+        self->close(msg.handle);
+        return;
+      }
+      ++counter->clients;
+      ++counter->accepted;
+      auto& sys = self->system();
+      self->fork(frame_broker, msg.handle, peer_factory{[&sys, shared_opts](caf::actor broker) {
+                   return spawn_session(sys, std::move(broker), shared_opts);
+                 }});
+    },
+    [self](const caf::io::acceptor_closed_msg&) { self->quit(); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_listener(caf::actor_system& sys, int fd, std::shared_ptr<client_counter> counter,
+                          std::shared_ptr<const session_options> opts) {
+  return sys.middleman().spawn_broker(listener, fd, std::move(counter), std::move(opts));
+}
+
+} // namespace virtactor::daemon

@@ -1,0 +1,635 @@
+#include "client/remote/remote_connection.hpp"
+
+#include <map>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/error.hpp"
+#include "actors/frame_broker.hpp"
+#include "protocol/header.hpp"
+#include "protocol/procedures.hpp"
+
+namespace virtactor::client {
+
+using protocol::header;
+using protocol::msg_status;
+using protocol::msg_type;
+using protocol::proc;
+
+namespace {
+
+/// `virDrvFeature` numbers the client probes.
+constexpr int32_t feature_program_keepalive = 10;
+constexpr int32_t feature_remote_event_callback = 14;
+constexpr int32_t feature_remote_close_callback = 15;
+
+/// Completion of one call: the reply body or the error.
+using completion = std::function<void(result<xdr::buffer>)>;
+
+struct pending_call {
+  int32_t proc = 0;
+  completion done;
+};
+
+struct subscription {
+  int32_t event_id = 0;
+  domain_filter filter;
+  caf::actor sink;
+  int32_t server_id = -1; // callback id on the daemon (feature 14), else -1
+};
+
+enum class phase { connecting, handshake, ready, reconnecting, closing };
+
+struct rc_state {
+  remote_options opts;
+  phase now = phase::connecting;
+  caf::actor broker;
+  uint64_t generation = 0; // bumps with every new broker; stale messages are dropped
+  uint32_t next_serial = 0;
+  std::map<uint32_t, pending_call> pending;
+  caf::response_promise open_rp;
+  bool server_keepalive = false;
+  bool event_callbacks = false;
+  bool close_callbacks = false;
+  int idle_ticks = 0;
+  int unanswered = 0;
+  int reconnects = 0;
+  int32_t next_local = 0;
+  std::map<int32_t, subscription> subs;       // local callback id -> subscription
+  std::map<int32_t, int32_t> legacy_refs;     // eventID -> local subscriptions using it
+  std::vector<caf::actor> watchers;
+  static inline const char* name = "va_remote_conn";
+};
+
+using rc_ptr = caf::stateful_actor<rc_state>*;
+
+virt_error eof_error() {
+  return make_virt_error(error_code::system_error, error_domain::rpc,
+                         "End of file while reading data: Input/output error");
+}
+
+virt_error not_connected_error() {
+  return make_virt_error(error_code::internal_error, error_domain::rpc,
+                         "internal error: client socket is closed");
+}
+
+/// Sends a call and registers its completion.
+void send_call(rc_ptr self, int32_t number, const xdr::buffer& args, completion done) {
+  auto& st = self->state;
+  header h;
+  h.proc = number;
+  h.type = msg_type::call;
+  h.serial = st.next_serial++;
+  st.pending.emplace(h.serial, pending_call{number, std::move(done)});
+  self->send(st.broker, frame_atom::value, protocol::make_message_raw(h, args.data(), args.size()));
+  self->delayed_send(self, st.opts.call_deadline, tick_atom::value, h.serial, st.generation);
+}
+
+template <class Ret, class Args>
+void typed_call(rc_ptr self, proc p, const Args& args, std::function<void(result<Ret>)> done) {
+  send_call(self, static_cast<int32_t>(p), xdr::encode(args),
+            [done = std::move(done)](result<xdr::buffer> r) {
+              if (!r)
+                return done(r.error());
+              Ret ret{};
+              if (auto err = xdr::decode(*r, ret); !err.empty())
+                return done(make_virt_error(error_code::rpc, error_domain::rpc,
+                                            "Unable to decode message payload"));
+              done(std::move(ret));
+            });
+}
+
+void send_keepalive(rc_ptr self, protocol::keepalive_proc p) {
+  header h;
+  h.prog = protocol::program::keepalive;
+  h.proc = static_cast<int32_t>(p);
+  h.type = msg_type::message;
+  self->send(self->state.broker, frame_atom::value, protocol::make_message(h, xdr::empty{}));
+}
+
+void fail_pending(rc_ptr self, const virt_error& err) {
+  auto pending = std::move(self->state.pending);
+  self->state.pending.clear();
+  for (auto& [serial, call] : pending)
+    call.done(err);
+}
+
+void drop_broker(rc_ptr self) {
+  auto& st = self->state;
+  if (st.broker) {
+    self->demonitor(st.broker);
+    self->send(st.broker, close_atom::value);
+  }
+  st.broker = nullptr;
+  ++st.generation;
+}
+
+void connect(rc_ptr self);
+void handshake(rc_ptr self);
+
+/// The stream is gone (EOF, keepalive timeout, framing error).
+void connection_lost(rc_ptr self, virt_error why, close_reason reason) {
+  auto& st = self->state;
+  drop_broker(self);
+  fail_pending(self, why);
+  if (st.now == phase::connecting || st.now == phase::handshake) {
+    if (st.open_rp.pending()) {
+      st.open_rp.deliver(to_caf_error(why));
+      self->quit();
+      return;
+    }
+  }
+  if (st.now == phase::closing) {
+    self->quit();
+    return;
+  }
+  for (auto& w : st.watchers)
+    self->send(w, connection_closed{static_cast<int32_t>(reason)});
+  if (st.opts.reconnect_attempts > 0 && st.reconnects < st.opts.reconnect_attempts) {
+    st.now = phase::reconnecting;
+    auto delay = st.opts.reconnect_backoff * (1 << std::min(st.reconnects, 8));
+    if (delay > std::chrono::seconds{30})
+      delay = std::chrono::seconds{30};
+    ++st.reconnects;
+    self->delayed_send(self, delay, open_atom::value, st.generation);
+    return;
+  }
+  self->quit();
+}
+
+void start_keepalive(rc_ptr self) {
+  auto& st = self->state;
+  if (st.server_keepalive && st.opts.keepalive_interval > 0)
+    self->delayed_send(self, std::chrono::seconds{st.opts.keepalive_interval}, tick_atom::value,
+                       st.generation);
+}
+
+void keepalive_tick(rc_ptr self, uint64_t gen) {
+  auto& st = self->state;
+  if (gen != st.generation || !st.broker)
+    return;
+  start_keepalive(self);
+  if (st.idle_ticks++ == 0)
+    return;
+  if (st.unanswered >= st.opts.keepalive_count) {
+    connection_lost(self,
+                    make_virt_error(error_code::internal_error, error_domain::rpc,
+                                    "internal error: connection closed due to keepalive timeout"),
+                    close_reason::keepalive);
+    return;
+  }
+  ++st.unanswered;
+  send_keepalive(self, protocol::keepalive_proc::ping);
+}
+
+/// Re-registers every event subscription after a reconnect, then tells the
+/// watchers that the connection is back.
+void resubscribe(rc_ptr self) {
+  auto& st = self->state;
+  st.legacy_refs.clear();
+  auto remaining = std::make_shared<size_t>(st.subs.size());
+  auto finish = [self] {
+    auto& st = self->state;
+    st.now = phase::ready;
+    for (auto& w : st.watchers)
+      self->send(w, connection_resumed{st.reconnects});
+    st.reconnects = 0;
+  };
+  if (st.subs.empty()) {
+    finish();
+    return;
+  }
+  for (auto& [local, sub] : st.subs) {
+    auto id = local;
+    auto step = [self, remaining, finish, id](result<int32_t> server_id) {
+      auto i = self->state.subs.find(id);
+      if (i != self->state.subs.end())
+        i->second.server_id = server_id ? *server_id : -1;
+      if (--*remaining == 0)
+        finish();
+    };
+    if (st.event_callbacks) {
+      protocol::connect_domain_event_callback_register_any_args a;
+      a.event_id = sub.event_id;
+      if (!sub.filter.empty())
+        a.dom = sub.filter.front();
+      typed_call<protocol::connect_domain_event_callback_register_any_ret>(
+        self, proc::connect_domain_event_callback_register_any, a,
+        [step](result<protocol::connect_domain_event_callback_register_any_ret> r) {
+          step(r ? result<int32_t>{r->callback_id} : result<int32_t>{r.error()});
+        });
+    } else if (st.legacy_refs[sub.event_id]++ == 0) {
+      typed_call<xdr::empty>(self, proc::connect_domain_event_register_any,
+                             protocol::connect_domain_event_register_any_args{sub.event_id},
+                             [step](result<xdr::empty>) { step(int32_t{-1}); });
+    } else {
+      step(int32_t{-1});
+    }
+  }
+}
+
+void handshake_done(rc_ptr self) {
+  auto& st = self->state;
+  start_keepalive(self);
+  if (st.open_rp.pending()) {
+    st.now = phase::ready;
+    st.open_rp.deliver(caf::actor_cast<connection_actor>(self));
+    return;
+  }
+  resubscribe(self);
+}
+
+void handshake_fail(rc_ptr self, const virt_error& err) {
+  auto& st = self->state;
+  if (st.open_rp.pending()) {
+    drop_broker(self);
+    fail_pending(self, err);
+    st.open_rp.deliver(to_caf_error(err));
+    self->quit();
+    return;
+  }
+  connection_lost(self, err, close_reason::error);
+}
+
+void probe_feature(rc_ptr self, int32_t feature, std::function<void(bool)> next) {
+  typed_call<protocol::connect_supports_feature_ret>(
+    self, proc::connect_supports_feature, protocol::connect_supports_feature_args{feature},
+    [next = std::move(next)](result<protocol::connect_supports_feature_ret> r) {
+      // An error counts as "not supported": the daemon is older or stricter.
+      next(r && r->supported == 1);
+    });
+}
+
+void handshake(rc_ptr self) {
+  auto& st = self->state;
+  st.now = phase::handshake;
+  st.next_serial = 0;
+  typed_call<protocol::auth_list_ret>(
+    self, proc::auth_list, xdr::empty{}, [self](result<protocol::auth_list_ret> r) {
+      if (r) {
+        bool none = r->types.empty();
+        for (auto t : r->types)
+          none = none || t == protocol::auth_type::none;
+        if (!none) {
+          handshake_fail(self, make_virt_error(error_code::auth_unavailable, error_domain::auth,
+                                               "authentication unavailable: the server "
+                                               "requires SASL or polkit authentication, "
+                                               "which virtactor does not offer yet"));
+          return;
+        }
+      } // An error here is what old daemons do; carry on as libvirt does.
+      probe_feature(self, feature_program_keepalive, [self](bool keepalive) {
+        self->state.server_keepalive = keepalive;
+        auto& st = self->state;
+        protocol::connect_open_args a{st.opts.open_name, st.opts.flags};
+        typed_call<xdr::empty>(self, proc::connect_open, a, [self](result<xdr::empty> r) {
+          if (!r) {
+            handshake_fail(self, r.error());
+            return;
+          }
+          probe_feature(self, feature_remote_event_callback, [self](bool events) {
+            self->state.event_callbacks = events;
+            probe_feature(self, feature_remote_close_callback, [self](bool close_cb) {
+              self->state.close_callbacks = close_cb;
+              if (!close_cb) {
+                handshake_done(self);
+                return;
+              }
+              typed_call<xdr::empty>(self, proc::connect_register_close_callback, xdr::empty{},
+                                     [self](result<xdr::empty>) { handshake_done(self); });
+            });
+          });
+        });
+      });
+    });
+}
+
+void connect(rc_ptr self) {
+  auto& st = self->state;
+  st.now = st.open_rp.pending() ? phase::connecting : phase::reconnecting;
+  // Connecting may block (name resolution, a silent peer): a detached worker
+  // does it so no scheduler or I/O thread ever waits.
+  auto connector = st.opts.connect;
+  auto worker = self->spawn<caf::detached>([connector](caf::event_based_actor* w) -> caf::behavior {
+    return {
+      [w, connector](open_atom) -> caf::result<int> {
+        w->quit();
+        auto fd = connector();
+        if (!fd)
+          return to_caf_error(fd.error());
+        return fd->release();
+      },
+    };
+  });
+  self->request(worker, caf::infinite, open_atom::value)
+    .then(
+      [self](int fd) {
+        auto& st = self->state;
+        ++st.generation;
+        st.idle_ticks = 0;
+        st.unanswered = 0;
+        caf::actor me = caf::actor_cast<caf::actor>(self);
+        st.broker = spawn_frame_broker(self->system(), fd, [me](caf::actor) { return me; });
+        self->monitor(st.broker);
+        handshake(self);
+      },
+      [self](caf::error& err) {
+        auto e = from_caf_error(err, "connect");
+        connection_lost(self, e, close_reason::error);
+      });
+}
+
+void handle_reply(rc_ptr self, const header& hdr, const char* body, size_t size) {
+  auto& st = self->state;
+  auto i = st.pending.find(hdr.serial);
+  if (i == st.pending.end() || i->second.proc != hdr.proc)
+    return; // a reply nobody waits for (timed out) or a confused daemon
+  auto call = std::move(i->second);
+  st.pending.erase(i);
+  if (hdr.status == msg_status::ok) {
+    call.done(xdr::buffer(body, body + size));
+    return;
+  }
+  protocol::remote_error re;
+  if (auto err = xdr::decode(body, size, re); !err.empty()) {
+    call.done(make_virt_error(error_code::rpc, error_domain::rpc,
+                              "Unable to decode message payload"));
+    return;
+  }
+  virt_error e;
+  e.code = static_cast<error_code>(re.code);
+  e.domain = static_cast<error_domain>(re.domain);
+  e.message = re.message.value_or("");
+  e.level = static_cast<error_level>(re.level);
+  // libvirt's client turns the daemon's "unknown procedure" into NO_SUPPORT.
+  if (e.code == error_code::rpc && e.level == error_level::error &&
+      (e.domain == error_domain::rpc || e.domain == error_domain::remote) &&
+      e.message.rfind("unknown procedure", 0) == 0)
+    e.code = error_code::no_support;
+  call.done(std::move(e));
+}
+
+void deliver_event(rc_ptr self, domain_event ev, std::optional<int32_t> server_id) {
+  for (auto& [local, sub] : self->state.subs) {
+    if (sub.event_id != ev.event_id)
+      continue;
+    if (server_id ? sub.server_id != *server_id
+                  : (!sub.filter.empty() && sub.filter.front().uuid != ev.dom.uuid))
+      continue;
+    auto copy = ev;
+    copy.callback_id = local;
+    self->send(sub.sink, std::move(copy));
+  }
+}
+
+void handle_event(rc_ptr self, const header& hdr, const char* body, size_t size) {
+  auto& st = self->state;
+  switch (hdr.proc) {
+    case protocol::proc_domain_event_callback_lifecycle: {
+      protocol::domain_event_callback_lifecycle_msg m;
+      if (xdr::decode(body, size, m).empty())
+        deliver_event(self, domain_event{0, 0, m.msg.dom, m.msg.event, m.msg.detail},
+                      m.callback_id);
+      break;
+    }
+    case protocol::proc_domain_event_lifecycle: {
+      protocol::domain_event_lifecycle_msg m;
+      if (xdr::decode(body, size, m).empty())
+        deliver_event(self, domain_event{0, 0, m.dom, m.event, m.detail}, std::nullopt);
+      break;
+    }
+    case protocol::proc_domain_event_callback_reboot: {
+      protocol::domain_event_callback_reboot_msg m;
+      if (xdr::decode(body, size, m).empty())
+        deliver_event(self, domain_event{0, 1, m.msg.dom, 0, 0}, m.callback_id);
+      break;
+    }
+    case protocol::proc_domain_event_reboot: {
+      protocol::domain_event_reboot_msg m;
+      if (xdr::decode(body, size, m).empty())
+        deliver_event(self, domain_event{0, 1, m.dom, 0, 0}, std::nullopt);
+      break;
+    }
+    case protocol::proc_connect_event_connection_closed: {
+      protocol::connect_event_connection_closed_msg m;
+      if (xdr::decode(body, size, m).empty())
+        for (auto& w : st.watchers)
+          self->send(w, connection_closed{m.reason});
+      break;
+    }
+    default:
+      break; // events we do not subscribe to
+  }
+}
+
+void handle_frame(rc_ptr self, const xdr::buffer& frame) {
+  auto& st = self->state;
+  header hdr;
+  if (!protocol::decode_header(frame.data(), frame.size(), hdr).empty()) {
+    connection_lost(self, make_virt_error(error_code::rpc, error_domain::rpc,
+                                          "Unable to decode message header"),
+                    close_reason::error);
+    return;
+  }
+  st.idle_ticks = 0;
+  st.unanswered = 0;
+  auto body = frame.data() + protocol::header_size;
+  auto size = frame.size() - protocol::header_size;
+  if (hdr.prog == protocol::program::keepalive) {
+    if (hdr.type == msg_type::message &&
+        hdr.proc == static_cast<int32_t>(protocol::keepalive_proc::ping))
+      send_keepalive(self, protocol::keepalive_proc::pong);
+    return;
+  }
+  if (hdr.prog != protocol::program::remote)
+    return;
+  if (hdr.type == msg_type::reply)
+    handle_reply(self, hdr, body, size);
+  else if (hdr.type == msg_type::message)
+    handle_event(self, hdr, body, size);
+}
+
+/// Sends CONNECT_CLOSE (after unregistering the close callback), then ends
+/// the stream and the actor; `done` runs once the daemon answered.
+void close_connection(rc_ptr self, std::function<void()> done) {
+  auto& st = self->state;
+  st.now = phase::closing;
+  auto finish = [self, done](result<xdr::buffer>) {
+    drop_broker(self);
+    fail_pending(self, not_connected_error());
+    done();
+    self->quit();
+  };
+  if (!st.broker) {
+    finish(xdr::buffer{});
+    return;
+  }
+  if (st.close_callbacks)
+    send_call(self, static_cast<int32_t>(proc::connect_unregister_close_callback), {},
+              [](result<xdr::buffer>) {});
+  send_call(self, static_cast<int32_t>(proc::connect_close), {}, std::move(finish));
+}
+
+caf::behavior remote_connection(rc_ptr self, remote_options opts) {
+  self->state.opts = std::move(opts);
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    if (self->state.broker && dm.source == self->state.broker.address())
+      connection_lost(self, eof_error(), close_reason::eof);
+  });
+  return {
+    [self](open_atom) -> caf::result<connection_actor> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise();
+      st.open_rp = rp;
+      connect(self);
+      return caf::delegated<connection_actor>{};
+    },
+    [self](open_atom, uint64_t gen) {
+      // A reconnect attempt after backoff.
+      if (gen == self->state.generation && self->state.now == phase::reconnecting)
+        connect(self);
+    },
+    [self](frame_atom, const xdr::buffer& frame) {
+      if (self->current_sender() == self->state.broker)
+        handle_frame(self, frame);
+    },
+    [self](closed_atom, const std::string& why) {
+      if (self->current_sender() != self->state.broker)
+        return;
+      auto reason = why == "end of file" ? close_reason::eof : close_reason::error;
+      connection_lost(self,
+                      why == "end of file"
+                        ? eof_error()
+                        : make_virt_error(error_code::rpc, error_domain::rpc, why),
+                      reason);
+    },
+    [self](tick_atom, uint32_t serial, uint64_t gen) {
+      auto& st = self->state;
+      if (gen != st.generation)
+        return;
+      auto i = st.pending.find(serial);
+      if (i == st.pending.end())
+        return;
+      auto call = std::move(i->second);
+      st.pending.erase(i);
+      call.done(make_virt_error(error_code::operation_timeout, error_domain::rpc,
+                                "Timed out during operation: no reply to " +
+                                  std::string{protocol::proc_name(call.proc)}));
+    },
+    [self](tick_atom, uint64_t gen) { keepalive_tick(self, gen); },
+    [self](call_atom, int32_t number, xdr::buffer& args) -> caf::result<xdr::buffer> {
+      auto& st = self->state;
+      if (number == static_cast<int32_t>(proc::connect_close)) {
+        auto rp = self->make_response_promise();
+        close_connection(self, [rp]() mutable { rp.deliver(xdr::buffer{}); });
+        return caf::delegated<xdr::buffer>{};
+      }
+      if (number == static_cast<int32_t>(proc::connect_get_uri) && !st.opts.uri.empty())
+        return xdr::encode(protocol::connect_get_uri_ret{st.opts.uri});
+      if (st.now != phase::ready)
+        return to_caf_error(not_connected_error());
+      auto rp = self->make_response_promise();
+      send_call(self, number, args, [rp](result<xdr::buffer> r) mutable {
+        if (r)
+          rp.deliver(std::move(*r));
+        else
+          rp.deliver(to_caf_error(r.error()));
+      });
+      return caf::delegated<xdr::buffer>{};
+    },
+    [self](subscribe_atom, int32_t event_id, domain_filter& filter,
+           caf::actor& sink) -> caf::result<int32_t> {
+      auto& st = self->state;
+      if (st.now != phase::ready)
+        return to_caf_error(not_connected_error());
+      auto rp = self->make_response_promise();
+      auto local = st.next_local++;
+      auto register_local = [self, rp, local, event_id, filter, sink](int32_t server_id) mutable {
+        self->state.subs[local] = subscription{event_id, filter, sink, server_id};
+        rp.deliver(local);
+      };
+      if (st.event_callbacks) {
+        protocol::connect_domain_event_callback_register_any_args a;
+        a.event_id = event_id;
+        if (!filter.empty())
+          a.dom = filter.front();
+        typed_call<protocol::connect_domain_event_callback_register_any_ret>(
+          self, proc::connect_domain_event_callback_register_any, a,
+          [rp, register_local](
+            result<protocol::connect_domain_event_callback_register_any_ret> r) mutable {
+            if (!r)
+              rp.deliver(to_caf_error(r.error()));
+            else
+              register_local(r->callback_id);
+          });
+      } else if (st.legacy_refs[event_id] == 0) {
+        typed_call<xdr::empty>(self, proc::connect_domain_event_register_any,
+                               protocol::connect_domain_event_register_any_args{event_id},
+                               [self, rp, register_local, event_id](result<xdr::empty> r) mutable {
+                                 if (!r) {
+                                   rp.deliver(to_caf_error(r.error()));
+                                   return;
+                                 }
+                                 ++self->state.legacy_refs[event_id];
+                                 register_local(-1);
+                               });
+      } else {
+        ++st.legacy_refs[event_id];
+        register_local(-1);
+      }
+      return caf::delegated<int32_t>{};
+    },
+    [self](unsubscribe_atom, int32_t local) -> caf::result<bool> {
+      auto& st = self->state;
+      auto i = st.subs.find(local);
+      if (i == st.subs.end())
+        return make_caf_error(error_code::invalid_arg, error_domain::none,
+                              "invalid argument: callback ID " + std::to_string(local) +
+                                " not registered");
+      auto sub = i->second;
+      st.subs.erase(i);
+      if (st.now != phase::ready)
+        return true;
+      auto rp = self->make_response_promise();
+      auto done = [rp](result<xdr::buffer> r) mutable {
+        if (r)
+          rp.deliver(true);
+        else
+          rp.deliver(to_caf_error(r.error()));
+      };
+      if (st.event_callbacks) {
+        send_call(self, static_cast<int32_t>(proc::connect_domain_event_callback_deregister_any),
+                  xdr::encode(protocol::connect_domain_event_callback_deregister_any_args{
+                    sub.server_id}),
+                  done);
+      } else if (--st.legacy_refs[sub.event_id] == 0) {
+        send_call(self, static_cast<int32_t>(proc::connect_domain_event_deregister_any),
+                  xdr::encode(protocol::connect_domain_event_register_any_args{sub.event_id}),
+                  done);
+      } else {
+        rp.deliver(true);
+      }
+      return caf::delegated<bool>{};
+    },
+    [self](watch_atom, caf::actor& sink) {
+      self->state.watchers.push_back(std::move(sink));
+      return true;
+    },
+    [self](uri_atom) { return self->state.opts.uri; },
+    [self](close_atom) -> caf::result<bool> {
+      auto rp = self->make_response_promise();
+      close_connection(self, [rp]() mutable { rp.deliver(true); });
+      return caf::delegated<bool>{};
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_remote_connection(caf::actor_system& sys, remote_options opts) {
+  return sys.spawn(remote_connection, std::move(opts));
+}
+
+} // namespace virtactor::client

@@ -1,0 +1,248 @@
+/// The domain XML model: the supported subset of libvirt's `<domain>` document,
+/// parsed and validated into `domain_def`, and formatted back the way libvirt
+/// prints it (defaults filled in, canonical element order).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "drivers/xml/uuid.hpp"
+#include "protocol/error.hpp"
+#include "protocol/xdr.hpp"
+
+namespace virtactor::drivers::xml {
+
+/// A device's `<address>`: `type` is "pci" or "drive"; the fields of the other
+/// type stay zero. Printed as libvirt does (pci numbers in hex).
+struct device_address {
+  std::string type;
+  // type='pci'
+  uint32_t domain = 0;
+  uint32_t bus = 0; // also type='drive'
+  uint32_t slot = 0;
+  uint32_t function = 0;
+  std::optional<bool> multifunction;
+  // type='drive'
+  uint32_t controller = 0;
+  uint32_t target = 0;
+  uint32_t unit = 0;
+
+  bool operator==(const device_address&) const = default;
+};
+
+/// `<memory>`, `<currentMemory>` and `<maxMemory>`, all in KiB.
+struct domain_memory {
+  uint64_t max_kib = 0;     ///< `<memory>`: the boot-time maximum.
+  uint64_t current_kib = 0; ///< `<currentMemory>`: the balloon target.
+  std::optional<uint64_t> hotplug_max_kib; ///< `<maxMemory>`
+  uint32_t hotplug_slots = 0;              ///< `<maxMemory slots='N'>`
+
+  bool operator==(const domain_memory&) const = default;
+};
+
+/// `<vcpu placement='...' cpuset='...' current='N'>MAX</vcpu>`.
+struct domain_vcpu {
+  uint32_t max = 1;
+  uint32_t current = 1;
+  std::string placement = "static"; ///< "static" or "auto"
+  std::string cpuset;               ///< empty: not printed
+
+  bool operator==(const domain_vcpu&) const = default;
+};
+
+/// `<os>`: guest type and boot configuration.
+struct domain_os {
+  std::string type;    ///< "hvm", "xen", "linux" or "exe"
+  std::string arch;    ///< filled in from the driver default ("i686") when absent
+  std::string machine; ///< empty: not printed
+  std::optional<std::string> kernel;
+  std::optional<std::string> initrd;
+  std::optional<std::string> cmdline;
+  std::vector<std::string> boot_devs; ///< "fd", "hd", "cdrom", "network"
+  std::optional<bool> bootmenu;       ///< `<bootmenu enable='yes|no'/>`
+
+  bool operator==(const domain_os&) const = default;
+};
+
+/// `<features>`: the empty-element features of the subset.
+struct domain_features {
+  bool acpi = false;
+  bool apic = false;
+  bool pae = false;
+
+  bool any() const { return acpi || apic || pae; }
+  bool operator==(const domain_features&) const = default;
+};
+
+/// `<cpu>`: only the mode (and an optional model name) is modelled.
+struct domain_cpu {
+  std::string mode;  ///< "custom", "host-model", "host-passthrough", "maximum"
+  std::string match; ///< custom mode only: "minimum", "exact", "strict"
+  std::string check; ///< "none", "partial", "full"; empty: not printed
+  std::string model; ///< `<model>` text; empty: none
+
+  bool operator==(const domain_cpu&) const = default;
+};
+
+/// `<disk type='file|block' device='disk|cdrom|floppy'>`.
+struct disk_def {
+  std::string type = "file";
+  std::string device = "disk";
+  std::string driver_name; ///< `<driver name=...>`; empty: not printed
+  std::string driver_type; ///< `<driver type=...>`; empty: not printed
+  std::string source;      ///< file or dev path; empty: no `<source>`
+  std::string target_dev;
+  std::string target_bus; ///< filled in from the target name when absent
+  bool readonly = false;
+  bool shareable = false;
+  std::optional<device_address> address;
+
+  bool operator==(const disk_def&) const = default;
+};
+
+/// `<controller type='...' index='N' model='...'>`: libvirt adds these
+/// implicitly for ide/scsi/sata/fdc disks.
+struct controller_def {
+  std::string type;
+  uint32_t index = 0;
+  std::string model; ///< empty: not printed
+  std::optional<device_address> address;
+
+  bool operator==(const controller_def&) const = default;
+};
+
+/// `<interface type='network|bridge|user'>`.
+struct interface_def {
+  std::string type = "network";
+  std::string mac;        ///< "aa:bb:cc:dd:ee:ff"; generated when absent
+  std::string source;     ///< network name (network) or bridge name (bridge)
+  std::string target_dev; ///< empty: not printed
+  std::string model;      ///< `<model type=...>`; empty: not printed
+  std::optional<device_address> address;
+
+  bool operator==(const interface_def&) const = default;
+};
+
+/// `<graphics type='vnc|spice'>` with its basic attributes.
+struct graphics_def {
+  std::string type = "vnc";
+  int32_t port = -1;  ///< -1: autoport
+  bool autoport = true;
+  int32_t tls_port = -1; ///< spice only
+  std::string listen;    ///< listen address; empty: none
+  std::string keymap;
+  std::string passwd; ///< printed only with `domain_format::secure`
+
+  bool operator==(const graphics_def&) const = default;
+};
+
+/// `<serial type='pty'>` or `<console type='pty'>`.
+struct chardev_def {
+  std::string type = "pty";
+  std::string target_type; ///< console: "serial", "virtio", ...; serial: "isa-serial", ...
+  int32_t target_port = 0;
+  std::string source_path; ///< running pty path; empty: none
+
+  bool operator==(const chardev_def&) const = default;
+};
+
+/// `<input type='mouse|keyboard|tablet' bus='ps2|usb|virtio'>`.
+struct input_def {
+  std::string type;
+  std::string bus;
+  std::optional<device_address> address;
+
+  bool operator==(const input_def&) const = default;
+};
+
+/// `<video><model type='...' .../></video>`.
+struct video_def {
+  std::string model;
+  uint32_t vram = 0;  ///< KiB; 0: not printed
+  uint32_t heads = 0; ///< 0: not printed
+  bool primary = false;
+  std::optional<device_address> address;
+
+  bool operator==(const video_def&) const = default;
+};
+
+/// `<memballoon model='virtio|none'>`.
+struct memballoon_def {
+  std::string model;
+  std::optional<device_address> address;
+
+  bool operator==(const memballoon_def&) const = default;
+};
+
+/// `<devices>`, each list in libvirt's print order.
+struct domain_devices {
+  std::string emulator; ///< empty: not printed
+  std::vector<disk_def> disks;
+  std::vector<controller_def> controllers;
+  std::vector<interface_def> interfaces;
+  std::vector<chardev_def> serials;
+  std::vector<chardev_def> consoles;
+  std::vector<input_def> inputs;
+  std::vector<graphics_def> graphics;
+  std::vector<video_def> videos;
+  std::optional<memballoon_def> memballoon;
+
+  bool operator==(const domain_devices&) const = default;
+};
+
+/// A parsed, validated domain definition.
+struct domain_def {
+  std::string type; ///< virtualization type: "test", "kvm", "qemu", ...
+  std::string name;
+  xdr::uuid uuid{};
+  std::optional<std::string> title;
+  std::optional<std::string> description;
+  domain_memory memory;
+  domain_vcpu vcpu;
+  domain_os os;
+  domain_features features;
+  std::optional<domain_cpu> cpu;
+  std::string clock_offset = "utc"; ///< "utc", "localtime", "timezone", "variable"
+  std::string on_poweroff = "destroy";
+  std::string on_reboot = "restart";
+  std::string on_crash = "destroy";
+  domain_devices devices;
+
+  /// Sets `<memory>`; the current memory is lowered to it when above.
+  void set_max_memory(uint64_t kib);
+  /// Sets `<currentMemory>` (the caller checks it against the maximum).
+  void set_current_memory(uint64_t kib) { memory.current_kib = kib; }
+  /// Sets the maximum vCPU count; the current count is lowered to it when above.
+  void set_max_vcpus(uint32_t n);
+  /// Sets the current vCPU count (the caller checks it against the maximum).
+  void set_vcpus(uint32_t n) { vcpu.current = n; }
+  void set_name(std::string n) { name = std::move(n); }
+  void set_uuid(const xdr::uuid& u) { uuid = u; }
+
+  bool operator==(const domain_def&) const = default;
+};
+
+/// How to parse: what to fill in that the document leaves out.
+struct domain_parse {
+  /// The UUID to use when the document has none; a random one when empty.
+  std::optional<xdr::uuid> uuid_if_absent;
+};
+
+/// How to print a domain.
+struct domain_format {
+  int32_t id = -1;       ///< -1: no `id` attribute; else `id='N'` on `<domain>`
+  bool secure = false;   ///< VIR_DOMAIN_XML_SECURE: print passwords
+  bool inactive = false; ///< VIR_DOMAIN_XML_INACTIVE: drop live-only data
+};
+
+/// Parses and validates `xml`. Errors carry libvirt's code, domain and message;
+/// nothing is returned for a document with any error.
+result<domain_def> parse_domain(std::string_view xml, const domain_parse& opts = {});
+
+/// Prints `def` as `virsh dumpxml` does, ending with a newline.
+std::string format_domain(const domain_def& def, const domain_format& opts = {});
+
+} // namespace virtactor::drivers::xml

@@ -114,7 +114,8 @@ caf::behavior local_connection(conn_ptr self, caf::actor owner, std::string uri,
                                 "domain events are delivered through subscriptions, "
                                 "not through raw calls");
         default:
-          return self->delegate(st.owner, call_atom::value, number, std::move(args), st.read_only);
+          self->delegate(st.owner, call_atom::value, number, std::move(args), st.read_only);
+          return caf::delegated<xdr::buffer>{};
       }
     },
     [self](subscribe_atom, int32_t event_id, domain_filter& filter,

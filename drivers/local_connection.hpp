@@ -9,6 +9,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/interfaces.hpp"
+#include "protocol/error.hpp"
 
 namespace virtactor::drivers {
 

@@ -130,9 +130,13 @@ caf::behavior owner_actor(owner_ptr self, std::shared_ptr<driver_state> model) {
           return make_caf_error(error_code::rpc, error_domain::rpc,
                                 "Unable to decode message payload");
         auto i = st.domains.find(uuid_key(dom.uuid));
-        if (i == st.domains.end())
-          return to_caf_error(st.model->no_domain_error(dom));
-        return self->delegate(i->second, call_atom::value, proc, args, read_only);
+        if (i == st.domains.end()) {
+          call_context ctx;
+          ctx.read_only = read_only;
+          return to_caf_error(st.model->no_domain_error(proc, args, ctx));
+        }
+        self->delegate(i->second, call_atom::value, proc, args, read_only);
+          return caf::delegated<xdr::buffer>{};
       }
       std::vector<domain_event> events;
       call_context ctx;
@@ -145,7 +149,8 @@ caf::behavior owner_actor(owner_ptr self, std::shared_ptr<driver_state> model) {
       if (out->forward_to) {
         auto i = st.domains.find(uuid_key(*out->forward_to));
         if (i != st.domains.end())
-          return self->delegate(i->second, call_atom::value, proc, args, read_only);
+          self->delegate(i->second, call_atom::value, proc, args, read_only);
+          return caf::delegated<xdr::buffer>{};
         return make_caf_error(error_code::internal_error, error_domain::test,
                               "internal error: domain vanished during the call");
       }

@@ -148,9 +148,10 @@ caf::behavior owner_actor(owner_ptr self, std::shared_ptr<driver_state> model) {
         return to_caf_error(out.error());
       if (out->forward_to) {
         auto i = st.domains.find(uuid_key(*out->forward_to));
-        if (i != st.domains.end())
+        if (i != st.domains.end()) {
           self->delegate(i->second, call_atom::value, proc, args, read_only);
           return caf::delegated<xdr::buffer>{};
+        }
         return make_caf_error(error_code::internal_error, error_domain::test,
                               "internal error: domain vanished during the call");
       }

@@ -76,6 +76,10 @@ public:
   /// A procedure the model does not implement gets libvirt's NO_SUPPORT error.
   result<xdr::buffer> dispatch(int32_t proc, const xdr::buffer& args, call_context& ctx);
 
+  /// Overrides the state after construction: a node file's `test:runstate`
+  /// (with reason 0) and `test:hasmanagedsave`.
+  void set_initial_state(int32_t state, int32_t reason, bool has_managed_save);
+
   /// The current summary; call after every `dispatch`.
   domain_summary summary() const;
 

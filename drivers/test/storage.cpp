@@ -1,0 +1,1 @@
+#include "drivers/test/driver_state.hpp"

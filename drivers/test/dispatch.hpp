@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
+#include <string>
 
 #include "drivers/test/errors.hpp"
 #include "protocol/procedures.hpp"
@@ -24,6 +25,29 @@ result<xdr::buffer> handle(const xdr::buffer& args, Op&& op) {
   if (!r)
     return r.error();
   return xdr::encode(*r);
+}
+
+/// One pair of `VIR_CONNECT_LIST_*` filter flags (ACTIVE/INACTIVE,
+/// PERSISTENT/TRANSIENT, ...): no filter when neither flag is set, else the
+/// object passes when it has the property asked for.
+inline bool group_match(uint32_t flags, uint32_t has, uint32_t has_not, bool value) {
+  if ((flags & (has | has_not)) == 0)
+    return true;
+  return ((flags & has) && value) || ((flags & has_not) && !value);
+}
+
+/// The public API's `maxnames` checks and the daemon's array bound for the
+/// name-list procedures; `what` is libvirt's name of the bound
+/// ("REMOTE_NETWORK_LIST_MAX").
+inline result<void> check_maxnames(int32_t maxnames, uint32_t max, const char* what,
+                                   const char* arg, const char* api, error_domain domain) {
+  if (maxnames > static_cast<int64_t>(max))
+    return make_virt_error(error_code::rpc, error_domain::rpc,
+                           std::string{arg} + " > " + what);
+  if (maxnames < 0)
+    return make_virt_error(error_code::invalid_arg, domain,
+                           std::string{arg} + " in " + api + " must be zero or greater");
+  return {};
 }
 
 /// The procedures whose args start with a `nonnull_domain` and that a

@@ -7,7 +7,7 @@ namespace virtactor {
 
 /// A procedure call: (call_atom, proc, encoded args [, read_only]).
 using call_atom = caf::atom_constant<caf::atom("va_call")>;
-/// Open a connection: (open_atom, uri, flags).
+/// Open a connection: (open_atom, uri, flags, open_options).
 using open_atom = caf::atom_constant<caf::atom("va_open")>;
 /// Close a connection.
 using close_atom = caf::atom_constant<caf::atom("va_close")>;

@@ -5,6 +5,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "actors/events.hpp"
+#include "actors/open_options.hpp"
 #include "protocol/remote_protocol.hpp"
 
 namespace virtactor::protocol {
@@ -32,6 +33,12 @@ typename Inspector::result_type inspect(Inspector& f, connection_closed& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connection_resumed& x) {
   return f(caf::meta::type_name("connection_resumed"), x.attempts);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, open_options& x) {
+  return f(caf::meta::type_name("open_options"), x.reconnect_attempts, x.reconnect_backoff_ms,
+           x.keepalive_interval, x.keepalive_count);
 }
 
 } // namespace virtactor

@@ -17,6 +17,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/inspect.hpp"
+#include "actors/open_options.hpp"
 #include "protocol/xdr.hpp"
 
 namespace virtactor {
@@ -43,16 +44,16 @@ using connection_actor = caf::typed_actor<
   caf::replies_to<uri_atom>::with<std::string>,
   caf::replies_to<close_atom>::with<bool>>;
 
-/// A connection driver (`virConnectDriver`): `(open, uri, flags)` replies with
+/// A connection driver (`virConnectDriver`): `(open, uri, flags, options)` replies with
 /// a connection, with an invalid handle when the driver declines the URI
 /// (libvirt's VIR_DRV_OPEN_DECLINED), or with an error when it accepts the URI
 /// but cannot open it.
 using driver_actor =
-  caf::typed_actor<caf::replies_to<open_atom, std::string, uint32_t>::with<connection_actor>>;
+  caf::typed_actor<caf::replies_to<open_atom, std::string, uint32_t, open_options>::with<connection_actor>>;
 
 /// The driver registry: asks each driver in order, local drivers first and the
 /// remote driver last; the first that accepts returns the connection.
 using registry_actor =
-  caf::typed_actor<caf::replies_to<open_atom, std::string, uint32_t>::with<connection_actor>>;
+  caf::typed_actor<caf::replies_to<open_atom, std::string, uint32_t, open_options>::with<connection_actor>>;
 
 } // namespace virtactor

@@ -19,8 +19,9 @@ namespace virtactor::client {
 
 /// Opens `uri` from `self`: `on_ok(connection_actor)` or `on_err(virt_error)`.
 template <class Self, class OnOk, class OnErr>
-void open(Self* self, const std::string& uri, uint32_t flags, OnOk on_ok, OnErr on_err) {
-  self->request(driver_registry(self->system()), open_timeout, open_atom::value, uri, flags)
+void open(Self* self, const std::string& uri, uint32_t flags, const open_options& opts,
+          OnOk on_ok, OnErr on_err) {
+  self->request(driver_registry(self->system()), open_timeout, open_atom::value, uri, flags, opts)
     .then([on_ok](const connection_actor& conn) mutable { on_ok(conn); },
           [on_err](caf::error& err) mutable { on_err(from_caf_error(err, "connection open")); });
 }

@@ -95,8 +95,8 @@ blocking_connection::~blocking_connection() {
     (void) close();
 }
 
-result<std::unique_ptr<blocking_connection>> blocking_connection::open(const std::string& uri,
-                                                                       uint32_t flags) {
+result<std::unique_ptr<blocking_connection>>
+blocking_connection::open(const std::string& uri, uint32_t flags, const open_options& opts) {
   auto& sys = process_system();
   std::string name = uri;
   if (name.empty()) {
@@ -106,7 +106,7 @@ result<std::unique_ptr<blocking_connection>> blocking_connection::open(const std
   caf::scoped_actor self{sys};
   std::optional<virt_error> failure;
   connection_actor conn;
-  self->request(driver_registry(sys), open_timeout, open_atom::value, name, flags)
+  self->request(driver_registry(sys), open_timeout, open_atom::value, name, flags, opts)
     .receive([&](const connection_actor& c) { conn = c; },
              [&](caf::error& err) { failure = from_caf_error(err, "connection open"); });
   if (failure)

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "actors/events.hpp"
+#include "actors/open_options.hpp"
 #include "protocol/error.hpp"
 #include "protocol/procedures.hpp"
 
@@ -28,7 +29,8 @@ class blocking_connection {
 public:
   /// Opens `uri` through the driver registry: local drivers first, the
   /// remote driver last (`virConnectOpenAuth`). Errors carry libvirt's codes.
-  static result<std::unique_ptr<blocking_connection>> open(const std::string& uri, uint32_t flags = 0);
+  static result<std::unique_ptr<blocking_connection>> open(const std::string& uri, uint32_t flags = 0,
+                                                          const open_options& opts = {});
 
   ~blocking_connection();
   blocking_connection(const blocking_connection&) = delete;

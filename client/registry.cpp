@@ -8,6 +8,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/error.hpp"
+#include "client/remote/remote_driver.hpp"
 #include "drivers/test/test_driver_actor.hpp"
 
 namespace virtactor::client {
@@ -22,20 +23,20 @@ struct registry_state {
 using registry_ptr = caf::stateful_actor<registry_state>*;
 
 void try_driver(registry_ptr self, caf::typed_response_promise<connection_actor> rp,
-                std::string uri, uint32_t flags, size_t i) {
+                std::string uri, uint32_t flags, open_options opts, size_t i) {
   auto& drivers = self->state.drivers;
   if (i == drivers.size()) {
     rp.deliver(make_caf_error(error_code::no_connect, error_domain::none,
                               "no connection driver available for " + uri));
     return;
   }
-  self->request(drivers[i], open_timeout, open_atom::value, uri, flags)
+  self->request(drivers[i], open_timeout, open_atom::value, uri, flags, opts)
     .then(
       [=](const connection_actor& conn) mutable {
         if (conn)
           rp.deliver(conn);
         else
-          try_driver(self, rp, uri, flags, i + 1); // declined: next driver
+          try_driver(self, rp, uri, flags, opts, i + 1); // declined: next driver
       },
       [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
 }
@@ -45,9 +46,9 @@ caf::behavior registry_impl(registry_ptr self, std::vector<driver_actor> drivers
     self->link_to(d);
   self->state.drivers = std::move(drivers);
   return {
-    [self](open_atom, const std::string& uri, uint32_t flags) {
+    [self](open_atom, const std::string& uri, uint32_t flags, const open_options& opts) {
       auto rp = self->make_response_promise<connection_actor>();
-      try_driver(self, rp, uri, flags, 0);
+      try_driver(self, rp, uri, flags, opts, 0);
       return rp;
     },
   };
@@ -68,6 +69,7 @@ registry_actor driver_registry(caf::actor_system& sys) {
   if (!reg) {
     std::vector<driver_actor> drivers;
     drivers.push_back(drivers::test::spawn_test_driver(sys));
+    drivers.push_back(spawn_remote_driver(sys)); // last, as in libvirt
     reg = spawn_registry(sys, std::move(drivers));
   }
   return reg;

@@ -203,7 +203,8 @@ void handle_open(session_ptr self, const header& hdr, const xdr::buffer& args) {
   // A NULL name means "the default": the daemon's own choice.
   std::string name = a.name.value_or("test:///default");
   st.opening = true;
-  self->request(st.opts->registry, std::chrono::seconds{90}, open_atom::value, name, flags)
+  self->request(st.opts->registry, std::chrono::seconds{90}, open_atom::value, name, flags,
+                open_options{})
     .then(
       [self, hdr, flags](const connection_actor& conn) {
         auto& st = self->state;

@@ -10,6 +10,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/error.hpp"
+#include "client/uri.hpp"
 #include "drivers/local_connection.hpp"
 #include "drivers/test/call_context.hpp"
 #include "drivers/test/domain_object.hpp"
@@ -190,18 +191,13 @@ struct driver_st {
   static inline const char* name = "va_test_driver";
 };
 
-/// The path of a URI the test driver accepts ("test:///PATH"); nullopt when
-/// the URI belongs to someone else (another scheme, a transport or a host).
-std::optional<std::string> test_uri_path(const std::string& uri) {
-  static constexpr std::string_view prefix = "test://";
-  if (uri.compare(0, prefix.size(), prefix) != 0)
+/// The path of a URI the test driver accepts (`test:///PATH`, no transport,
+/// no host); nullopt when the URI belongs to another driver.
+std::optional<std::string> test_uri_path(const std::string& text) {
+  auto u = client::parse_uri(text);
+  if (!u || u->driver != "test" || u->transport || u->host)
     return std::nullopt;
-  auto rest = uri.substr(prefix.size());
-  if (rest.empty() || rest[0] != '/')
-    return std::nullopt; // has an authority (host): the remote driver's
-  if (auto q = rest.find('?'); q != std::string::npos)
-    rest.resize(q);
-  return rest;
+  return u->path;
 }
 
 } // namespace
@@ -222,8 +218,8 @@ driver_actor spawn_test_driver(caf::actor_system& sys) {
       }
     });
     return {
-      [self](open_atom, const std::string& uri,
-             uint32_t flags) -> caf::result<connection_actor> {
+      [self](open_atom, const std::string& uri, uint32_t flags,
+             const open_options&) -> caf::result<connection_actor> {
         auto path = test_uri_path(uri);
         if (!path)
           return connection_actor{};

@@ -1,0 +1,102 @@
+#include "client/remote/remote_driver.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "actors/error.hpp"
+#include "client/remote/remote_connection.hpp"
+
+#pragma push_macro("unix")
+#undef unix
+
+namespace virtactor::client {
+
+namespace {
+
+/// Drivers that exist only inside a daemon: without a host or transport the
+/// remote driver reaches them through the local daemon socket.
+using namespace std::string_view_literals;
+constexpr std::array daemon_drivers = {
+  "remote"sv, "qemu"sv, "lxc"sv, "xen"sv, "libxl"sv, "vbox"sv, "bhyve"sv, "vz"sv,
+  "openvz"sv, "ch"sv, "network"sv, "nodedev"sv, "nwfilter"sv, "secret"sv, "storage"sv,
+  "interface"sv,
+};
+
+/// The function that connects the transport of `t`, or the error saying why
+/// it cannot (yet).
+result<std::function<result<unique_fd>()>> make_connector(const remote_target& t,
+                                                          bool read_only) {
+  switch (t.transport) {
+    case transport::unix: {
+      auto path = unix_socket_path(t, read_only, local_env::from_process());
+      if (!path)
+        return path.error();
+      return std::function<result<unique_fd>()>{
+        [p = *path] { return connect_unix(p, connect_timeout_ms); }};
+    }
+    case transport::tcp:
+      return std::function<result<unique_fd>()>{[host = t.host, port = t.port_or_default()] {
+        return connect_tcp(host, port, connect_timeout_ms);
+      }};
+    case transport::tls:
+    case transport::ssh:
+    case transport::libssh2:
+    case transport::libssh:
+    case transport::ext:
+      break;
+  }
+  return make_virt_error(error_code::no_support, error_domain::remote,
+                         "this function is not supported by the connection driver: the '" +
+                           std::string{to_string(t.transport)} +
+                           "' transport is not available in this virtactor build yet "
+                           "(use unix or tcp)");
+}
+
+} // namespace
+
+bool remote_accepts(const uri& u) {
+  if (u.transport || u.host)
+    return true;
+  return std::find(daemon_drivers.begin(), daemon_drivers.end(), u.driver) != daemon_drivers.end();
+}
+
+driver_actor spawn_remote_driver(caf::actor_system& sys) {
+  auto impl = [](caf::event_based_actor* self) -> caf::behavior {
+    return {
+      [self](open_atom, const std::string& text, uint32_t flags,
+             const open_options& opts) -> caf::result<connection_actor> {
+        auto parsed = parse_uri(text);
+        if (!parsed)
+          return to_caf_error(parsed.error());
+        if (!remote_accepts(*parsed))
+          return connection_actor{};
+        auto target = make_remote_target(*parsed, local_env::from_process());
+        if (!target)
+          return to_caf_error(target.error());
+        auto connector = make_connector(*target, (flags & 1u) != 0);
+        if (!connector)
+          return to_caf_error(connector.error());
+        remote_options ro;
+        ro.connect = std::move(*connector);
+        ro.uri = text;
+        ro.open_name = target->open_name;
+        ro.flags = flags;
+        ro.keepalive_interval = opts.keepalive_interval;
+        ro.keepalive_count = opts.keepalive_count;
+        ro.reconnect_attempts = opts.reconnect_attempts;
+        ro.reconnect_backoff = std::chrono::milliseconds{opts.reconnect_backoff_ms};
+        auto conn = spawn_remote_connection(self->system(), std::move(ro));
+        self->delegate(caf::actor_cast<caf::actor>(conn), open_atom::value);
+        return caf::delegated<connection_actor>{};
+      },
+    };
+  };
+  return caf::actor_cast<driver_actor>(sys.spawn(impl));
+}
+
+} // namespace virtactor::client
+
+#pragma pop_macro("unix")

@@ -1,0 +1,27 @@
+/// The remote driver (libvirt's `remoteConnectOpen` / `doRemoteOpen`): it
+/// accepts a URI that names a transport or a host, or a driver only a daemon
+/// serves, derives the target from it once (client/uri.hpp), connects through
+/// the transport and hands the socket to a remote connection actor.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/interfaces.hpp"
+#include "client/uri.hpp"
+
+namespace virtactor::client {
+
+/// Spawns the remote driver. It is the last driver of a client registry.
+driver_actor spawn_remote_driver(caf::actor_system& sys);
+
+/// Whether the remote driver takes `u` (libvirt's rules): a transport or a
+/// host in the URI, or a scheme naming a driver that lives in a daemon.
+bool remote_accepts(const uri& u);
+
+/// How long connecting a transport may take.
+inline constexpr int connect_timeout_ms = 30000;
+
+} // namespace virtactor::client

@@ -63,6 +63,7 @@ struct domain_os {
   std::optional<std::string> cmdline;
   std::vector<std::string> boot_devs; ///< "fd", "hd", "cdrom", "network"
   std::optional<bool> bootmenu;       ///< `<bootmenu enable='yes|no'/>`
+  std::optional<std::string> init;    ///< `<init>`: required for type "exe"
 
   bool operator==(const domain_os&) const = default;
 };
@@ -72,6 +73,7 @@ struct domain_features {
   bool acpi = false;
   bool apic = false;
   bool pae = false;
+  std::string apic_eoi; ///< `<apic eoi='on|off'/>`; empty: not printed
 
   bool any() const { return acpi || apic || pae; }
   bool operator==(const domain_features&) const = default;
@@ -83,6 +85,8 @@ struct domain_cpu {
   std::string match; ///< custom mode only: "minimum", "exact", "strict"
   std::string check; ///< "none", "partial", "full"; empty: not printed
   std::string model; ///< `<model>` text; empty: none
+  std::string model_fallback; ///< "allow" or "forbid" (printed with a model)
+  std::string migratable;     ///< "on" or "off"; empty: not printed
 
   bool operator==(const domain_cpu&) const = default;
 };
@@ -129,12 +133,13 @@ struct interface_def {
 /// `<graphics type='vnc|spice'>` with its basic attributes.
 struct graphics_def {
   std::string type = "vnc";
-  int32_t port = -1;  ///< -1: autoport
+  int32_t port = 0;   ///< 0: none chosen (with autoport: chosen at start)
   bool autoport = true;
-  int32_t tls_port = -1; ///< spice only
+  int32_t tls_port = 0; ///< spice only; 0: none
   std::string listen;    ///< listen address; empty: none
   std::string keymap;
   std::string passwd; ///< printed only with `domain_format::secure`
+  std::string listen_type; ///< first `<listen type=...>`: "address" or "none"
 
   bool operator==(const graphics_def&) const = default;
 };
@@ -163,6 +168,8 @@ struct video_def {
   std::string model;
   uint32_t vram = 0;  ///< KiB; 0: not printed
   uint32_t heads = 0; ///< 0: not printed
+  uint32_t ram = 0;    ///< KiB, qxl only; 0: not printed
+  uint32_t vgamem = 0; ///< KiB; 0: not printed
   bool primary = false;
   std::optional<device_address> address;
 
@@ -206,6 +213,9 @@ struct domain_def {
   domain_features features;
   std::optional<domain_cpu> cpu;
   std::string clock_offset = "utc"; ///< "utc", "localtime", "timezone", "variable"
+  std::string clock_timezone;   ///< offset "timezone": the zone name
+  std::string clock_adjustment; ///< "reset", or seconds for offset "variable"
+  std::string clock_basis;      ///< offset "variable": "utc" or "localtime"
   std::string on_poweroff = "destroy";
   std::string on_reboot = "restart";
   std::string on_crash = "destroy";
@@ -229,6 +239,9 @@ struct domain_def {
 struct domain_parse {
   /// The UUID to use when the document has none; a random one when empty.
   std::optional<xdr::uuid> uuid_if_absent;
+  /// Name interfaces without a target `testnetN`, as the test driver does on
+  /// define and create.
+  bool generate_ifnames = true;
 };
 
 /// How to print a domain.

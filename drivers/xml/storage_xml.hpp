@@ -81,6 +81,10 @@ std::string format_pool(const pool_def& def);
 /// (which decides the default and the allowed `<format>` types).
 result<volume_def> parse_volume(std::string_view xml, std::string_view pool_type = "dir");
 
+/// Parses a `<volume>` document to be created in `pool`, and places it there as
+/// the test driver does: key and target path become "POOL_PATH/NAME".
+result<volume_def> parse_volume(std::string_view xml, const pool_def& pool);
+
 /// Prints `def` as `virsh vol-dumpxml` does, ending with a newline.
 std::string format_volume(const volume_def& def);
 

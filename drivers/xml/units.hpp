@@ -6,6 +6,8 @@
 #include <optional>
 #include <string_view>
 
+#include "protocol/error.hpp"
+
 namespace virtactor::drivers::xml {
 
 /// The multiplier of `unit` in bytes, or `std::nullopt` for an unknown unit. An
@@ -17,5 +19,11 @@ std::optional<uint64_t> unit_scale(std::string_view unit, uint64_t default_scale
 /// Parses a non-negative decimal integer that must fill all of `text` (blanks
 /// around it allowed, as libvirt's `virStrToLong_ullp`).
 std::optional<uint64_t> parse_unsigned(std::string_view text);
+
+/// `value` times the scale of `unit` (libvirt's `virScaleInteger`), refused
+/// above `limit`: VIR_ERR_INVALID_ARG "unknown suffix 'X'" or VIR_ERR_OVERFLOW
+/// "value too large: 16EiB", both without an error domain, as libvirt reports.
+result<uint64_t> scale_value(uint64_t value, std::string_view unit, uint64_t default_scale,
+                             uint64_t limit);
 
 } // namespace virtactor::drivers::xml

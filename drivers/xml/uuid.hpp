@@ -13,8 +13,9 @@ namespace virtactor::drivers::xml {
 /// Prints `u` as libvirt does: 36 lower-case characters, dashes at 8-4-4-4-12.
 std::string format_uuid(const xdr::uuid& u);
 
-/// Parses a UUID as libvirt's `virUUIDParse` accepts it: 32 hex digits, with or
-/// without dashes between any two of them, surrounded by optional blanks.
+/// Parses a UUID as libvirt's `virUUIDParse` accepts it: 32 hex digits in
+/// pairs, with any dashes or spaces between the pairs, surrounded by optional
+/// blanks ("6695eb01-f6a4-8304-79aa-97f2502e193f" and the same without dashes).
 /// Returns `std::nullopt` for anything else.
 std::optional<xdr::uuid> parse_uuid(std::string_view text);
 

@@ -1,0 +1,527 @@
+#include "drivers/xml/xml_util.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+namespace virtactor::drivers::xml {
+
+namespace {
+
+/// One element left open at some point of a document, for libxml2-like texts.
+struct open_tag {
+  std::string name;
+  size_t line = 1;
+};
+
+size_t line_of(std::string_view text, size_t offset) {
+  size_t line = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i)
+    if (text[i] == '\n')
+      ++line;
+  return line;
+}
+
+/// The elements open at `offset` and, when a closing tag starts there, its
+/// name. A small scanner: enough to name tags in error messages.
+std::vector<open_tag> open_tags_at(std::string_view text, size_t offset) {
+  std::vector<open_tag> stack;
+  size_t i = 0;
+  auto name_at = [&](size_t pos) {
+    size_t end = pos;
+    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))
+           && text[end] != '>' && text[end] != '/')
+      ++end;
+    return std::string{text.substr(pos, end - pos)};
+  };
+  while (i < offset && i < text.size()) {
+    if (text[i] != '<') {
+      ++i;
+      continue;
+    }
+    if (text.substr(i, 4) == "<!--") {
+      auto end = text.find("-->", i + 4);
+      i = end == std::string_view::npos ? text.size() : end + 3;
+    } else if (text.substr(i, 9) == "<![CDATA[") {
+      auto end = text.find("]]>", i + 9);
+      i = end == std::string_view::npos ? text.size() : end + 3;
+    } else if (text.substr(i, 2) == "<?" || text.substr(i, 2) == "<!") {
+      auto end = text.find('>', i);
+      i = end == std::string_view::npos ? text.size() : end + 1;
+    } else if (text.substr(i, 2) == "</") {
+      if (i + 2 > offset)
+        break;
+      if (!stack.empty())
+        stack.pop_back();
+      auto end = text.find('>', i);
+      i = end == std::string_view::npos ? text.size() : end + 1;
+    } else {
+      open_tag tag{name_at(i + 1), line_of(text, i)};
+      // Find the end of the start tag, skipping quoted attribute values.
+      size_t j = i + 1;
+      char quote = 0;
+      while (j < text.size()) {
+        char c = text[j];
+        if (quote) {
+          if (c == quote)
+            quote = 0;
+        } else if (c == '"' || c == '\'') {
+          quote = c;
+        } else if (c == '>') {
+          break;
+        }
+        ++j;
+      }
+      bool self_closing = j < text.size() && j > i && text[j - 1] == '/';
+      if (!self_closing)
+        stack.push_back(std::move(tag));
+      i = j < text.size() ? j + 1 : j;
+    }
+  }
+  return stack;
+}
+
+/// libvirt's report of a libxml2 parse error: "FILE:LINE: MESSAGE\nLINE TEXT\n---^".
+virt_error detail_error(std::string_view text, size_t pos, std::string_view message,
+                        const doc_kind& kind) {
+  pos = std::min(pos, text.size());
+  size_t cur = pos;
+  while (cur > 0 && cur < text.size() && (text[cur] == '\n' || text[cur] == '\r'))
+    --cur;
+  while (cur > 0 && text[cur] != '\n' && text[cur] != '\r')
+    --cur;
+  if (cur < text.size() && (text[cur] == '\n' || text[cur] == '\r'))
+    ++cur;
+  size_t col = pos >= cur ? pos - cur : 0;
+  size_t end = cur;
+  while (end < text.size() && text[end] != '\n' && text[end] != '\r')
+    ++end;
+  std::string msg{kind.name};
+  msg += ':';
+  msg += std::to_string(line_of(text, pos));
+  msg += ": ";
+  msg += message;
+  msg += '\n';
+  msg += text.substr(cur, end - cur);
+  msg += '\n';
+  msg.append(col, '-');
+  msg += '^';
+  return make_virt_error(error_code::xml_detail, kind.domain, std::move(msg));
+}
+
+bool blank(std::string_view s) {
+  for (char c : s)
+    if (!std::isspace(static_cast<unsigned char>(c)))
+      return false;
+  return true;
+}
+
+} // namespace
+
+virt_error make_error(error_code code, error_domain domain, std::string_view msg) {
+  std::string_view prefix;
+  switch (code) {
+    case error_code::internal_error:
+      prefix = "internal error: ";
+      break;
+    case error_code::xml_error:
+      prefix = "XML error: ";
+      break;
+    case error_code::config_unsupported:
+      prefix = "unsupported configuration: ";
+      break;
+    case error_code::invalid_arg:
+      prefix = "invalid argument: ";
+      break;
+    case error_code::operation_failed:
+      prefix = "operation failed: ";
+      break;
+    case error_code::overflow:
+      prefix = "numerical overflow: ";
+      break;
+    default:
+      break;
+  }
+  std::string full{prefix};
+  full += msg;
+  return make_virt_error(code, domain, std::move(full));
+}
+
+result<void> load_document(pugi::xml_document& doc, std::string_view text,
+                           const doc_kind& kind) {
+  if (text.empty()) {
+    // libxml2 has no line to show; libvirt prints "(null)".
+    return make_virt_error(error_code::xml_detail, kind.domain,
+                           std::string{kind.name} + ":1: Document is empty\n(null)\n^");
+  }
+  auto options = pugi::parse_default | pugi::parse_ws_pcdata;
+  auto res = doc.load_buffer(text.data(), text.size(), options, pugi::encoding_utf8);
+  if (!res) {
+    auto pos = static_cast<size_t>(std::max<std::ptrdiff_t>(res.offset, 0));
+    std::string message;
+    switch (res.status) {
+      case pugi::status_no_document_element: {
+        size_t first = 0;
+        while (first < text.size() && std::isspace(static_cast<unsigned char>(text[first])))
+          ++first;
+        pos = first;
+        message = "Start tag expected, '<' not found";
+        break;
+      }
+      case pugi::status_end_element_mismatch: {
+        auto stack = open_tags_at(text, pos);
+        if (pos >= text.size() || text.substr(pos).find('<') == std::string_view::npos) {
+          pos = text.size();
+          auto tags = open_tags_at(text, text.size());
+          if (!tags.empty()) {
+            message = "Premature end of data in tag " + tags.back().name + " line "
+                      + std::to_string(tags.back().line);
+            break;
+          }
+        }
+        // pugixml points into the closing tag; name it as libxml2 does.
+        size_t lt = text.rfind("</", pos);
+        std::string closing;
+        if (lt != std::string_view::npos) {
+          stack = open_tags_at(text, lt);
+          size_t e = lt + 2;
+          while (e < text.size() && text[e] != '>' && !std::isspace(static_cast<unsigned char>(text[e])))
+            ++e;
+          closing = std::string{text.substr(lt + 2, e - lt - 2)};
+          pos = e < text.size() ? e + 1 : e;
+        }
+        if (!stack.empty())
+          message = "Opening and ending tag mismatch: " + stack.back().name + " line "
+                    + std::to_string(stack.back().line) + " and " + closing;
+        else
+          message = res.description();
+        break;
+      }
+      case pugi::status_bad_attribute:
+        message = "AttValue: \" or ' expected";
+        break;
+      default:
+        if (pos >= text.size()) {
+          auto tags = open_tags_at(text, text.size());
+          if (!tags.empty()) {
+            message = "Premature end of data in tag " + tags.back().name + " line "
+                      + std::to_string(tags.back().line);
+            break;
+          }
+        }
+        message = res.description();
+        break;
+    }
+    return detail_error(text, pos, message, kind);
+  }
+  // pugixml accepts what libxml2 calls extra content: a second root element
+  // or text after the root.
+  pugi::xml_node root;
+  for (auto node : doc.children()) {
+    bool extra = false;
+    if (node.type() == pugi::node_element) {
+      if (root)
+        extra = true;
+      else
+        root = node;
+    } else if (node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata) {
+      if (!blank(node.value()))
+        extra = true;
+    }
+    if (extra) {
+      // Locate the extra content: the first non-blank byte after the root ends.
+      auto close = "</" + std::string{root.name()} + ">";
+      size_t after = text.rfind(close);
+      size_t pos = after == std::string_view::npos ? text.size() : after + close.size();
+      if (after == std::string_view::npos) {
+        // A self-closing root: find the end of its start tag.
+        auto start = text.find("<" + std::string{root.name()});
+        auto gt = start == std::string_view::npos ? start : text.find("/>", start);
+        pos = gt == std::string_view::npos ? text.size() : gt + 2;
+      }
+      while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos])))
+        ++pos;
+      return detail_error(text, pos, "Extra content at the end of the document", kind);
+    }
+  }
+  if (!root)
+    return detail_error(text, 0, "Start tag expected, '<' not found", kind);
+  if (std::string_view{root.name()} != kind.root)
+    return make_error(error_code::xml_error, error_domain::xml,
+                      "expecting root element of '" + std::string{kind.root} + "', not '"
+                        + root.name() + "'");
+  return {};
+}
+
+std::string text_of(pugi::xml_node node) {
+  std::string out;
+  for (auto child : node.children()) {
+    switch (child.type()) {
+      case pugi::node_pcdata:
+      case pugi::node_cdata:
+        out += child.value();
+        break;
+      case pugi::node_element:
+        out += text_of(child);
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> child_text(pugi::xml_node parent, const char* name) {
+  auto node = parent.child(name);
+  if (!node)
+    return std::nullopt;
+  auto text = text_of(node);
+  if (text.empty())
+    return std::nullopt;
+  return text;
+}
+
+std::optional<std::string> attr_of(pugi::xml_node node, const char* name) {
+  auto a = node.attribute(name);
+  if (!a)
+    return std::nullopt;
+  return std::string{a.value()};
+}
+
+namespace {
+
+virt_error missing_attr(pugi::xml_node node, const char* name) {
+  return make_error(error_code::xml_error, error_domain::xml,
+                    std::string{"Missing required attribute '"} + name + "' in element '"
+                      + node.name() + "'");
+}
+
+virt_error invalid_attr(pugi::xml_node node, const char* name, std::string_view value,
+                        std::string_view expected) {
+  std::string msg = std::string{"Invalid value for attribute '"} + name + "' in element '"
+                    + node.name() + "': '" + std::string{value} + "'.";
+  if (!expected.empty()) {
+    msg += ' ';
+    msg += expected;
+  }
+  return make_error(error_code::xml_error, error_domain::xml, msg);
+}
+
+} // namespace
+
+result<std::optional<std::string>> prop_enum(pugi::xml_node node, const char* name,
+                                             std::initializer_list<std::string_view> values,
+                                             bool required) {
+  auto value = attr_of(node, name);
+  if (!value) {
+    if (required)
+      return missing_attr(node, name);
+    return std::optional<std::string>{};
+  }
+  for (auto v : values)
+    if (v == *value)
+      return value;
+  return invalid_attr(node, name, *value, "");
+}
+
+result<std::optional<std::string>> prop_string(pugi::xml_node node, const char* name,
+                                               bool required) {
+  auto value = attr_of(node, name);
+  if (!value && required)
+    return missing_attr(node, name);
+  return value;
+}
+
+result<std::optional<uint32_t>> prop_uint(pugi::xml_node node, const char* name, int base,
+                                          bool required) {
+  auto value = attr_of(node, name);
+  if (!value) {
+    if (required)
+      return missing_attr(node, name);
+    return std::optional<uint32_t>{};
+  }
+  auto n = to_uint(*value, base);
+  if (!n)
+    return invalid_attr(node, name, *value, "Expected non-negative integer value");
+  return std::optional<uint32_t>{*n};
+}
+
+result<std::optional<int32_t>> prop_int(pugi::xml_node node, const char* name, bool required) {
+  auto value = attr_of(node, name);
+  if (!value) {
+    if (required)
+      return missing_attr(node, name);
+    return std::optional<int32_t>{};
+  }
+  auto n = to_int(*value);
+  if (!n)
+    return invalid_attr(node, name, *value, "Expected integer value");
+  return std::optional<int32_t>{*n};
+}
+
+result<std::optional<bool>> prop_bool(pugi::xml_node node, const char* name, bool on_off) {
+  auto value = attr_of(node, name);
+  if (!value)
+    return std::optional<bool>{};
+  if (*value == (on_off ? "on" : "yes"))
+    return std::optional<bool>{true};
+  if (*value == (on_off ? "off" : "no"))
+    return std::optional<bool>{false};
+  return invalid_attr(node, name, *value, "");
+}
+
+namespace {
+
+/// strtoull/strtoll with libvirt's checks: something parsed, all consumed.
+template <class T, class F>
+std::optional<T> parse_whole(std::string_view s, int base, F f) {
+  std::string buf{s};
+  if (buf.empty())
+    return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  auto v = f(buf.c_str(), &end, base);
+  if (errno != 0 || end == buf.c_str() || *end != '\0')
+    return std::nullopt;
+  return static_cast<T>(v);
+}
+
+bool has_minus(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])))
+    ++i;
+  return i < s.size() && s[i] == '-';
+}
+
+} // namespace
+
+std::optional<uint64_t> to_ull(std::string_view s) {
+  if (has_minus(s))
+    return std::nullopt;
+  return parse_whole<uint64_t>(s, 10, std::strtoull);
+}
+
+std::optional<int64_t> to_ll(std::string_view s) {
+  return parse_whole<int64_t>(s, 10, std::strtoll);
+}
+
+std::optional<uint32_t> to_uint(std::string_view s, int base) {
+  if (has_minus(s))
+    return std::nullopt;
+  auto v = parse_whole<uint64_t>(s, base, std::strtoull);
+  if (!v || *v > UINT32_MAX)
+    return std::nullopt;
+  return static_cast<uint32_t>(*v);
+}
+
+std::optional<int32_t> to_int(std::string_view s) {
+  auto v = parse_whole<int64_t>(s, 10, std::strtoll);
+  if (!v || *v > INT32_MAX || *v < INT32_MIN)
+    return std::nullopt;
+  return static_cast<int32_t>(*v);
+}
+
+std::string escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        // Control characters other than tab and line ends cannot appear in XML.
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t' || c == '\r')
+          out += c;
+        break;
+    }
+  }
+  return out;
+}
+
+std::string attr(std::string_view name, std::string_view value) {
+  std::string out{" "};
+  out += name;
+  out += "='";
+  out += escape(value);
+  out += '\'';
+  return out;
+}
+
+void xml_writer::line(std::string_view text) {
+  out_.append(static_cast<size_t>(depth_) * 2, ' ');
+  out_ += text;
+  out_ += '\n';
+}
+
+std::optional<std::string> parse_mac(std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  size_t i = 0;
+  for (int group = 0; group < 6; ++group) {
+    if (i >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i])))
+      return std::nullopt;
+    unsigned value = 0;
+    size_t digits = 0;
+    while (i < text.size() && std::isxdigit(static_cast<unsigned char>(text[i]))) {
+      value = value * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(text[i]))
+                                                   ? text[i] - '0'
+                                                   : std::tolower(text[i]) - 'a' + 10);
+      if (++digits > 2 && value > 255)
+        return std::nullopt;
+      ++i;
+    }
+    if (value > 255)
+      return std::nullopt;
+    if (group > 0)
+      out += ':';
+    out += hex[value >> 4];
+    out += hex[value & 0xf];
+    if (group < 5) {
+      if (i >= text.size() || text[i] != ':')
+        return std::nullopt;
+      ++i;
+    }
+  }
+  if (i != text.size())
+    return std::nullopt;
+  return out;
+}
+
+bool mac_is_multicast(std::string_view canonical) {
+  if (canonical.size() < 2)
+    return false;
+  char c = canonical[1];
+  unsigned low = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : c - 'a' + 10;
+  return (low & 1) != 0;
+}
+
+std::string random_mac() {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::random_device rd;
+  std::string out = "52:54:00";
+  for (int i = 0; i < 3; ++i) {
+    auto b = static_cast<unsigned>(rd() & 0xff);
+    out += ':';
+    out += hex[b >> 4];
+    out += hex[b & 0xf];
+  }
+  return out;
+}
+
+} // namespace virtactor::drivers::xml

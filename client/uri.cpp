@@ -328,8 +328,8 @@ bool scan_reference(std::string_view text, raw_parts& out) {
 
 /// Splits a raw query into parameters as libvirt's `virURIParseParams`:
 /// a parameter ends at the next '&' or, when there is none left, at ';'.
-/// Deviation: a lone "=" is skipped like "=value"; libvirt makes a parameter
-/// named after the whole rest of the query of it (an old libxml2 quirk).
+/// Deviation: a lone "=" is skipped like "=value"; libvirt names a parameter
+/// after the whole rest of the query there (a libxml2 quirk).
 std::optional<std::vector<uri_param>> split_params(std::string_view query) {
   std::vector<uri_param> params;
   while (!query.empty()) {
@@ -550,9 +550,13 @@ local_env local_env::from_process() {
   env.home = get("HOME");
   env.libvirt_autostart = get("LIBVIRT_AUTOSTART");
   if (!nonempty(env.home)) {
-    // GLib falls back to the passwd entry.
-    if (const passwd* pw = ::getpwuid(::geteuid()); pw && pw->pw_dir)
-      env.home = std::string{pw->pw_dir};
+    // GLib falls back to the passwd entry (read reentrantly: actors call this).
+    passwd entry{};
+    passwd* found = nullptr;
+    std::vector<char> buffer(16384);
+    if (::getpwuid_r(::geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found &&
+        found->pw_dir)
+      env.home = std::string{found->pw_dir};
   }
   return env;
 }

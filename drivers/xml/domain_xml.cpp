@@ -656,6 +656,11 @@ result<disk_def> domain_parser::parse_disk(pugi::xml_node node) {
   if (auto driver = node.child("driver")) {
     disk.driver_name = attr_of(driver, "name").value_or("");
     disk.driver_type = attr_of(driver, "type").value_or("");
+    VA_XML_TRY(cache, prop_enum(driver, "cache", {"default", "none", "writethrough", "writeback",
+                                                  "directsync", "unsafe"}));
+    disk.driver_cache = cache.value_or("");
+    if (disk.driver_cache == "default")
+      disk.driver_cache.clear();
   }
   disk.readonly = static_cast<bool>(node.child("readonly"));
   disk.shareable = static_cast<bool>(node.child("shareable"));
@@ -665,24 +670,8 @@ result<disk_def> domain_parser::parse_disk(pugi::xml_node node) {
     return make_virt_error(error_code::no_target, error_domain::domain,
                            "missing target information for device " + disk.source);
   disk.target_dev = *dev;
-  if (bus) {
-    disk.target_bus = *bus;
-  } else if (disk.device == "floppy") {
-    disk.target_bus = "fdc";
-  } else {
-    static constexpr std::pair<std::string_view, std::string_view> by_prefix[] = {
-      {"hd", "ide"}, {"sd", "scsi"}, {"vd", "virtio"}, {"xvd", "xen"}, {"ubd", "uml"},
-      {"fd", "fdc"}};
-    for (auto [prefix, name] : by_prefix) {
-      if (disk.target_dev.starts_with(prefix)) {
-        disk.target_bus = name;
-        break;
-      }
-    }
-    if (disk.target_bus.empty())
-      return dom_error(error_code::xml_error,
-                       "Unknown disk name '" + disk.target_dev + "' and no address specified");
-  }
+  // An absent bus stays empty until post-parse: libvirt orders disks first.
+  disk.target_bus = bus.value_or("");
   if (disk.device == "cdrom")
     disk.readonly = true;
   return disk;
@@ -1061,6 +1050,26 @@ result<void> domain_parser::parse_devices() {
 result<void> domain_parser::post_parse_disks() {
   auto& d = def_.devices;
   for (auto& disk : d.disks) {
+    if (!disk.target_bus.empty())
+      continue;
+    if (disk.device == "floppy") {
+      disk.target_bus = "fdc";
+      continue;
+    }
+    static constexpr std::pair<std::string_view, std::string_view> by_prefix[] = {
+      {"hd", "ide"}, {"sd", "scsi"}, {"vd", "virtio"}, {"xvd", "xen"}, {"ubd", "uml"},
+      {"fd", "fdc"}};
+    for (auto [prefix, name] : by_prefix) {
+      if (disk.target_dev.starts_with(prefix)) {
+        disk.target_bus = name;
+        break;
+      }
+    }
+    if (disk.target_bus.empty())
+      return dom_error(error_code::xml_error,
+                       "Unknown disk name '" + disk.target_dev + "' and no address specified");
+  }
+  for (auto& disk : d.disks) {
     bool drive_bus = one_of(disk.target_bus, {"ide", "fdc", "scsi", "sata"});
     if (!drive_bus)
       continue;
@@ -1154,8 +1163,6 @@ result<void> domain_parser::post_parse_chardevs() {
       stub.type = "pty";
       stub.target_type = "serial";
       d.consoles.insert(d.consoles.begin(), std::move(stub));
-      for (size_t i = 0; i < d.consoles.size(); ++i)
-        d.consoles[i].target_port = static_cast<int32_t>(i);
     }
   }
   for (auto& c : d.consoles)
@@ -1174,13 +1181,7 @@ result<void> domain_parser::post_parse_videos() {
   if (!d.graphics.empty() && d.videos.empty())
     d.videos.emplace_back().heads = 1;
   std::string default_model;
-  if (def_.type == "vbox")
-    default_model = "vbox";
-  else if (def_.type == "vmware")
-    default_model = "vmvga";
-  else if (def_.type == "vz" || def_.type == "parallels")
-    default_model = hvm() ? "vga" : "parallels";
-  else if (one_of(def_.os.type, {"xen", "linux", "xenpvh"}))
+  if (one_of(def_.os.type, {"xen", "linux", "xenpvh"}))
     default_model = "xen";
   else if (def_.os.arch.starts_with("ppc64"))
     default_model = "vga";
@@ -1297,12 +1298,14 @@ void format_devices(xml_writer& w, const domain_def& def, const domain_format& o
     w.line("<emulator>" + escape(d.emulator) + "</emulator>");
   for (const auto& disk : d.disks) {
     w.open("<disk" + attr("type", disk.type) + attr("device", disk.device) + ">");
-    if (!disk.driver_name.empty() || !disk.driver_type.empty()) {
+    if (!disk.driver_name.empty() || !disk.driver_type.empty() || !disk.driver_cache.empty()) {
       std::string driver = "<driver";
       if (!disk.driver_name.empty())
         driver += attr("name", disk.driver_name);
       if (!disk.driver_type.empty())
         driver += attr("type", disk.driver_type);
+      if (!disk.driver_cache.empty())
+        driver += attr("cache", disk.driver_cache);
       w.line(driver + "/>");
     }
     if (!disk.source.empty())

@@ -97,6 +97,7 @@ struct disk_def {
   std::string device = "disk";
   std::string driver_name; ///< `<driver name=...>`; empty: not printed
   std::string driver_type; ///< `<driver type=...>`; empty: not printed
+  std::string driver_cache; ///< `<driver cache=...>`; empty: not printed
   std::string source;      ///< file or dev path; empty: no `<source>`
   std::string target_dev;
   std::string target_bus; ///< filled in from the target name when absent

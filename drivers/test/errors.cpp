@@ -92,9 +92,13 @@ std::string api_word(std::string_view w) {
     {"IOTHREAD", "IOThread"},               {"FSINFO", "FSInfo"}, {"FSFREEZE", "FSFreeze"},
     {"FSTHAW", "FSThaw"},                   {"FSTRIM", "FSTrim"},
   };
-  for (auto& [upper, spelled] : special)
+  for (auto& [upper, spelled] : special) {
     if (w == upper)
       return std::string{spelled};
+    // Plurals: NWFILTERS -> NWFilters.
+    if (w.size() == upper.size() + 1 && w.back() == 'S' && w.substr(0, upper.size()) == upper)
+      return std::string{spelled} + "s";
+  }
   std::string out{w};
   for (size_t i = 1; i < out.size(); ++i)
     out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));

@@ -312,6 +312,10 @@ private:
       auto vol = xml::parse_volume(to_text(vr->node), out.def.type);
       if (!vol)
         return vol.error();
+      // A configured volume keeps the key and path its document gives; the
+      // pool fills in what is missing.
+      vol->key = vr->node.child_value("key");
+      vol->target_path = vr->node.child("target").child_value("path");
       out.volumes.push_back(std::move(*vol));
     }
     return out;

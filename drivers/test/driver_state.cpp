@@ -291,9 +291,7 @@ result<xdr::buffer> driver_state::impl::domain_lists(int32_t number, const xdr::
     return protocol::dom_only{s->dom};
   };
   auto count = [&](bool active) -> result<protocol::num_ret> {
-    auto k = std::count_if(domains.begin(), domains.end(),
-                           [&](const domain_summary& s) { return s.active == active; });
-    return protocol::num_ret{static_cast<int32_t>(k)};
+    return count_by_state(domains, active);
   };
   switch (static_cast<proc>(number)) {
     case proc::domain_lookup_by_id:
@@ -312,29 +310,31 @@ result<xdr::buffer> driver_state::impl::domain_lists(int32_t number, const xdr::
     case proc::connect_list_domains:
       return handle<proc::connect_list_domains>(
         args, [&](auto& a) -> result<protocol::connect_list_domains_ret> {
-          if (auto ok = check_maxnames(a.maxids, protocol::domain_list_max,
-                                       "REMOTE_DOMAIN_LIST_MAX", "maxids",
-                                       "virConnectListDomains", error_domain::domain);
+          if (auto ok = check_maxnames(a.maxids, list_bound{protocol::domain_list_max,
+                                                            "REMOTE_DOMAIN_LIST_MAX", "maxids",
+                                                            "virConnectListDomains",
+                                                            error_domain::domain});
               !ok)
             return ok.error();
           protocol::connect_list_domains_ret r;
-          for (auto& s : domains)
-            if (s.active && r.ids.size() < static_cast<size_t>(a.maxids))
-              r.ids.push_back(s.dom.id);
+          r.ids = first_n<decltype(r.ids)>(
+            domains, a.maxids, [](auto& s) { return s.active; },
+            [](const domain_summary& s) { return s.dom.id; });
           return r;
         });
     case proc::connect_list_defined_domains:
       return handle<proc::connect_list_defined_domains>(
         args, [&](auto& a) -> result<protocol::connect_list_defined_domains_ret> {
-          if (auto ok = check_maxnames(a.maxnames, protocol::domain_list_max,
-                                       "REMOTE_DOMAIN_LIST_MAX", "maxnames",
-                                       "virConnectListDefinedDomains", error_domain::domain);
+          if (auto ok = check_maxnames(a.maxnames, list_bound{protocol::domain_list_max,
+                                                              "REMOTE_DOMAIN_LIST_MAX", "maxnames",
+                                                              "virConnectListDefinedDomains",
+                                                              error_domain::domain});
               !ok)
             return ok.error();
           protocol::connect_list_defined_domains_ret r;
-          for (auto& s : domains)
-            if (!s.active && r.names.size() < static_cast<size_t>(a.maxnames))
-              r.names.push_back(s.dom.name);
+          r.names = first_n<decltype(r.names)>(
+            domains, a.maxnames, [](auto& s) { return !s.active; },
+            [](const domain_summary& s) { return s.dom.name; });
           return r;
         });
     case proc::connect_list_all_domains:

@@ -133,23 +133,14 @@ bool network_set::handles(int32_t number) {
 
 result<xdr::buffer> network_set::dispatch(int32_t number, const xdr::buffer& args,
                                           call_context&) {
-  auto names = [&](bool active, const protocol::maxnames_args& a, const char* api)
-    -> result<protocol::connect_list_networks_ret> {
-    if (auto ok = check_maxnames(a.maxnames, protocol::network_list_max,
-                                 "REMOTE_NETWORK_LIST_MAX", "maxnames", api,
-                                 error_domain::network);
-        !ok)
-      return ok.error();
-    protocol::connect_list_networks_ret r;
-    for (auto& n : nets_)
-      if (n.active == active && r.names.size() < static_cast<size_t>(a.maxnames))
-        r.names.push_back(n.def.name);
-    return r;
+  auto names = [&](bool active, const protocol::maxnames_args& a, const char* api) {
+    return names_by_state<protocol::connect_list_networks_ret>(
+      nets_, active, a.maxnames,
+      list_bound{protocol::network_list_max, "REMOTE_NETWORK_LIST_MAX", "maxnames", api,
+                 error_domain::network});
   };
   auto count = [&](bool active) -> result<protocol::num_ret> {
-    auto k = std::count_if(nets_.begin(), nets_.end(),
-                           [&](const network_object& n) { return n.active == active; });
-    return protocol::num_ret{static_cast<int32_t>(k)};
+    return count_by_state(nets_, active);
   };
   switch (static_cast<proc>(number)) {
     case proc::connect_num_of_networks:

@@ -236,23 +236,14 @@ bool pool_set::handles(int32_t number) {
 }
 
 result<xdr::buffer> pool_set::dispatch(int32_t number, const xdr::buffer& args, call_context&) {
-  auto names = [&](bool active, const protocol::maxnames_args& a, const char* api)
-    -> result<protocol::connect_list_storage_pools_ret> {
-    if (auto ok = check_maxnames(a.maxnames, protocol::storage_pool_list_max,
-                                 "REMOTE_STORAGE_POOL_LIST_MAX", "maxnames", api,
-                                 error_domain::storage);
-        !ok)
-      return ok.error();
-    protocol::connect_list_storage_pools_ret r;
-    for (auto& p : pools_)
-      if (p.active == active && r.names.size() < static_cast<size_t>(a.maxnames))
-        r.names.push_back(p.def.name);
-    return r;
+  auto names = [&](bool active, const protocol::maxnames_args& a, const char* api) {
+    return names_by_state<protocol::connect_list_storage_pools_ret>(
+      pools_, active, a.maxnames,
+      list_bound{protocol::storage_pool_list_max, "REMOTE_STORAGE_POOL_LIST_MAX", "maxnames", api,
+                 error_domain::storage});
   };
   auto count = [&](bool active) -> result<protocol::num_ret> {
-    auto k = std::count_if(pools_.begin(), pools_.end(),
-                           [&](const pool_object& p) { return p.active == active; });
-    return protocol::num_ret{static_cast<int32_t>(k)};
+    return count_by_state(pools_, active);
   };
   auto flags_zero = [](uint32_t flags, const char* function) -> result<void> {
     if (flags != 0)
@@ -494,18 +485,20 @@ result<xdr::buffer> pool_set::dispatch(int32_t number, const xdr::buffer& args, 
     case proc::storage_pool_list_volumes:
       return handle<proc::storage_pool_list_volumes>(
         args, [&](auto& a) -> result<protocol::storage_pool_list_volumes_ret> {
-          if (auto ok = check_maxnames(a.maxnames, protocol::storage_vol_list_max,
-                                       "REMOTE_STORAGE_VOL_LIST_MAX", "maxnames",
-                                       "virStoragePoolListVolumes", error_domain::storage);
+          if (auto ok = check_maxnames(a.maxnames,
+                                       list_bound{protocol::storage_vol_list_max,
+                                                  "REMOTE_STORAGE_VOL_LIST_MAX", "maxnames",
+                                                  "virStoragePoolListVolumes",
+                                                  error_domain::storage});
               !ok)
             return ok.error();
           auto p = active_by_name(a.pool.name);
           if (!p)
             return p.error();
           protocol::storage_pool_list_volumes_ret r;
-          for (auto& v : (*p)->volumes)
-            if (r.names.size() < static_cast<size_t>(a.maxnames))
-              r.names.push_back(v.name);
+          r.names = first_n<decltype(r.names)>(
+            (*p)->volumes, a.maxnames, [](auto&) { return true; },
+            [](const xml::volume_def& v) { return v.name; });
           return r;
         });
     case proc::storage_pool_list_all_volumes:

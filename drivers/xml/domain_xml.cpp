@@ -220,7 +220,7 @@ result<std::optional<device_address>> parse_address(pugi::xml_node dev) {
       if (addr.slot > 0x1f)
         return bad("slot='" + hex(addr.slot, 0) + "', must be <= 0x1F");
       if (addr.function > 7)
-        return bad("function='" + hex(addr.function, 0) + "', must be <= 7");
+        return bad("function=" + hex(addr.function, 0) + ", must be <= 7");
     }
   } else if (*type == "drive") {
     VA_XML_TRY(controller, prop_uint(node, "controller", 10));
@@ -857,21 +857,16 @@ result<graphics_def> domain_parser::parse_graphics(pugi::xml_node node) {
   g.type = *type;
   g.autoport = false;
   g.port = 0;
-  auto int_attr = [&](const char* name, int32_t& out) -> result<bool> {
-    auto text = attr_of(node, name);
-    if (!text)
-      return false;
-    auto n = to_int(*text);
-    if (!n)
-      return dom_error(error_code::internal_error,
-                       "cannot parse " + g.type + " " + name + " " + *text);
-    out = *n;
-    return true;
-  };
   auto autoport = attr_of(node, "autoport");
   if (g.type == "vnc") {
-    VA_XML_TRY(has_port, int_attr("port", g.port));
-    if (!has_port || g.port == -1) {
+    auto port = attr_of(node, "port");
+    if (port) {
+      auto n = to_int(*port);
+      if (!n)
+        return dom_error(error_code::internal_error, "cannot parse vnc port " + *port);
+      g.port = *n;
+    }
+    if (!port || g.port == -1) {
       g.port = 0;
       g.autoport = true;
     }
@@ -882,11 +877,10 @@ result<graphics_def> domain_parser::parse_graphics(pugi::xml_node node) {
       g.autoport = false;
     }
   } else {
-    g.tls_port = 0;
-    VA_XML_TRY(has_port, int_attr("port", g.port));
-    VA_XML_TRY(has_tls, int_attr("tlsPort", g.tls_port));
-    (void) has_port;
-    (void) has_tls;
+    VA_XML_TRY(port, prop_int(node, "port"));
+    VA_XML_TRY(tls_port, prop_int(node, "tlsPort"));
+    g.port = port.value_or(0);
+    g.tls_port = tls_port.value_or(0);
     if (autoport && *autoport == "yes") {
       g.port = 0;
       g.tls_port = 0;
@@ -1049,6 +1043,10 @@ result<void> domain_parser::parse_devices() {
 
 result<void> domain_parser::post_parse_disks() {
   auto& d = def_.devices;
+  for (auto& disk : d.disks)
+    if (disk.device == "disk" && disk.source.empty())
+      return make_virt_error(error_code::no_source, error_domain::domain,
+                             "missing source information for device " + disk.target_dev);
   for (auto& disk : d.disks) {
     if (!disk.target_bus.empty())
       continue;

@@ -227,6 +227,13 @@ result<network_def> parse_network(std::string_view xml, const network_parse& opt
       return net_error(error_code::xml_error, "Invalid delay value in network '" + def.name + "'");
     def.delay = *n;
   }
+  if (auto mtu = attr_of(root.child("mtu"), "size"); mtu && !mtu->empty()) {
+    auto n = to_uint(*mtu, 10);
+    if (!n)
+      return net_error(error_code::xml_error,
+                       "Invalid mtu size '" + *mtu + "' in network '" + def.name + "'");
+    def.mtu = *n;
+  }
   if (auto mac = attr_of(root.child("mac"), "address")) {
     auto canonical = parse_mac(*mac);
     if (!canonical)
@@ -259,10 +266,11 @@ result<network_def> parse_network(std::string_view xml, const network_parse& opt
     def.forward = fwd;
   }
   if (def.forward && (def.forward->mode == "nat" || def.forward->mode == "route")) {
-    bool has_v4 = false;
+    // NAT needs an IPv4 address; routing any address.
+    bool has_ip = false;
     for (const auto& ip : def.ips)
-      has_v4 = has_v4 || ip.family != "ipv6";
-    if (!has_v4)
+      has_ip = has_ip || def.forward->mode == "route" || ip.family != "ipv6";
+    if (!has_ip)
       return net_error(error_code::xml_error, def.forward->mode
                                                 + " forwarding requested, but no IP address "
                                                   "provided for network '"
@@ -299,6 +307,8 @@ std::string format_network(const network_def& def, const network_format&) {
       bridge += attr("stp", def.stp ? "on" : "off") + attr("delay", std::to_string(def.delay));
     w.line(bridge + "/>");
   }
+  if (def.mtu)
+    w.line("<mtu" + attr("size", std::to_string(def.mtu)) + "/>");
   if (!def.mac.empty())
     w.line("<mac" + attr("address", def.mac) + "/>");
   if (!def.domain_name.empty())

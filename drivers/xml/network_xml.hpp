@@ -59,6 +59,7 @@ struct network_def {
   std::string bridge_name;                ///< empty: not printed
   bool stp = true;
   uint32_t delay = 0;
+  uint32_t mtu = 0;        ///< `<mtu size=...>`; 0: not printed
   std::string mac;         ///< `<mac address=...>`; empty: not printed
   std::string domain_name; ///< `<domain name=...>`; empty: not printed
   std::vector<network_ip> ips;

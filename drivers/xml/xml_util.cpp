@@ -25,63 +25,96 @@ size_t line_of(std::string_view text, size_t offset) {
   return line;
 }
 
-/// The elements open at `offset` and, when a closing tag starts there, its
-/// name. A small scanner: enough to name tags in error messages.
+/// One tag found by `next_tag`.
+struct tag_event {
+  enum kind_t { open, close, empty, other } kind = other;
+  std::string name;
+  size_t begin = 0; ///< offset of '<'
+  size_t end = 0;   ///< offset just past '>' (or the text's end)
+};
+
+/// The next tag at or after `from`, skipping comments, CDATA, declarations
+/// and processing instructions. A small scanner: enough to name tags and find
+/// the end of the root element in error messages.
+std::optional<tag_event> next_tag(std::string_view text, size_t from) {
+  size_t i = text.find('<', from);
+  if (i == std::string_view::npos)
+    return std::nullopt;
+  tag_event ev;
+  ev.begin = i;
+  auto skip_to = [&](std::string_view terminator, size_t at) {
+    auto e = text.find(terminator, at);
+    return e == std::string_view::npos ? text.size() : e + terminator.size();
+  };
+  if (text.substr(i, 4) == "<!--") {
+    ev.end = skip_to("-->", i + 4);
+  } else if (text.substr(i, 9) == "<![CDATA[") {
+    ev.end = skip_to("]]>", i + 9);
+  } else if (text.substr(i, 2) == "<?" || text.substr(i, 2) == "<!") {
+    ev.end = skip_to(">", i);
+  } else {
+    bool closing = text.substr(i, 2) == "</";
+    size_t n = i + (closing ? 2 : 1);
+    size_t e = n;
+    while (e < text.size() && !std::isspace(static_cast<unsigned char>(text[e])) && text[e] != '>'
+           && text[e] != '/')
+      ++e;
+    ev.name = std::string{text.substr(n, e - n)};
+    // Find the end of the tag, skipping quoted attribute values.
+    char quote = 0;
+    while (e < text.size()) {
+      char c = text[e];
+      if (quote) {
+        if (c == quote)
+          quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '>') {
+        break;
+      }
+      ++e;
+    }
+    ev.end = e < text.size() ? e + 1 : e;
+    if (closing)
+      ev.kind = tag_event::close;
+    else if (e < text.size() && e > i && text[e - 1] == '/')
+      ev.kind = tag_event::empty;
+    else
+      ev.kind = tag_event::open;
+  }
+  return ev;
+}
+
+/// The elements open at `offset`, innermost last.
 std::vector<open_tag> open_tags_at(std::string_view text, size_t offset) {
   std::vector<open_tag> stack;
   size_t i = 0;
-  auto name_at = [&](size_t pos) {
-    size_t end = pos;
-    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))
-           && text[end] != '>' && text[end] != '/')
-      ++end;
-    return std::string{text.substr(pos, end - pos)};
-  };
-  while (i < offset && i < text.size()) {
-    if (text[i] != '<') {
-      ++i;
-      continue;
-    }
-    if (text.substr(i, 4) == "<!--") {
-      auto end = text.find("-->", i + 4);
-      i = end == std::string_view::npos ? text.size() : end + 3;
-    } else if (text.substr(i, 9) == "<![CDATA[") {
-      auto end = text.find("]]>", i + 9);
-      i = end == std::string_view::npos ? text.size() : end + 3;
-    } else if (text.substr(i, 2) == "<?" || text.substr(i, 2) == "<!") {
-      auto end = text.find('>', i);
-      i = end == std::string_view::npos ? text.size() : end + 1;
-    } else if (text.substr(i, 2) == "</") {
-      if (i + 2 > offset)
-        break;
-      if (!stack.empty())
-        stack.pop_back();
-      auto end = text.find('>', i);
-      i = end == std::string_view::npos ? text.size() : end + 1;
-    } else {
-      open_tag tag{name_at(i + 1), line_of(text, i)};
-      // Find the end of the start tag, skipping quoted attribute values.
-      size_t j = i + 1;
-      char quote = 0;
-      while (j < text.size()) {
-        char c = text[j];
-        if (quote) {
-          if (c == quote)
-            quote = 0;
-        } else if (c == '"' || c == '\'') {
-          quote = c;
-        } else if (c == '>') {
-          break;
-        }
-        ++j;
-      }
-      bool self_closing = j < text.size() && j > i && text[j - 1] == '/';
-      if (!self_closing)
-        stack.push_back(std::move(tag));
-      i = j < text.size() ? j + 1 : j;
-    }
+  while (auto ev = next_tag(text, i)) {
+    if (ev->begin >= offset)
+      break;
+    if (ev->kind == tag_event::open)
+      stack.push_back({ev->name, line_of(text, ev->begin)});
+    else if (ev->kind == tag_event::close && !stack.empty())
+      stack.pop_back();
+    i = ev->end;
   }
   return stack;
+}
+
+/// The offset just past the first root element of a well-formed `text`.
+size_t root_end(std::string_view text) {
+  int depth = 0;
+  size_t i = 0;
+  while (auto ev = next_tag(text, i)) {
+    i = ev->end;
+    if (ev->kind == tag_event::open)
+      ++depth;
+    else if (ev->kind == tag_event::close)
+      --depth;
+    if ((ev->kind == tag_event::close || ev->kind == tag_event::empty) && depth == 0)
+      return ev->end;
+  }
+  return text.size();
 }
 
 /// libvirt's report of a libxml2 parse error: "FILE:LINE: MESSAGE\nLINE TEXT\n---^".
@@ -110,6 +143,13 @@ virt_error detail_error(std::string_view text, size_t pos, std::string_view mess
   msg.append(col, '-');
   msg += '^';
   return make_virt_error(error_code::xml_detail, kind.domain, std::move(msg));
+}
+
+size_t first_non_blank(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])))
+    ++i;
+  return i;
 }
 
 bool blank(std::string_view s) {
@@ -157,20 +197,17 @@ result<void> load_document(pugi::xml_document& doc, std::string_view text,
     return make_virt_error(error_code::xml_detail, kind.domain,
                            std::string{kind.name} + ":1: Document is empty\n(null)\n^");
   }
-  auto options = pugi::parse_default | pugi::parse_ws_pcdata;
+  // parse_fragment keeps text outside the root, which libxml2 refuses.
+  auto options = pugi::parse_default | pugi::parse_ws_pcdata | pugi::parse_fragment;
   auto res = doc.load_buffer(text.data(), text.size(), options, pugi::encoding_utf8);
   if (!res) {
     auto pos = static_cast<size_t>(std::max<std::ptrdiff_t>(res.offset, 0));
     std::string message;
     switch (res.status) {
-      case pugi::status_no_document_element: {
-        size_t first = 0;
-        while (first < text.size() && std::isspace(static_cast<unsigned char>(text[first])))
-          ++first;
-        pos = first;
+      case pugi::status_no_document_element:
+        pos = first_non_blank(text);
         message = "Start tag expected, '<' not found";
         break;
-      }
       case pugi::status_end_element_mismatch: {
         auto stack = open_tags_at(text, pos);
         if (pos >= text.size() || text.substr(pos).find('<') == std::string_view::npos) {
@@ -203,6 +240,11 @@ result<void> load_document(pugi::xml_document& doc, std::string_view text,
       case pugi::status_bad_attribute:
         message = "AttValue: \" or ' expected";
         break;
+      case pugi::status_bad_end_element:
+        // libxml2 points past the last character it read.
+        message = "expected '>'";
+        pos = std::min(pos + 1, text.size());
+        break;
       default:
         if (pos >= text.size()) {
           auto tags = open_tags_at(text, text.size());
@@ -231,24 +273,13 @@ result<void> load_document(pugi::xml_document& doc, std::string_view text,
       if (!blank(node.value()))
         extra = true;
     }
-    if (extra) {
-      // Locate the extra content: the first non-blank byte after the root ends.
-      auto close = "</" + std::string{root.name()} + ">";
-      size_t after = text.rfind(close);
-      size_t pos = after == std::string_view::npos ? text.size() : after + close.size();
-      if (after == std::string_view::npos) {
-        // A self-closing root: find the end of its start tag.
-        auto start = text.find("<" + std::string{root.name()});
-        auto gt = start == std::string_view::npos ? start : text.find("/>", start);
-        pos = gt == std::string_view::npos ? text.size() : gt + 2;
-      }
-      while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos])))
-        ++pos;
-      return detail_error(text, pos, "Extra content at the end of the document", kind);
-    }
+    if (extra && root)
+      return detail_error(text, root_end(text), "Extra content at the end of the document", kind);
+    if (extra)
+      return detail_error(text, first_non_blank(text), "Start tag expected, '<' not found", kind);
   }
   if (!root)
-    return detail_error(text, 0, "Start tag expected, '<' not found", kind);
+    return detail_error(text, first_non_blank(text), "Start tag expected, '<' not found", kind);
   if (std::string_view{root.name()} != kind.root)
     return make_error(error_code::xml_error, error_domain::xml,
                       "expecting root element of '" + std::string{kind.root} + "', not '"

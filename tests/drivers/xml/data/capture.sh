@@ -20,12 +20,16 @@ split() {
 name_of() { sed -n 's|.*<name>\(.*\)</name>.*|\1|p' "$1" | head -n1; }
 
 for f in "$here"/domain/*.xml; do
-  case "$f" in *.out.xml|*.live.xml) continue ;; esac
+  case "$f" in *.out.xml|*.live.xml|*.again.xml) continue ;; esac
   base=${f%.xml}; name=$(name_of "$f")
   out=$(virsh -c "$uri" "define $f; echo $mark; dumpxml $name; echo $mark; start $name; echo $mark; dumpxml --security-info $name")
   printf '%s\n' "$out" | split 1 > "$base.out.xml"
   printf '%s\n' "$out" | split 3 > "$base.live.xml"
   [ -s "$base.out.xml" ] && [ -s "$base.live.xml" ] || { echo "capture failed: $f" >&2; exit 1; }
+  # libvirt does not always print its own output back unchanged; keep what
+  # it prints the second time when that differs.
+  virsh -c "$uri" "define $base.out.xml; echo $mark; dumpxml $name" | split 1 > "$base.again.xml"
+  if cmp -s "$base.out.xml" "$base.again.xml"; then rm "$base.again.xml"; fi
 done
 
 for f in "$here"/network/*.xml; do

@@ -209,9 +209,9 @@ struct domain_object::impl {
   xml::domain_def& current() { return live ? *live : *config; }
   const xml::domain_def& current() const { return live ? *live : *config; }
 
-  protocol::nonnull_domain handle() const {
-    return protocol::nonnull_domain{name, uuid, active() ? id : -1};
-  }
+  /// libvirt's handle of the domain: its `def->id`, -1 while inactive; a
+  /// transient domain that just stopped keeps its last id.
+  protocol::nonnull_domain handle() const { return protocol::nonnull_domain{name, uuid, id}; }
 
   void set_state(domain_state s, int32_t r) {
     state = s;
@@ -234,7 +234,10 @@ struct domain_object::impl {
   /// `testDomainShutdownState`: the live definition goes, shut off with
   /// `why`; a transient domain is gone.
   void stop(int32_t why) {
-    id = -1;
+    // libvirt resets the id when it puts the persistent definition back; a
+    // transient domain has none, and its stop event carries the old id.
+    if (config)
+      id = -1;
     set_state(domain_state::shutoff, why);
     if (persistent)
       live.reset();

@@ -281,7 +281,9 @@ BOOST_AUTO_TEST_CASE(a_domain_whose_reboot_action_is_destroy_stops_on_reboot) {
   expect_ok(m.call<P::domain_reboot>({created->dom, 0}));
   auto events = m.take_events();
   BOOST_TEST(events.size() == 1u);
-  BOOST_TEST((events.at(0) == lifecycle(with_id(created->dom, -1), 5, 0)));
+  // A transient domain keeps its id in its stop event: libvirt resets the id
+  // only when it restores a persistent definition.
+  BOOST_TEST((events.at(0) == lifecycle(created->dom, 5, 0)));
   // Transient: gone once stopped.
   expect_error(m.call<P::domain_lookup_by_name>({"once"}), error_code::no_domain,
                error_domain::test, "Domain not found");

@@ -3,7 +3,9 @@
 #include <cerrno>
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <sstream>
 
@@ -89,19 +91,30 @@ virt_error syntax_error(const std::string& where, std::string_view text,
 using document = std::unique_ptr<pugi::xml_document>;
 
 /// Reads and parses `path` (libvirt's `virXMLParse` of a file).
+/// libxml2's report for a file with nothing in it (or a directory).
+virt_error empty_document(const std::string& path) {
+  return make_virt_error(error_code::xml_detail, error_domain::test,
+                         path + ":1: Document is empty\n(null)\n^");
+}
+
 result<document> parse_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return empty_document(path);
   std::ifstream in{path, std::ios::binary};
-  std::ostringstream buf;
-  if (!in || !(buf << in.rdbuf()))
+  if (!in)
     return xml_error("failed to parse xml document '" + path + "'");
-  auto text = buf.str();
+  std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+  if (in.bad())
+    return xml_error("failed to parse xml document '" + path + "'");
+  if (text.empty())
+    return empty_document(path);
   auto doc = std::make_unique<pugi::xml_document>();
   auto r = doc->load_buffer(text.data(), text.size(), pugi::parse_default);
   if (!r)
     return syntax_error(path, text, r);
   if (!doc->document_element())
-    return make_virt_error(error_code::xml_detail, error_domain::test,
-                           path + ":1: Document is empty");
+    return empty_document(path);
   return doc;
 }
 

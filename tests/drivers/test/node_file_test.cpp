@@ -158,6 +158,14 @@ BOOST_AUTO_TEST_CASE(broken_node_files_give_libvirts_errors) {
   BOOST_TEST(dupnet.error().message.rfind("operation failed: network 'q' already exists with uuid ", 0) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(an_empty_node_file_or_a_directory_is_an_empty_document) {
+  expect_error(driver_state::open(node("empty.xml")), error_code::xml_detail, error_domain::test,
+               node("empty.xml") + ":1: Document is empty\n(null)\n^");
+  auto dir = testing::data_path("node");
+  expect_error(driver_state::open(dir), error_code::xml_detail, error_domain::test,
+               dir + ":1: Document is empty\n(null)\n^");
+}
+
 BOOST_AUTO_TEST_CASE(a_node_file_with_bad_syntax_reports_where) {
   // libvirt words this with libxml2's message ("Premature end of data in tag
   // cpu line 1"); the parser here has its own wording, so only the code,

@@ -1,5 +1,6 @@
 #include "drivers/xml/xml_util.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <climits>
@@ -145,6 +146,34 @@ virt_error detail_error(std::string_view text, size_t pos, std::string_view mess
   return make_virt_error(error_code::xml_detail, kind.domain, std::move(msg));
 }
 
+/// The first reference to an entity XML does not predefine: its name and the
+/// offset just past it. libxml2 refuses those; pugixml keeps them as text.
+std::optional<std::pair<std::string, size_t>> undefined_entity(std::string_view text) {
+  static constexpr std::string_view predefined[] = {"lt", "gt", "amp", "apos", "quot"};
+  size_t i = 0;
+  while (i < text.size()) {
+    auto skip = [&](std::string_view open, std::string_view close) {
+      if (text.substr(i, open.size()) != open)
+        return false;
+      auto e = text.find(close, i + open.size());
+      i = e == std::string_view::npos ? text.size() : e + close.size();
+      return true;
+    };
+    if (skip("<!--", "-->") || skip("<![CDATA[", "]]>") || skip("<?", "?>"))
+      continue;
+    if (text[i] == '&' && i + 1 < text.size() && text[i + 1] != '#') {
+      auto semi = text.find(';', i);
+      if (semi != std::string_view::npos) {
+        auto name = text.substr(i + 1, semi - i - 1);
+        if (std::find(std::begin(predefined), std::end(predefined), name) == std::end(predefined))
+          return std::pair{std::string{name}, semi + 1};
+      }
+    }
+    ++i;
+  }
+  return std::nullopt;
+}
+
 size_t first_non_blank(std::string_view text) {
   size_t i = 0;
   while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])))
@@ -259,6 +288,8 @@ result<void> load_document(pugi::xml_document& doc, std::string_view text,
     }
     return detail_error(text, pos, message, kind);
   }
+  if (auto entity = undefined_entity(text))
+    return detail_error(text, entity->second, "Entity '" + entity->first + "' not defined", kind);
   // pugixml accepts what libxml2 calls extra content: a second root element
   // or text after the root.
   pugi::xml_node root;

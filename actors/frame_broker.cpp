@@ -24,7 +24,7 @@ caf::behavior frame_broker(caf::io::broker* self, caf::io::connection_handle hdl
   // Expecting a length word (true) or the rest of a message (false).
   auto want_length = std::make_shared<bool>(true);
   auto finish = [self, hdl, peer](std::string reason) {
-    self->send(peer, closed_atom::value, std::move(reason));
+    caf::anon_send(peer, closed_atom::value, std::move(reason), self->id());
     self->close(hdl);
     self->quit();
   };
@@ -47,7 +47,8 @@ caf::behavior frame_broker(caf::io::broker* self, caf::io::connection_handle hdl
         return;
       }
       *want_length = true;
-      self->send(peer, frame_atom::value, xdr::buffer{msg.buf.begin(), msg.buf.end()});
+      caf::anon_send(peer, frame_atom::value, xdr::buffer{msg.buf.begin(), msg.buf.end()},
+                     self->id());
       self->configure_read(hdl, receive_policy::exactly(protocol::length_size));
     },
     [self, hdl](frame_atom, const xdr::buffer& out) {

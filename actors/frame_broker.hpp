@@ -3,9 +3,11 @@
 /// is decoded here (all brokers share CAF's one I/O thread); the broker's peer
 /// actor (a daemon session or a client RPC connection) does the rest.
 ///
-/// To the peer: `(frame_atom, buffer)` with one message without its length
-/// word, and finally `(closed_atom, reason)` when the stream ends or carries a
-/// length word outside libvirt's limits. From the peer: `(frame_atom, buffer)`
+/// To the peer: `(frame_atom, buffer, broker id)` with one message without its
+/// length word, and finally `(closed_atom, reason, broker id)` when the stream
+/// ends or carries a length word outside libvirt's limits. These go out as
+/// anonymous messages: in CAF 0.17 a message sent from a broker wakes its
+/// receiver on the I/O thread, and the peers' work belongs on the scheduler. From the peer: `(frame_atom, buffer)`
 /// with one whole message (length word included) to write, and `(close_atom)`
 /// to flush and close. The broker closes when its peer dies.
 #pragma once

@@ -168,12 +168,6 @@ bool make_dirs(const std::string& dir) {
   return true;
 }
 
-unsigned parse_perms(const std::string& s, unsigned fallback) {
-  if (s.empty())
-    return fallback;
-  return static_cast<unsigned>(std::strtoul(s.c_str(), nullptr, 8));
-}
-
 struct logger {
   int level = 3; // 1 debug, 2 info, 3 warning, 4 error
   void log(int lvl, const std::string& msg) const {
@@ -186,9 +180,10 @@ struct logger {
 std::shared_ptr<daemon::session_options> make_session_options(const daemon::daemon_config& cfg,
                                                                registry_actor registry) {
   auto opts = std::make_shared<daemon::session_options>();
-  opts->keepalive_interval = cfg.keepalive_interval;
-  opts->keepalive_count = cfg.keepalive_count;
-  opts->max_client_requests = cfg.max_client_requests > 0 ? cfg.max_client_requests : 5;
+  opts->keepalive_interval = cfg.keepalive_interval > 0 ? cfg.keepalive_interval : 0;
+  opts->keepalive_count = static_cast<int>(cfg.keepalive_count);
+  opts->max_client_requests =
+    cfg.max_client_requests > 0 ? static_cast<int>(cfg.max_client_requests) : 5;
   opts->registry = std::move(registry);
   return opts;
 }
@@ -225,7 +220,7 @@ int main(int argc, char** argv) {
     }
     cfg = std::move(*loaded);
   }
-  log.level = cfg.log_level;
+  log.level = static_cast<int>(cfg.log_level);
   if (args.verbose && log.level > 2)
     log.level = 2;
   for (auto& w : warnings)
@@ -235,7 +230,8 @@ int main(int argc, char** argv) {
   log.log(2, "descriptor limit " + std::to_string(fd_limit));
 
   // Sockets first: a daemon that cannot listen must fail before it says "ready".
-  std::string sock_dir = cfg.unix_sock_dir;
+  // libvirtd's default directory, so that virsh finds us without socket=.
+  std::string sock_dir = cfg.unix_sock_dir.value_or("/run/libvirt");
   if (!make_dirs(sock_dir)) {
     std::cerr << "virtactord: cannot create socket directory '" << sock_dir
               << "': " << std::strerror(errno) << "\n";
@@ -243,12 +239,12 @@ int main(int argc, char** argv) {
   }
   auto rw_path = sock_dir + "/libvirt-sock";
   auto ro_path = sock_dir + "/libvirt-sock-ro";
-  auto rw = listen_unix(rw_path, parse_perms(cfg.unix_sock_rw_perms, 0700));
+  auto rw = listen_unix(rw_path, cfg.unix_sock_rw_perms);
   if (!rw) {
     std::cerr << "virtactord: " << rw.error().message << "\n";
     return 1;
   }
-  auto ro = listen_unix(ro_path, parse_perms(cfg.unix_sock_ro_perms, 0777));
+  auto ro = listen_unix(ro_path, cfg.unix_sock_ro_perms);
   if (!ro) {
     ::unlink(rw_path.c_str());
     std::cerr << "virtactord: " << ro.error().message << "\n";
@@ -257,8 +253,7 @@ int main(int argc, char** argv) {
   std::optional<unique_fd> tcp;
   uint16_t tcp_port = 0;
   if (args.listen && cfg.listen_tcp) {
-    auto port = static_cast<uint16_t>(std::stoi(cfg.tcp_port));
-    auto t = listen_tcp(cfg.listen_addr, port, tcp_port);
+    auto t = listen_tcp(cfg.listen_addr.value_or(""), cfg.tcp_port, tcp_port);
     if (!t) {
       ::unlink(rw_path.c_str());
       ::unlink(ro_path.c_str());
@@ -292,7 +287,7 @@ int main(int argc, char** argv) {
     auto registry = client::spawn_registry(sys, std::move(drivers));
 
     auto counter = std::make_shared<daemon::client_counter>();
-    counter->max_clients = cfg.max_clients;
+    counter->max_clients = static_cast<int>(cfg.max_clients);
     auto rw_opts = make_session_options(cfg, registry);
     auto ro_opts = std::make_shared<daemon::session_options>(*rw_opts);
     ro_opts->read_only_socket = true;
@@ -331,8 +326,8 @@ int main(int argc, char** argv) {
           for (auto& x : w)
             log.log(3, x);
           // What changes at run time: the client cap and the log level.
-          counter->max_clients = fresh->max_clients;
-          log.level = args.verbose && fresh->log_level > 2 ? 2 : fresh->log_level;
+          counter->max_clients = static_cast<int>(fresh->max_clients);
+          log.level = args.verbose && fresh->log_level > 2 ? 2 : static_cast<int>(fresh->log_level);
           log.log(2, "configuration reloaded");
           continue;
         }

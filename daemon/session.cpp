@@ -475,8 +475,8 @@ caf::behavior session(session_ptr self, caf::actor broker,
     self->delayed_send(self, std::chrono::seconds{self->state.opts->keepalive_interval},
                        tick_atom::value);
   return {
-    [self](frame_atom, xdr::buffer& frame) { handle_frame(self, frame); },
-    [self](closed_atom, const std::string&) { shutdown(self); },
+    [self](frame_atom, xdr::buffer& frame, caf::actor_id) { handle_frame(self, frame); },
+    [self](closed_atom, const std::string&, caf::actor_id) { shutdown(self); },
     [self](tick_atom) { keepalive_tick(self); },
     [self](const domain_event& ev) {
       xdr::buffer body;

@@ -491,12 +491,12 @@ caf::behavior remote_connection(rc_ptr self, remote_options opts) {
       if (gen == self->state.generation && self->state.now == phase::reconnecting)
         connect(self);
     },
-    [self](frame_atom, const xdr::buffer& frame) {
-      if (self->current_sender() == self->state.broker)
+    [self](frame_atom, const xdr::buffer& frame, caf::actor_id from) {
+      if (self->state.broker && from == self->state.broker.id())
         handle_frame(self, frame);
     },
-    [self](closed_atom, const std::string& why) {
-      if (self->current_sender() != self->state.broker)
+    [self](closed_atom, const std::string& why, caf::actor_id from) {
+      if (!self->state.broker || from != self->state.broker.id())
         return;
       auto reason = why == "end of file" ? close_reason::eof : close_reason::error;
       connection_lost(self,

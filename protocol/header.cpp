@@ -77,16 +77,32 @@ const char* type_name(msg_type t) {
     case msg_type::stream_hole:
       return "stream_hole";
   }
-  return "?";
+  return nullptr;
+}
+
+const char* status_name(msg_status s) {
+  switch (s) {
+    case msg_status::ok:
+      return "ok";
+    case msg_status::error:
+      return "error";
+    case msg_status::cont:
+      return "continue";
+  }
+  return nullptr;
 }
 
 } // namespace
 
 std::string to_string(const header& hdr) {
+  // Headers come off the wire: values outside the enums print as numbers.
+  auto type = type_name(hdr.type);
+  auto status = status_name(hdr.status);
   std::string s = program_name(hdr.prog);
-  s += " proc=" + std::to_string(hdr.proc) + " " + type_name(hdr.type) +
-       " serial=" + std::to_string(hdr.serial);
-  s += hdr.status == msg_status::ok ? " ok" : hdr.status == msg_status::error ? " error" : " continue";
+  s += " proc=" + std::to_string(hdr.proc) + " ";
+  s += type ? type : "type=" + std::to_string(static_cast<int32_t>(hdr.type));
+  s += " serial=" + std::to_string(hdr.serial) + " ";
+  s += status ? status : "status=" + std::to_string(static_cast<int32_t>(hdr.status));
   return s;
 }
 

@@ -71,7 +71,7 @@ enum class access : uint8_t {
   X(connect_num_of_networks, xdr::empty, num_ret, "virConnectNumOfNetworks", read) \
   X(connect_get_hostname, xdr::empty, connect_get_hostname_ret, "virConnectGetHostname", read) \
   X(connect_supports_feature, connect_supports_feature_args, connect_supports_feature_ret, "virConnectSupportsFeature", read) \
-  X(auth_list, xdr::empty, auth_list_ret, "virConnectAuthList", read) \
+  X(auth_list, xdr::empty, auth_list_ret, "virConnectOpenAuth", read) \
   X(connect_num_of_storage_pools, xdr::empty, num_ret, "virConnectNumOfStoragePools", read) \
   X(connect_list_storage_pools, maxnames_args, connect_list_storage_pools_ret, "virConnectListStoragePools", read) \
   X(connect_num_of_defined_storage_pools, xdr::empty, num_ret, "virConnectNumOfDefinedStoragePools", read) \

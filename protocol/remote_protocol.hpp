@@ -3,7 +3,9 @@
 ///
 /// Naming: libvirt's `remote_foo_bar_args` is `foo_bar_args` here, fields are
 /// libvirt's names in snake_case (`maxMem` -> `max_mem`). `char`/`short`
-/// fields are `int32_t`, because rpcgen puts them on the wire as 4 bytes.
+/// fields are 4-byte integers, because rpcgen puts them on the wire as XDR
+/// `int` (`char`, `short`: `int32_t`) or `unsigned int` (`unsigned char`,
+/// `unsigned short`: `uint32_t`).
 #pragma once
 
 #include <cstdint>
@@ -362,11 +364,13 @@ struct xml_ret {
 
 // -- domains: information and settings ------------------------------------------------------
 
+/// `remote_domain_get_info_ret`: `unsigned char state`, `unsigned short
+/// nrVirtCpu` (4 bytes each on the wire).
 struct domain_get_info_ret {
-  int32_t state = 0;
+  uint32_t state = 0;
   uint64_t max_mem = 0;
   uint64_t memory = 0;
-  int32_t nr_virt_cpu = 0;
+  uint32_t nr_virt_cpu = 0;
   uint64_t cpu_time = 0;
   VA_XDR_FIELDS(state, max_mem, memory, nr_virt_cpu, cpu_time)
   VA_WIRE_EQ(domain_get_info_ret)
@@ -528,8 +532,9 @@ struct storage_pool_set_autostart_args {
   VA_WIRE_EQ(storage_pool_set_autostart_args)
 };
 
+/// `remote_storage_pool_get_info_ret`: `unsigned char state` (4 bytes).
 struct storage_pool_get_info_ret {
-  int32_t state = 0;
+  uint32_t state = 0;
   uint64_t capacity = 0;
   uint64_t allocation = 0;
   uint64_t available = 0;
@@ -594,6 +599,7 @@ struct string_args {
   VA_WIRE_EQ(string_args)
 };
 
+/// `remote_storage_vol_get_info_ret`: `char type` (4 bytes, signed).
 struct storage_vol_get_info_ret {
   int32_t type = 0;
   uint64_t capacity = 0;

@@ -65,7 +65,8 @@ struct fixed_chars : std::string {
   using std::string::string;
   fixed_chars() = default;
   fixed_chars(std::string s) : std::string(std::move(s)) {}
-  static constexpr uint32_t size = N;
+  // Not `size`: that would hide std::string::size().
+  static constexpr uint32_t fixed_size = N;
 };
 
 /// Fixed opaque `opaque uuid[16]`: exactly 16 bytes, no padding needed.
@@ -107,9 +108,17 @@ concept has_fields = requires(T& x) { x.xdr_fields(std::declval<int&>()); } || r
 };
 
 /// Appends the XDR form of values to a buffer.
+///
+/// A value the peer would refuse (a string, opaque or array longer than its
+/// maximum, text that does not fit its `char` array) is still written, but the
+/// first such violation sticks in `error()`: a sender checks `ok()` before it
+/// sends, as libvirt fails with "Unable to encode message payload".
 class encoder {
 public:
   explicit encoder(buffer& out) : out_(out) {}
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
 
   template <class... Ts>
   void operator()(const Ts&... xs) {
@@ -137,18 +146,24 @@ public:
   void put(E x) {
     put(static_cast<int32_t>(x));
   }
-  void put(const std::string& x) { put_bytes(x.data(), x.size()); }
+  void put(const std::string& x) {
+    check(x.size(), string_max, "string longer than its maximum");
+    put_bytes(x.data(), x.size());
+  }
   template <uint32_t Max>
   void put(const bounded_string<Max>& x) {
+    check(x.size(), Max, "string longer than its maximum");
     put_bytes(x.data(), x.size());
   }
   template <uint32_t Max>
   void put(const opaque<Max>& x) {
+    check(x.size(), Max, "length longer than its maximum");
     put_bytes(reinterpret_cast<const char*>(x.data()), x.size());
   }
   template <uint32_t Max>
   void put(const char_array<Max>& x) {
     // One word per char plus the terminating NUL, counted.
+    check(x.size() + 1, Max, "char array longer than its maximum");
     put(static_cast<uint32_t>(x.size() + 1));
     for (char c : x)
       put(static_cast<int32_t>(static_cast<signed char>(c)));
@@ -156,10 +171,17 @@ public:
   }
   template <uint32_t N>
   void put(const fixed_chars<N>& x) {
+    check(x.size(), N, "fixed char array longer than its size");
     for (uint32_t i = 0; i < N; ++i)
       put(static_cast<int32_t>(i < x.size() ? static_cast<signed char>(x[i]) : 0));
   }
-  void put(const uuid& x) { out_.insert(out_.end(), x.begin(), x.end()); }
+  void put(const uuid& x) {
+    // resize + memcpy rather than insert: GCC 12 warns falsely
+    // (-Wstringop-overflow) on inserting the uuid into a fresh buffer.
+    auto at = out_.size();
+    out_.resize(at + x.size());
+    std::memcpy(out_.data() + at, x.data(), x.size());
+  }
   void put(const empty&) {
     // nop
   }
@@ -171,6 +193,7 @@ public:
   }
   template <class T, uint32_t Max>
   void put(const array<T, Max>& xs) {
+    check(xs.size(), Max, "array longer than its maximum");
     put(static_cast<uint32_t>(xs.size()));
     for (const auto& x : xs)
       put(x);
@@ -195,7 +218,13 @@ public:
   }
 
 private:
+  void check(size_t n, uint32_t max, const char* what) {
+    if (n > max && error_.empty())
+      error_ = what;
+  }
+
   buffer& out_;
+  std::string error_;
 };
 
 /// Reads XDR values from a byte range. The first failure sticks: later reads do

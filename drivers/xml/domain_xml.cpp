@@ -356,14 +356,9 @@ result<void> domain_parser::parse_ids() {
     return make_virt_error(error_code::xml_detail, error_domain::xml,
                            "invalid char in name: \n");
   def_.name = *name;
-  if (auto text = child_text(root_, "uuid")) {
-    auto u = parse_uuid(*text);
-    if (!u)
-      return dom_error(error_code::internal_error, "malformed uuid element");
-    def_.uuid = *u;
-  } else {
-    def_.uuid = opts_.uuid_if_absent ? *opts_.uuid_if_absent : random_uuid();
-  }
+  VA_XML_TRY(uuid, uuid_element(root_, opts_.uuid_if_absent,
+                                 dom_error(error_code::internal_error, "malformed uuid element")));
+  def_.uuid = uuid;
   return {};
 }
 

@@ -210,14 +210,9 @@ result<network_def> parse_network(std::string_view xml, const network_parse& opt
   if (name->find('/') != std::string::npos)
     return make_virt_error(error_code::xml_detail, error_domain::xml, "invalid char in name: /");
   def.name = *name;
-  if (auto text = child_text(root, "uuid")) {
-    auto u = parse_uuid(*text);
-    if (!u)
-      return net_error(error_code::internal_error, "malformed uuid element");
-    def.uuid = *u;
-  } else {
-    def.uuid = opts.uuid_if_absent ? *opts.uuid_if_absent : random_uuid();
-  }
+  VA_XML_TRY(uuid, uuid_element(root, opts.uuid_if_absent,
+                                 net_error(error_code::internal_error, "malformed uuid element")));
+  def.uuid = uuid;
   auto bridge = root.child("bridge");
   def.bridge_name = attr_of(bridge, "name").value_or("");
   def.stp = attr_of(bridge, "stp").value_or("") != "off";

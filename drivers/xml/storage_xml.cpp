@@ -188,14 +188,9 @@ result<pool_def> parse_pool(std::string_view xml, const pool_parse& opts) {
     src.name = def.name;
   if (def.name.find('/') != std::string::npos)
     return storage_error(error_code::xml_error, "name " + def.name + " cannot contain '/'");
-  if (auto text = child_text(root, "uuid")) {
-    auto u = parse_uuid(*text);
-    if (!u)
-      return storage_error(error_code::xml_error, "malformed uuid element");
-    def.uuid = *u;
-  } else {
-    def.uuid = opts.uuid_if_absent ? *opts.uuid_if_absent : random_uuid();
-  }
+  VA_XML_TRY(uuid, uuid_element(root, opts.uuid_if_absent,
+                                 storage_error(error_code::xml_error, "malformed uuid element")));
+  def.uuid = uuid;
   if (def.type == "fs" && src.devices.empty())
     return storage_error(error_code::xml_error, "missing storage pool source device name");
   if (def.type == "netfs") {

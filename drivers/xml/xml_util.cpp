@@ -8,6 +8,8 @@
 #include <random>
 #include <vector>
 
+#include "drivers/xml/uuid.hpp"
+
 namespace virtactor::drivers::xml {
 
 namespace {
@@ -387,6 +389,17 @@ result<std::optional<std::string>> prop_enum(pugi::xml_node node, const char* na
     if (v == *value)
       return value;
   return invalid_attr(node, name, *value, "");
+}
+
+result<xdr::uuid> uuid_element(pugi::xml_node root, const std::optional<xdr::uuid>& fallback,
+                               const virt_error& malformed) {
+  auto text = child_text(root, "uuid");
+  if (!text)
+    return fallback ? *fallback : random_uuid();
+  auto u = parse_uuid(*text);
+  if (!u)
+    return malformed;
+  return *u;
 }
 
 result<std::optional<std::string>> prop_string(pugi::xml_node node, const char* name,

@@ -12,6 +12,7 @@
 #include <pugixml.hpp>
 
 #include "protocol/error.hpp"
+#include "protocol/xdr.hpp"
 
 /// Declares `name` from `expr`, a `result<T>`, or returns its error.
 #define VA_XML_TRY(name, expr)                                                                     \
@@ -64,6 +65,11 @@ result<std::optional<uint32_t>> prop_uint(pugi::xml_node node, const char* name,
                                           bool required = false);
 result<std::optional<int32_t>> prop_int(pugi::xml_node node, const char* name,
                                         bool required = false);
+/// The `<uuid>` child of `root`: parsed, else `fallback`, else random. A
+/// malformed one gives `malformed`.
+result<xdr::uuid> uuid_element(pugi::xml_node root, const std::optional<xdr::uuid>& fallback,
+                               const virt_error& malformed);
+
 /// A plain string attribute; a missing required one is an error.
 result<std::optional<std::string>> prop_string(pugi::xml_node node, const char* name,
                                                bool required);

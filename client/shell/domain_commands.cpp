@@ -1,0 +1,566 @@
+/// Domain management commands: define, undefine, create, start, destroy,
+/// shutdown, reboot, suspend, resume, autostart, setmem, setmaxmem,
+/// setvcpus, domid, domname, domuuid, dumpxml.
+#include "client/shell/commands.hpp"
+
+#include <climits>
+
+#include "client/shell/shell.hpp"
+#include "client/shell/xml_dump.hpp"
+
+namespace virtactor::client::shell {
+
+namespace {
+
+using protocol::proc;
+
+// Flag values of libvirt's public API.
+constexpr uint32_t define_validate = 1;         // VIR_DOMAIN_DEFINE_VALIDATE
+constexpr uint32_t start_paused = 1;            // VIR_DOMAIN_START_PAUSED
+constexpr uint32_t start_autodestroy = 2;       // VIR_DOMAIN_START_AUTODESTROY
+constexpr uint32_t start_bypass_cache = 4;      // VIR_DOMAIN_START_BYPASS_CACHE
+constexpr uint32_t start_force_boot = 8;        // VIR_DOMAIN_START_FORCE_BOOT
+constexpr uint32_t start_validate = 16;         // VIR_DOMAIN_START_VALIDATE
+constexpr uint32_t start_reset_nvram = 32;      // VIR_DOMAIN_START_RESET_NVRAM
+constexpr uint32_t destroy_graceful = 1;        // VIR_DOMAIN_DESTROY_GRACEFUL
+constexpr uint32_t destroy_remove_logs = 2;     // VIR_DOMAIN_DESTROY_REMOVE_LOGS
+constexpr uint32_t affect_live = 1;             // VIR_DOMAIN_AFFECT_LIVE
+constexpr uint32_t affect_config = 2;           // VIR_DOMAIN_AFFECT_CONFIG
+constexpr uint32_t mem_maximum = 4;             // VIR_DOMAIN_MEM_MAXIMUM
+constexpr uint32_t vcpu_maximum = 4;            // VIR_DOMAIN_VCPU_MAXIMUM
+constexpr uint32_t vcpu_guest = 8;              // VIR_DOMAIN_VCPU_GUEST
+constexpr uint32_t vcpu_hotpluggable = 16;      // VIR_DOMAIN_VCPU_HOTPLUGGABLE
+constexpr uint32_t xml_security_info = 1;       // VIR_DOMAIN_XML_SECURE
+constexpr uint32_t xml_inactive = 2;            // VIR_DOMAIN_XML_INACTIVE
+constexpr uint32_t xml_update_cpu = 4;          // VIR_DOMAIN_XML_UPDATE_CPU
+constexpr uint32_t xml_migratable = 8;          // VIR_DOMAIN_XML_MIGRATABLE
+
+const char* cstr(const std::string& s) {
+  return s.c_str();
+}
+
+/// --pass-fds and --console need file descriptor passing and a console
+/// stream, which the client API does not offer.
+bool refuse_unsupported(shell& sh, const parsed_command& cmd) {
+  for (const char* opt : {"pass-fds", "console"}) {
+    if (cmd.has(opt)) {
+      sh.out().error(format("option --%s is not supported by virtactor", opt));
+      return false;
+    }
+  }
+  return true;
+}
+
+bool cmd_define(shell& sh, const parsed_command& cmd) {
+  std::optional<std::string> from;
+  if (opt_string_req(sh.out(), cmd, "file", from) < 0 || !from)
+    return false;
+  uint32_t flags = cmd.has("validate") ? define_validate : 0;
+  auto xml = sh.read_file(*from);
+  if (!xml)
+    return false;
+  std::optional<protocol::dom_only> r;
+  if (flags != 0)
+    r = sh.call<proc::domain_define_xml_flags>({*xml, flags});
+  else
+    r = sh.call<proc::domain_define_xml>({*xml});
+  if (!r) {
+    sh.out().error(format("Failed to define domain from %s", cstr(*from)));
+    return false;
+  }
+  sh.out().print_extra(format("Domain '%s' defined from %s\n", cstr(r->dom.name), cstr(*from)));
+  return true;
+}
+
+bool cmd_create(shell& sh, const parsed_command& cmd) {
+  std::optional<std::string> from;
+  if (opt_string_req(sh.out(), cmd, "file", from) < 0 || !from)
+    return false;
+  if (!refuse_unsupported(sh, cmd))
+    return false;
+  uint32_t flags = 0;
+  if (cmd.has("paused"))
+    flags |= start_paused;
+  if (cmd.has("autodestroy"))
+    flags |= start_autodestroy;
+  if (cmd.has("validate"))
+    flags |= start_validate;
+  if (cmd.has("reset-nvram"))
+    flags |= start_reset_nvram;
+  auto xml = sh.read_file(*from);
+  if (!xml)
+    return false;
+  auto r = sh.call<proc::domain_create_xml>({*xml, flags});
+  if (!r) {
+    sh.out().error(format("Failed to create domain from %s", cstr(*from)));
+    return false;
+  }
+  sh.out().print_extra(format("Domain '%s' created from %s\n", cstr(r->dom.name), cstr(*from)));
+  return true;
+}
+
+bool cmd_start(shell& sh, const parsed_command& cmd) {
+  auto dom = sh.domain_opt(cmd, nullptr, by_name | by_uuid);
+  if (!dom)
+    return false;
+  if (dom->id != -1) {
+    sh.out().error("Domain is already active");
+    return false;
+  }
+  if (!refuse_unsupported(sh, cmd))
+    return false;
+  uint32_t flags = 0;
+  if (cmd.has("paused"))
+    flags |= start_paused;
+  if (cmd.has("autodestroy"))
+    flags |= start_autodestroy;
+  if (cmd.has("bypass-cache"))
+    flags |= start_bypass_cache;
+  if (cmd.has("force-boot"))
+    flags |= start_force_boot;
+  if (cmd.has("reset-nvram"))
+    flags |= start_reset_nvram;
+  // virsh prefers the older call unless a flag must be passed.
+  bool ok = flags != 0 ? sh.call<proc::domain_create_with_flags>({*dom, flags}).has_value()
+                       : sh.call<proc::domain_create>({*dom}).has_value();
+  if (!ok) {
+    sh.out().error(format("Failed to start domain '%s'", cstr(dom->name)));
+    return false;
+  }
+  sh.out().print_extra(format("Domain '%s' started\n", cstr(dom->name)));
+  return true;
+}
+
+bool cmd_destroy(shell& sh, const parsed_command& cmd) {
+  std::string name;
+  auto dom = sh.domain_opt(cmd, &name);
+  if (!dom)
+    return false;
+  uint32_t flags = 0;
+  if (cmd.has("graceful"))
+    flags |= destroy_graceful;
+  if (cmd.has("remove-logs"))
+    flags |= destroy_remove_logs;
+  bool ok = flags != 0 ? sh.call<proc::domain_destroy_flags>({*dom, flags}).has_value()
+                       : sh.call<proc::domain_destroy>({*dom}).has_value();
+  if (!ok) {
+    sh.out().error(format("Failed to destroy domain '%s'", cstr(name)));
+    return false;
+  }
+  sh.out().print_extra(format("Domain '%s' destroyed\n", cstr(name)));
+  return true;
+}
+
+/// Parses --mode of shutdown and reboot into `VIR_DOMAIN_SHUTDOWN_*` flags.
+bool parse_modes(shell& sh, const parsed_command& cmd, const char* expecting, uint32_t& flags) {
+  std::optional<std::string> mode;
+  if (opt_string_req(sh.out(), cmd, "mode", mode) < 0)
+    return false;
+  if (!mode)
+    return true;
+  size_t start = 0;
+  for (;;) {
+    auto comma = mode->find(',', start);
+    std::string m = mode->substr(start, comma == std::string::npos ? std::string::npos
+                                                                   : comma - start);
+    if (m == "acpi")
+      flags |= 1;
+    else if (m == "agent")
+      flags |= 2;
+    else if (m == "initctl")
+      flags |= 4;
+    else if (m == "signal")
+      flags |= 8;
+    else if (m == "paravirt")
+      flags |= 16;
+    else {
+      sh.out().error(format("Unknown mode %s value, expecting %s", m.c_str(), expecting));
+      return false;
+    }
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return true;
+}
+
+bool cmd_shutdown(shell& sh, const parsed_command& cmd) {
+  uint32_t flags = 0;
+  if (!parse_modes(sh, cmd, "'acpi', 'agent', 'initctl', 'signal', or 'paravirt'", flags))
+    return false;
+  std::string name;
+  auto dom = sh.domain_opt(cmd, &name);
+  if (!dom)
+    return false;
+  bool ok = flags != 0 ? sh.call<proc::domain_shutdown_flags>({*dom, flags}).has_value()
+                       : sh.call<proc::domain_shutdown>({*dom}).has_value();
+  if (!ok) {
+    sh.out().error(format("Failed to shutdown domain '%s'", cstr(name)));
+    return false;
+  }
+  sh.out().print_extra(format("Domain '%s' is being shutdown\n", cstr(name)));
+  return true;
+}
+
+bool cmd_reboot(shell& sh, const parsed_command& cmd) {
+  uint32_t flags = 0;
+  if (!parse_modes(sh, cmd, "'acpi', 'agent', 'initctl', 'signal' or 'paravirt'", flags))
+    return false;
+  std::string name;
+  auto dom = sh.domain_opt(cmd, &name);
+  if (!dom)
+    return false;
+  if (!sh.call<proc::domain_reboot>({*dom, flags})) {
+    sh.out().error(format("Failed to reboot domain '%s'", cstr(name)));
+    return false;
+  }
+  sh.out().print_extra(format("Domain '%s' is being rebooted\n", cstr(name)));
+  return true;
+}
+
+bool cmd_suspend(shell& sh, const parsed_command& cmd) {
+  std::string name;
+  auto dom = sh.domain_opt(cmd, &name);
+  if (!dom)
+    return false;
+  if (!sh.call<proc::domain_suspend>({*dom})) {
+    sh.out().error(format("Failed to suspend domain '%s'", cstr(name)));
+    return false;
+  }
+  sh.out().print_extra(format("Domain '%s' suspended\n", cstr(name)));
+  return true;
+}
+
+bool cmd_resume(shell& sh, const parsed_command& cmd) {
+  std::string name;
+  auto dom = sh.domain_opt(cmd, &name);
+  if (!dom)
+    return false;
+  if (!sh.call<proc::domain_resume>({*dom})) {
+    sh.out().error(format("Failed to resume domain '%s'", cstr(name)));
+    return false;
+  }
+  sh.out().print_extra(format("Domain '%s' resumed\n", cstr(name)));
+  return true;
+}
+
+bool cmd_autostart(shell& sh, const parsed_command& cmd) {
+  std::string name;
+  auto dom = sh.domain_opt(cmd, &name);
+  if (!dom)
+    return false;
+  int32_t autostart = cmd.has("disable") ? 0 : 1;
+  if (!sh.call<proc::domain_set_autostart>({*dom, autostart})) {
+    sh.out().error(format(autostart ? "Failed to mark domain '%s' as autostarted"
+                                    : "Failed to unmark domain '%s' as autostarted",
+                          cstr(name)));
+    return false;
+  }
+  sh.out().print_extra(format(autostart ? "Domain '%s' marked as autostarted\n"
+                                        : "Domain '%s' unmarked as autostarted\n",
+                              cstr(name)));
+  return true;
+}
+
+bool cmd_undefine(shell& sh, const parsed_command& cmd) {
+  auto& out = sh.out();
+  if (!exclusive(out, cmd, "nvram", "keep-nvram") || !exclusive(out, cmd, "tpm", "keep-tpm"))
+    return false;
+  uint32_t flags = 0;
+  const std::pair<const char*, uint32_t> bits[] = {
+    {"managed-save", 1}, {"snapshots-metadata", 2}, {"nvram", 4},   {"keep-nvram", 8},
+    {"checkpoints-metadata", 16}, {"tpm", 32},      {"keep-tpm", 64},
+  };
+  for (const auto& [opt, bit] : bits)
+    if (cmd.has(opt))
+      flags |= bit;
+  std::string name;
+  auto dom = sh.domain_opt(cmd, &name);
+  if (!dom)
+    return false;
+  bool wants_storage = cmd.has("storage") || cmd.has("remove-all-storage") ||
+                       cmd.has("delete-storage-volume-snapshots") || cmd.has("wipe-storage");
+  if (wants_storage) {
+    if (dom->id != -1) {
+      out.error("Storage volume deletion is supported only on stopped domains");
+      return false;
+    }
+    out.error("option --storage and its relatives are not supported by virtactor");
+    return false;
+  }
+  bool ok = flags != 0 ? sh.call<proc::domain_undefine_flags>({*dom, flags}).has_value()
+                       : sh.call<proc::domain_undefine>({*dom}).has_value();
+  if (!ok) {
+    out.error(format("Failed to undefine domain '%s'", cstr(name)));
+    return false;
+  }
+  out.print_extra(format("Domain '%s' has been undefined\n", cstr(name)));
+  return true;
+}
+
+/// libvirt refuses a zero size on the client side before any call.
+bool check_memory_nonzero(shell& sh, unsigned long long kib) {
+  if (kib != 0)
+    return true;
+  sh.save_error(make_virt_error(error_code::invalid_arg, error_domain::none,
+                                "memory in virDomainSetMemoryFlags must not be zero"));
+  return false;
+}
+
+/// Shared by setmem and setmaxmem (after their option checks): the flags
+/// and the size in KiB.
+std::optional<std::pair<uint32_t, unsigned long long>> memory_args(shell& sh,
+                                                                   const parsed_command& cmd,
+                                                                   uint32_t flags) {
+  if (cmd.has("config"))
+    flags |= affect_config;
+  if (cmd.has("live"))
+    flags |= affect_live;
+  unsigned long long bytes = 0;
+  if (opt_scaled(sh.out(), cmd, "size", bytes, 1024, ULLONG_MAX) < 0)
+    return std::nullopt;
+  unsigned long long kib = bytes / 1024 + (bytes % 1024 != 0 ? 1 : 0);
+  return std::make_pair(flags, kib);
+}
+
+bool cmd_setmem(shell& sh, const parsed_command& cmd) {
+  if (!exclusive(sh.out(), cmd, "current", "live") ||
+      !exclusive(sh.out(), cmd, "current", "config"))
+    return false;
+  auto dom = sh.domain_opt(cmd);
+  if (!dom)
+    return false;
+  auto args = memory_args(sh, cmd, 0);
+  if (!args)
+    return false;
+  if (!check_memory_nonzero(sh, args->second))
+    return false;
+  return sh.call<proc::domain_set_memory_flags>({*dom, args->second, args->first}).has_value();
+}
+
+bool cmd_setmaxmem(shell& sh, const parsed_command& cmd) {
+  if (!exclusive(sh.out(), cmd, "current", "live") ||
+      !exclusive(sh.out(), cmd, "current", "config"))
+    return false;
+  auto dom = sh.domain_opt(cmd);
+  if (!dom)
+    return false;
+  auto args = memory_args(sh, cmd, mem_maximum);
+  if (!args)
+    return false;
+  if (!check_memory_nonzero(sh, args->second) ||
+      !sh.call<proc::domain_set_memory_flags>({*dom, args->second, args->first})) {
+    sh.out().error("Unable to change MaxMemorySize");
+    return false;
+  }
+  return true;
+}
+
+bool cmd_setvcpus(shell& sh, const parsed_command& cmd) {
+  auto& out = sh.out();
+  bool maximum = cmd.has("maximum");
+  bool config = cmd.has("config");
+  bool live = cmd.has("live");
+  bool current = cmd.has("current");
+  bool guest = cmd.has("guest");
+  bool hotpluggable = cmd.has("hotpluggable");
+  if (!exclusive(out, "current", current, "live", live) ||
+      !exclusive(out, "current", current, "config", config))
+    return false;
+  if (maximum && !config) {
+    out.error("Option --config is required by option --maximum");
+    return false;
+  }
+  uint32_t flags = 0;
+  if (config)
+    flags |= affect_config;
+  if (live)
+    flags |= affect_live;
+  if (guest)
+    flags |= vcpu_guest;
+  if (maximum)
+    flags |= vcpu_maximum;
+  if (hotpluggable)
+    flags |= vcpu_hotpluggable;
+  auto dom = sh.domain_opt(cmd);
+  if (!dom)
+    return false;
+  unsigned count = 0;
+  if (opt_uint(out, cmd, "count", count) < 0)
+    return false;
+  if (!current && flags == 0)
+    return sh.call<proc::domain_set_vcpus>({*dom, count}).has_value();
+  return sh.call<proc::domain_set_vcpus_flags>({*dom, count, flags}).has_value();
+}
+
+bool cmd_domid(shell& sh, const parsed_command& cmd) {
+  auto dom = sh.domain_opt(cmd, nullptr, by_name | by_uuid);
+  if (!dom)
+    return false;
+  sh.out().print(dom->id == -1 ? std::string{"-\n"} : format("%d\n", dom->id));
+  return true;
+}
+
+bool cmd_domname(shell& sh, const parsed_command& cmd) {
+  auto dom = sh.domain_opt(cmd, nullptr, by_id | by_uuid);
+  if (!dom)
+    return false;
+  sh.out().print(dom->name + "\n");
+  return true;
+}
+
+bool cmd_domuuid(shell& sh, const parsed_command& cmd) {
+  auto dom = sh.domain_opt(cmd, nullptr, by_name | by_id);
+  if (!dom)
+    return false;
+  sh.out().print(format_uuid(dom->uuid) + "\n");
+  return true;
+}
+
+bool cmd_dumpxml(shell& sh, const parsed_command& cmd) {
+  uint32_t flags = 0;
+  if (cmd.has("inactive"))
+    flags |= xml_inactive;
+  if (cmd.has("security-info"))
+    flags |= xml_security_info;
+  if (cmd.has("update-cpu"))
+    flags |= xml_update_cpu;
+  if (cmd.has("migratable"))
+    flags |= xml_migratable;
+  auto dom = sh.domain_opt(cmd);
+  if (!dom)
+    return false;
+  std::optional<std::string> xpath;
+  if (opt_string_quiet(cmd, "xpath", xpath) < 0)
+    return false;
+  auto xml = sh.call<proc::domain_get_xml_desc>({*dom, flags});
+  if (!xml)
+    return false;
+  return dump_xml(sh, xml->xml, xpath, cmd.has("wrap"));
+}
+
+option_def flag(std::string_view name, std::string_view help) {
+  return {name, opt_type::boolean, 0, help};
+}
+
+option_def string_opt(std::string_view name, std::string_view help, unsigned flags = 0) {
+  return {name, opt_type::string, flags, help};
+}
+
+} // namespace
+
+command_group domain_commands() {
+  const auto config = flag("config", "affect next boot");
+  const auto live = flag("live", "affect running domain");
+  const auto current = flag("current", "affect current domain");
+  const auto mode = string_opt("mode", "shutdown mode: acpi|agent|initctl|signal|paravirt");
+  const auto xpath = string_opt("xpath", "xpath expression to filter the XML document",
+                                opt_named_only);
+  const auto wrap = flag("wrap", "wrap xpath results in an common root element");
+  return {
+    "Domain Management",
+    "domain",
+    {
+      {"autostart", "autostart a domain", "Configure a domain to be automatically started at boot.",
+       {domain_option(), flag("disable", "disable autostarting")}, cmd_autostart},
+      {"create",
+       "create a domain from an XML file",
+       "Create a domain.",
+       {file_option("file containing an XML domain description"),
+        flag("console", "attach to console after creation"),
+        flag("paused", "leave the guest paused after creation"),
+        flag("autodestroy", "automatically destroy the guest when virsh disconnects"),
+        string_opt("pass-fds", "pass file descriptors N,M,... to the guest"),
+        flag("validate", "validate the XML against the schema"),
+        flag("reset-nvram", "re-initialize NVRAM from its pristine template")},
+       cmd_create},
+      {"define",
+       "define (but don't start) a domain from an XML file",
+       "Define a domain.",
+       {file_option("file containing an XML domain description"),
+        flag("validate", "validate the XML against the schema")},
+       cmd_define},
+      {"destroy",
+       "destroy (stop) a domain",
+       "Forcefully stop a given domain, but leave its resources intact.",
+       {domain_option(), flag("graceful", "terminate gracefully"),
+        flag("remove-logs", "remove domain logs")},
+       cmd_destroy},
+      {"domid", "convert a domain name or UUID to domain id", "",
+       {domain_option("domain name or uuid")}, cmd_domid},
+      {"domname", "convert a domain id or UUID to domain name", "",
+       {domain_option("domain id or uuid")}, cmd_domname},
+      {"domuuid", "convert a domain name or id to domain UUID", "",
+       {domain_option("domain id or name")}, cmd_domuuid},
+      {"dumpxml",
+       "domain information in XML",
+       "Output the domain information as an XML dump to stdout.",
+       {domain_option(), flag("inactive", "show inactive defined XML"),
+        flag("security-info", "include security sensitive information in XML dump"),
+        flag("update-cpu", "update guest CPU according to host CPU"),
+        flag("migratable", "provide XML suitable for migrations"), xpath, wrap},
+       cmd_dumpxml},
+      {"reboot", "reboot a domain", "Run a reboot command in the target domain.",
+       {domain_option(), mode}, cmd_reboot},
+      {"resume", "resume a domain", "Resume a previously suspended domain.", {domain_option()},
+       cmd_resume},
+      {"setmaxmem",
+       "change maximum memory limit",
+       "Change the maximum memory allocation limit in the guest domain.",
+       {domain_option(),
+        {"size", opt_type::integer, opt_required,
+         "new maximum memory size, as scaled integer (default KiB)"},
+        config, live, current},
+       cmd_setmaxmem},
+      {"setmem",
+       "change memory allocation",
+       "Change the current memory allocation in the guest domain.",
+       {domain_option(),
+        {"size", opt_type::integer, opt_required, "new memory size, as scaled integer (default KiB)"},
+        config, live, current},
+       cmd_setmem},
+      {"setvcpus",
+       "change number of virtual CPUs",
+       "Change the number of virtual CPUs in the guest domain.",
+       {domain_option(), {"count", opt_type::integer, opt_required, "number of virtual CPUs"},
+        flag("maximum", "set maximum limit on next boot"), config, live, current,
+        flag("guest", "modify cpu state in the guest"),
+        flag("hotpluggable", "make added vcpus hot(un)pluggable")},
+       cmd_setvcpus},
+      {"shutdown", "gracefully shutdown a domain", "Run shutdown in the target domain.",
+       {domain_option(), mode}, cmd_shutdown},
+      {"start",
+       "start a (previously defined) inactive domain",
+       "Start a domain, either from the last managedsave\n    state, or via a fresh boot if no "
+       "managedsave state\n    is present.",
+       {domain_option("name of the inactive domain"),
+        flag("console", "attach to console after creation"),
+        flag("paused", "leave the guest paused after creation"),
+        flag("autodestroy", "automatically destroy the guest when virsh disconnects"),
+        flag("bypass-cache", "avoid file system cache when loading"),
+        flag("force-boot", "force fresh boot by discarding any managed save"),
+        string_opt("pass-fds", "pass file descriptors N,M,... to the guest"),
+        flag("reset-nvram", "re-initialize NVRAM from its pristine template")},
+       cmd_start},
+      {"suspend", "suspend a domain", "Suspend a running domain.", {domain_option()}, cmd_suspend},
+      {"undefine",
+       "undefine a domain",
+       "Undefine an inactive domain, or convert persistent to transient.",
+       {domain_option(), flag("managed-save", "remove domain managed state file"),
+        string_opt("storage", "remove associated storage volumes (comma separated list of "
+                              "targets or source paths) (see domblklist)"),
+        flag("remove-all-storage", "remove all associated storage volumes (use with caution)"),
+        flag("delete-storage-volume-snapshots",
+             "delete snapshots associated with volume(s), requires --remove-all-storage (must "
+             "be supported by storage driver)"),
+        flag("wipe-storage", "wipe data on the removed volumes"),
+        flag("snapshots-metadata", "remove all domain snapshot metadata (vm must be inactive)"),
+        flag("checkpoints-metadata", "remove all domain checkpoint metadata (vm must be inactive)"),
+        flag("nvram", "remove nvram file"), flag("keep-nvram", "keep nvram file"),
+        flag("tpm", "remove TPM state"), flag("keep-tpm", "keep TPM state")},
+       cmd_undefine},
+    },
+  };
+}
+
+} // namespace virtactor::client::shell

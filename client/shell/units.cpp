@@ -1,0 +1,159 @@
+#include "client/shell/units.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <strings.h>
+
+#include "client/shell/console.hpp"
+
+namespace virtactor::client::shell {
+
+namespace {
+
+/// True if a '-' occurs among the characters strto* consumed.
+bool has_minus(const char* begin, const char* end) {
+  return std::memchr(begin, '-', static_cast<size_t>(end - begin)) != nullptr;
+}
+
+} // namespace
+
+bool parse_int(const std::string& s, int& value) {
+  const char* begin = s.c_str();
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(begin, &end, 10);
+  if (errno != 0 || end == begin || *end != '\0' || v < INT_MIN || v > INT_MAX)
+    return false;
+  value = static_cast<int>(v);
+  return true;
+}
+
+bool parse_uint(const std::string& s, unsigned& value, bool wrap) {
+  const char* begin = s.c_str();
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(begin, &end, 10);
+  if (errno != 0 || end == begin || *end != '\0')
+    return false;
+  if (has_minus(begin, end)) {
+    if (!wrap)
+      return false;
+    // strtoull negated the magnitude; accept -UINT_MAX .. -0 and wrap them.
+    unsigned long long magnitude = 0ULL - v;
+    if (magnitude > UINT_MAX)
+      return false;
+    value = static_cast<unsigned>(v);
+    return true;
+  }
+  if (v > UINT_MAX)
+    return false;
+  value = static_cast<unsigned>(v);
+  return true;
+}
+
+bool parse_ulonglong(const std::string& s, unsigned long long& value, bool wrap) {
+  const char* begin = s.c_str();
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(begin, &end, 10);
+  if (errno != 0 || end == begin || *end != '\0')
+    return false;
+  if (!wrap && has_minus(begin, end))
+    return false;
+  value = v;
+  return true;
+}
+
+bool parse_ulonglong_prefix(const std::string& s, unsigned long long& value, std::string& rest) {
+  const char* begin = s.c_str();
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(begin, &end, 10);
+  if (errno != 0 || end == begin || has_minus(begin, end))
+    return false;
+  value = v;
+  rest = end;
+  return true;
+}
+
+std::optional<virt_error> scale_integer(unsigned long long& value, std::string_view suffix,
+                                        unsigned long long scale, unsigned long long limit) {
+  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  auto iequal = [&](std::string_view a, std::string_view b) {
+    if (a.size() != b.size())
+      return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (lower(a[i]) != lower(b[i]))
+        return false;
+    return true;
+  };
+  if (suffix.empty()) {
+    if (scale == 0)
+      return make_virt_error(error_code::internal_error, error_domain::none,
+                             format("internal error: invalid scale %llu", scale));
+  } else if (iequal(suffix, "b") || iequal(suffix, "byte") || iequal(suffix, "bytes")) {
+    scale = 1;
+  } else {
+    unsigned long long base = 0;
+    if (suffix.size() == 1 || iequal(suffix.substr(1), "iB"))
+      base = 1024;
+    else if (suffix.size() == 2 && lower(suffix[1]) == 'b')
+      base = 1000;
+    else
+      return make_virt_error(error_code::invalid_arg, error_domain::none,
+                             format("invalid argument: unknown suffix '%.*s'",
+                                    static_cast<int>(suffix.size()), suffix.data()));
+    int power = 0;
+    switch (lower(suffix[0])) {
+      case 'k': power = 1; break;
+      case 'm': power = 2; break;
+      case 'g': power = 3; break;
+      case 't': power = 4; break;
+      case 'p': power = 5; break;
+      case 'e': power = 6; break;
+      default:
+        return make_virt_error(error_code::invalid_arg, error_domain::none,
+                               format("invalid argument: unknown suffix '%.*s'",
+                                      static_cast<int>(suffix.size()), suffix.data()));
+    }
+    scale = 1;
+    for (int i = 0; i < power; ++i)
+      scale *= base;
+  }
+  if (value != 0 && value > limit / scale)
+    return make_virt_error(error_code::overflow, error_domain::none,
+                           format("numerical overflow: value too large: %llu%.*s", value,
+                                  static_cast<int>(suffix.size()), suffix.data()));
+  value *= scale;
+  return std::nullopt;
+}
+
+double pretty_capacity(unsigned long long bytes, const char*& unit) {
+  static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double limit = 1024;
+  if (static_cast<double>(bytes) < limit) {
+    unit = units[0];
+    return static_cast<double>(bytes);
+  }
+  for (int i = 1; i < 6; ++i) {
+    limit *= 1024;
+    if (static_cast<double>(bytes) < limit) {
+      unit = units[i];
+      return static_cast<double>(bytes) / (limit / 1024);
+    }
+  }
+  limit *= 1024;
+  unit = units[6];
+  return static_cast<double>(bytes) / (limit / 1024);
+}
+
+std::string format_capacity(unsigned long long bytes) {
+  const char* unit = nullptr;
+  double v = pretty_capacity(bytes, unit);
+  return format("%.2lf %s", v, unit);
+}
+
+} // namespace virtactor::client::shell

@@ -12,14 +12,15 @@
 
 namespace virtactor::protocol::test {
 
-/// Calls `f(std::type_identity<T>{})` with the argument struct of procedure
-/// `number`; returns false when `number` is not in `VA_REMOTE_PROCS`.
-template <class F>
-bool with_args_type(int32_t number, F&& f) {
+/// Calls `f(std::type_identity<T>{})` with the return struct (`Ret`) or the
+/// argument struct of procedure `number`; returns false when `number` is not
+/// in `VA_REMOTE_PROCS`.
+template <bool Ret, class F>
+bool with_proc_struct(int32_t number, F&& f) {
   switch (number) {
 #define VA_CASE(p, A, R, api_name, acc)                                                            \
   case static_cast<int32_t>(proc::p):                                                              \
-    f(std::type_identity<A>{});                                                                    \
+    f(std::type_identity<std::conditional_t<Ret, R, A>>{});                                        \
     return true;
     VA_REMOTE_PROCS(VA_CASE)
 #undef VA_CASE
@@ -28,19 +29,16 @@ bool with_args_type(int32_t number, F&& f) {
   }
 }
 
-/// As `with_args_type`, for the return struct.
+/// The argument struct of procedure `number`, see `with_proc_struct`.
+template <class F>
+bool with_args_type(int32_t number, F&& f) {
+  return with_proc_struct<false>(number, std::forward<F>(f));
+}
+
+/// The return struct of procedure `number`, see `with_proc_struct`.
 template <class F>
 bool with_ret_type(int32_t number, F&& f) {
-  switch (number) {
-#define VA_CASE(p, A, R, api_name, acc)                                                            \
-  case static_cast<int32_t>(proc::p):                                                              \
-    f(std::type_identity<R>{});                                                                    \
-    return true;
-    VA_REMOTE_PROCS(VA_CASE)
-#undef VA_CASE
-    default:
-      return false;
-  }
+  return with_proc_struct<true>(number, std::forward<F>(f));
 }
 
 /// As `with_args_type`, for the body of a server-to-client event MESSAGE.

@@ -40,13 +40,11 @@ virt_error dom_error(error_code code, std::string_view msg) {
 }
 
 virt_error unsupported(std::string_view what, std::string_view value) {
-  return dom_error(error_code::config_unsupported,
-                   std::string{what} + " '" + std::string{value}
-                     + "' is not supported by virtactor");
+  return dom_error(error_code::config_unsupported, std::string{what} + " '" + std::string{value} +
+                                                       "' is not supported by virtactor");
 }
 
-template <class List>
-bool one_of(std::string_view v, const List& list) {
+template <class List> bool one_of(std::string_view v, const List& list) {
   return std::find(std::begin(list), std::end(list), v) != std::end(list);
 }
 
@@ -193,10 +191,9 @@ result<std::optional<device_address>> parse_address(pugi::xml_node dev) {
   auto type = attr_of(node, "type");
   if (!type)
     return dom_error(error_code::internal_error, "No type specified for device address");
-  if (!one_of(*type, {"pci", "drive", "virtio-serial", "ccid", "usb", "spapr-vio",
-                      "virtio-s390", "ccw", "virtio-mmio", "isa", "dimm", "unassigned"}))
-    return dom_error(error_code::config_unsupported,
-                     "unknown address type '" + *type + "'");
+  if (!one_of(*type, {"pci", "drive", "virtio-serial", "ccid", "usb", "spapr-vio", "virtio-s390",
+                      "ccw", "virtio-mmio", "isa", "dimm", "unassigned"}))
+    return dom_error(error_code::config_unsupported, "unknown address type '" + *type + "'");
   device_address addr;
   addr.type = *type;
   if (*type == "pci") {
@@ -212,8 +209,7 @@ result<std::optional<device_address>> parse_address(pugi::xml_node dev) {
     addr.multifunction = multi;
     if (addr.domain || addr.bus || addr.slot) {
       auto bad = [](std::string what) {
-        return make_error(error_code::xml_error, error_domain::none,
-                          "Invalid PCI address " + what);
+        return make_error(error_code::xml_error, error_domain::none, "Invalid PCI address " + what);
       };
       if (addr.bus > 0xff)
         return bad("bus='" + hex(addr.bus, 0) + "', must be <= 0xFF");
@@ -242,13 +238,13 @@ std::string format_address(const device_address& a) {
   std::string out = "<address" + attr("type", a.type);
   if (a.type == "pci") {
     if (a.domain || a.bus || a.slot)
-      out += attr("domain", hex(a.domain, 4)) + attr("bus", hex(a.bus, 2))
-             + attr("slot", hex(a.slot, 2)) + attr("function", hex(a.function, 0));
+      out += attr("domain", hex(a.domain, 4)) + attr("bus", hex(a.bus, 2)) +
+             attr("slot", hex(a.slot, 2)) + attr("function", hex(a.function, 0));
     if (a.multifunction)
       out += attr("multifunction", *a.multifunction ? "on" : "off");
   } else {
-    out += attr("controller", std::to_string(a.controller)) + attr("bus", std::to_string(a.bus))
-           + attr("target", std::to_string(a.target)) + attr("unit", std::to_string(a.unit));
+    out += attr("controller", std::to_string(a.controller)) + attr("bus", std::to_string(a.bus)) +
+           attr("target", std::to_string(a.target)) + attr("unit", std::to_string(a.unit));
   }
   return out + "/>";
 }
@@ -276,8 +272,8 @@ void insert_grouped(std::vector<T>& list, T item, SameKind same, After after) {
 
 void insert_controller(std::vector<controller_def>& list, controller_def c) {
   insert_grouped(
-    list, std::move(c), [](const auto& a, const auto& b) { return a.type == b.type; },
-    [](const auto& a, const auto& b) { return a.index > b.index; });
+      list, std::move(c), [](const auto& a, const auto& b) { return a.type == b.type; },
+      [](const auto& a, const auto& b) { return a.index > b.index; });
 }
 
 void maybe_add_controller(std::vector<controller_def>& list, const std::string& type,
@@ -350,14 +346,12 @@ private:
 result<void> domain_parser::parse_ids() {
   auto name = child_text(root_, "name");
   if (!name)
-    return make_virt_error(error_code::no_name, error_domain::domain,
-                           "missing name information");
+    return make_virt_error(error_code::no_name, error_domain::domain, "missing name information");
   if (name->find('\n') != std::string::npos)
-    return make_virt_error(error_code::xml_detail, error_domain::xml,
-                           "invalid char in name: \n");
+    return make_virt_error(error_code::xml_detail, error_domain::xml, "invalid char in name: \n");
   def_.name = *name;
   VA_XML_TRY(uuid, uuid_element(root_, opts_.uuid_if_absent,
-                                 dom_error(error_code::internal_error, "malformed uuid element")));
+                                dom_error(error_code::internal_error, "malformed uuid element")));
   def_.uuid = uuid;
   return {};
 }
@@ -381,12 +375,11 @@ result<void> domain_parser::parse_caps() {
   auto arch = attr_of(type_node, "arch");
   if (arch && !arch->empty()) {
     static constexpr std::string_view archs[] = {
-      "i686",       "x86_64",   "aarch64",   "alpha",    "armv6l",     "armv7l",
-      "armv7b",     "cris",     "lm32",      "m68k",     "microblaze", "microblazeel",
-      "mips",       "mipsel",   "mips64",    "mips64el", "openrisc",   "parisc",
-      "parisc64",   "ppc",      "ppcle",     "ppc64",    "ppc64le",    "ppcemb",
-      "riscv32",    "riscv64",  "s390",      "s390x",    "sh4",        "sh4eb",
-      "sparc",      "sparc64",  "unicore32", "xtensa",   "xtensaeb"};
+        "i686",   "x86_64",   "aarch64",  "alpha",      "armv6l",       "armv7l", "armv7b",
+        "cris",   "lm32",     "m68k",     "microblaze", "microblazeel", "mips",   "mipsel",
+        "mips64", "mips64el", "openrisc", "parisc",     "parisc64",     "ppc",    "ppcle",
+        "ppc64",  "ppc64le",  "ppcemb",   "riscv32",    "riscv64",      "s390",   "s390x",
+        "sh4",    "sh4eb",    "sparc",    "sparc64",    "unicore32",    "xtensa", "xtensaeb"};
     if (!one_of(*arch, archs))
       return dom_error(error_code::config_unsupported, "Unknown architecture " + *arch);
     def_.os.arch = *arch;
@@ -417,8 +410,7 @@ result<std::optional<uint64_t>> domain_parser::parse_memory_element(const char* 
   auto value = to_ull(*text);
   if (!value)
     return make_error(error_code::xml_error, error_domain::xml,
-                      "Invalid value '" + *text + "' for element or attribute './" + name
-                        + "[1]'");
+                      "Invalid value '" + *text + "' for element or attribute './" + name + "[1]'");
   auto unit = attr_of(root_.child(name), "unit").value_or("");
   VA_XML_TRY(bytes, scale_value(*value, unit, 1024, LLONG_MAX));
   return std::optional<uint64_t>{bytes / 1024 + (bytes % 1024 ? 1 : 0)};
@@ -511,11 +503,10 @@ result<void> domain_parser::parse_cpu() {
 
 result<void> domain_parser::parse_features() {
   static constexpr std::string_view known[] = {
-    "acpi",         "apic",      "pae",        "hap",         "viridian",  "privnet",
-    "hyperv",       "kvm",       "pvspinlock", "capabilities", "pmu",      "vmport",
-    "gic",          "smm",       "ioapic",     "hpt",          "vmcoreinfo", "htm",
-    "nested-hv",    "msrs",      "ccf-assist", "xen",          "cfpc",       "sbbc",
-    "ibs",          "tcg"};
+      "acpi",   "apic",       "pae",          "hap", "viridian",  "privnet", "hyperv",
+      "kvm",    "pvspinlock", "capabilities", "pmu", "vmport",    "gic",     "smm",
+      "ioapic", "hpt",        "vmcoreinfo",   "htm", "nested-hv", "msrs",    "ccf-assist",
+      "xen",    "cfpc",       "sbbc",         "ibs", "tcg"};
   for (auto child : root_.child("features").children()) {
     if (child.type() != pugi::node_element)
       continue;
@@ -576,8 +567,7 @@ result<void> domain_parser::parse_clock() {
         def_.clock_offset = "variable";
         def_.clock_adjustment = std::to_string(*n);
       } else {
-        return dom_error(error_code::xml_error,
-                         "unknown clock adjustment '" + *adjustment + "'");
+        return dom_error(error_code::xml_error, "unknown clock adjustment '" + *adjustment + "'");
       }
     }
   } else if (offset == "timezone") {
@@ -633,8 +623,9 @@ result<void> domain_parser::parse_boot() {
 
 result<disk_def> domain_parser::parse_disk(pugi::xml_node node) {
   disk_def disk;
-  VA_XML_TRY(type, prop_enum(node, "type", {"file", "block", "dir", "network", "volume", "nvme",
-                                           "vhostuser", "vhostvdpa"}));
+  VA_XML_TRY(type, prop_enum(node, "type",
+                             {"file", "block", "dir", "network", "volume", "nvme", "vhostuser",
+                              "vhostvdpa"}));
   disk.type = type.value_or("file");
   VA_XML_TRY(device, prop_enum(node, "device", {"disk", "cdrom", "floppy", "lun"}));
   disk.device = device.value_or("disk");
@@ -646,13 +637,14 @@ result<disk_def> domain_parser::parse_disk(pugi::xml_node node) {
     disk.source = attr_of(source, disk.type == "file" ? "file" : "dev").value_or("");
   auto target = node.child("target");
   auto dev = attr_of(target, "dev");
-  VA_XML_TRY(bus, prop_enum(target, "bus", {"ide", "fdc", "scsi", "virtio", "xen", "usb", "uml",
-                                           "sata", "sd"}));
+  VA_XML_TRY(bus, prop_enum(target, "bus",
+                            {"ide", "fdc", "scsi", "virtio", "xen", "usb", "uml", "sata", "sd"}));
   if (auto driver = node.child("driver")) {
     disk.driver_name = attr_of(driver, "name").value_or("");
     disk.driver_type = attr_of(driver, "type").value_or("");
-    VA_XML_TRY(cache, prop_enum(driver, "cache", {"default", "none", "writethrough", "writeback",
-                                                  "directsync", "unsafe"}));
+    VA_XML_TRY(cache,
+               prop_enum(driver, "cache",
+                         {"default", "none", "writethrough", "writeback", "directsync", "unsafe"}));
     disk.driver_cache = cache.value_or("");
     if (disk.driver_cache == "default")
       disk.driver_cache.clear();
@@ -674,25 +666,27 @@ result<disk_def> domain_parser::parse_disk(pugi::xml_node node) {
 
 result<controller_def> domain_parser::parse_controller(pugi::xml_node node, int32_t& index) {
   controller_def c;
-  VA_XML_TRY(type, prop_enum(node, "type", {"ide", "fdc", "scsi", "sata", "virtio-serial",
-                                           "ccid", "usb", "pci", "xenbus", "isa"}));
+  VA_XML_TRY(type, prop_enum(node, "type",
+                             {"ide", "fdc", "scsi", "sata", "virtio-serial", "ccid", "usb", "pci",
+                              "xenbus", "isa"}));
   c.type = type.value_or("ide");
   VA_XML_TRY(idx, prop_int(node, "index"));
   index = idx.value_or(-1);
   if (index < -1)
     return make_error(error_code::xml_error, error_domain::xml,
-                      "Invalid value for attribute 'index' in element 'controller': '"
-                        + std::to_string(index) + "'. Expected integer value");
+                      "Invalid value for attribute 'index' in element 'controller': '" +
+                          std::to_string(index) + "'. Expected integer value");
   if (auto model = attr_of(node, "model")) {
     std::vector<std::string_view> models;
     if (c.type == "scsi")
-      models = {"auto", "buslogic", "lsilogic", "lsisas1068", "vmpvscsi", "ibmvscsi",
-                "virtio-scsi", "lsisas1078", "virtio-transitional", "virtio-non-transitional",
-                "ncr53c90", "am53c974", "dc390"};
+      models = {
+          "auto",     "buslogic",    "lsilogic",   "lsisas1068",          "vmpvscsi",
+          "ibmvscsi", "virtio-scsi", "lsisas1078", "virtio-transitional", "virtio-non-transitional",
+          "ncr53c90", "am53c974",    "dc390"};
     else if (c.type == "usb")
-      models = {"piix3-uhci", "piix4-uhci", "ehci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2",
-                "ich9-uhci3", "vt82c686b-uhci", "pci-ohci", "nec-xhci", "qusb1", "qusb2",
-                "qemu-xhci", "none"};
+      models = {"piix3-uhci", "piix4-uhci", "ehci",           "ich9-ehci1", "ich9-uhci1",
+                "ich9-uhci2", "ich9-uhci3", "vt82c686b-uhci", "pci-ohci",   "nec-xhci",
+                "qusb1",      "qusb2",      "qemu-xhci",      "none"};
     else if (c.type == "ide")
       models = {"piix3", "piix4", "ich6"};
     else if (c.type == "virtio-serial")
@@ -712,9 +706,10 @@ result<controller_def> domain_parser::parse_controller(pugi::xml_node node, int3
 
 result<interface_def> domain_parser::parse_interface(pugi::xml_node node) {
   interface_def net;
-  VA_XML_TRY(type, prop_enum(node, "type", {"user", "ethernet", "vhostuser", "server", "client",
-                                           "mcast", "network", "bridge", "internal", "direct",
-                                           "hostdev", "udp", "vdpa", "null", "vds"}));
+  VA_XML_TRY(type,
+             prop_enum(node, "type",
+                       {"user", "ethernet", "vhostuser", "server", "client", "mcast", "network",
+                        "bridge", "internal", "direct", "hostdev", "udp", "vdpa", "null", "vds"}));
   net.type = type.value_or("user");
   if (!one_of(net.type, {"network", "bridge", "user"}))
     return unsupported("interface type", net.type);
@@ -739,27 +734,41 @@ result<interface_def> domain_parser::parse_interface(pugi::xml_node node) {
   }
   if (auto dev = attr_of(node.child("target"), "dev"); dev && !dev->empty()) {
     // Names libvirt generated itself are dropped from an inactive definition.
-    if (!dev->starts_with("vnet") && !dev->starts_with("macvtap")
-        && !dev->starts_with("macvlan"))
+    if (!dev->starts_with("vnet") && !dev->starts_with("macvtap") && !dev->starts_with("macvlan"))
       net.target_dev = *dev;
   }
   if (auto model = attr_of(node.child("model"), "type"); model && !model->empty()) {
     static constexpr std::string_view allowed =
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
     if (model->find_first_not_of(allowed) != std::string::npos)
       return dom_error(error_code::invalid_arg, "Model name contains invalid characters");
-    static constexpr std::string_view known[] = {
-      "netfront",     "rtl8139",   "virtio",  "e1000",    "e1000e",   "virtio-transitional",
-      "virtio-non-transitional", "usb-net", "spapr-vlan", "lan9118", "scm91c111", "vlance",
-      "vmxnet",       "vmxnet2",   "vmxnet3", "Am79C970A", "Am79C973", "82540EM",
-      "82545EM",      "82543GC"};
+    static constexpr std::string_view known[] = {"netfront",
+                                                 "rtl8139",
+                                                 "virtio",
+                                                 "e1000",
+                                                 "e1000e",
+                                                 "virtio-transitional",
+                                                 "virtio-non-transitional",
+                                                 "usb-net",
+                                                 "spapr-vlan",
+                                                 "lan9118",
+                                                 "scm91c111",
+                                                 "vlance",
+                                                 "vmxnet",
+                                                 "vmxnet2",
+                                                 "vmxnet3",
+                                                 "Am79C970A",
+                                                 "Am79C973",
+                                                 "82540EM",
+                                                 "82545EM",
+                                                 "82543GC"};
     net.model = *model;
     for (auto k : known) {
-      if (k.size() == model->size()
-          && std::equal(k.begin(), k.end(), model->begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a))
-                      == std::tolower(static_cast<unsigned char>(b));
-             })) {
+      if (k.size() == model->size() &&
+          std::equal(k.begin(), k.end(), model->begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+          })) {
         net.model = std::string{k};
         break;
       }
@@ -782,11 +791,11 @@ result<chardev_def> domain_parser::parse_chardev(pugi::xml_node node, bool conso
   chr.type = type;
   auto target = node.child("target");
   if (auto ttype = attr_of(target, "type")) {
-    bool known = console ? one_of(*ttype, {"serial", "xen", "uml", "virtio", "lxc", "openvz",
-                                           "sclp", "sclplm"})
-                         : one_of(*ttype, {"isa-serial", "usb-serial", "pci-serial",
-                                           "spapr-vio-serial", "system-serial", "sclp-serial",
-                                           "isa-debug"});
+    bool known =
+        console
+            ? one_of(*ttype, {"serial", "xen", "uml", "virtio", "lxc", "openvz", "sclp", "sclplm"})
+            : one_of(*ttype, {"isa-serial", "usb-serial", "pci-serial", "spapr-vio-serial",
+                              "system-serial", "sclp-serial", "isa-debug"});
     if (!known)
       return dom_error(error_code::config_unsupported,
                        "unknown target type '" + *ttype + "' specified for character device");
@@ -811,8 +820,7 @@ result<input_def> domain_parser::parse_input(pugi::xml_node node) {
   if (!type)
     return dom_error(error_code::internal_error, "missing input device type");
   if (!one_of(*type, {"mouse", "tablet", "keyboard", "passthrough", "evdev"}))
-    return dom_error(error_code::config_unsupported,
-                     "unknown input device type '" + *type + "'");
+    return dom_error(error_code::config_unsupported, "unknown input device type '" + *type + "'");
   auto bus = attr_of(node, "bus");
   if (bus && !one_of(*bus, {"ps2", "usb", "xen", "parallels", "none", "virtio"}))
     return dom_error(error_code::config_unsupported, "unknown input bus type '" + *bus + "'");
@@ -824,7 +832,8 @@ result<input_def> domain_parser::parse_input(pugi::xml_node node) {
       in.bus = in.type == "tablet" ? "usb" : "ps2";
     } else {
       if (*bus == "ps2" && in.type == "tablet")
-        return dom_error(error_code::internal_error, "ps2 bus does not support tablet input device");
+        return dom_error(error_code::internal_error,
+                         "ps2 bus does not support tablet input device");
       if (*bus == "xen" || *bus == "parallels")
         return dom_error(error_code::internal_error, "unsupported input bus " + *bus);
       in.bus = *bus;
@@ -844,9 +853,9 @@ result<input_def> domain_parser::parse_input(pugi::xml_node node) {
 
 result<graphics_def> domain_parser::parse_graphics(pugi::xml_node node) {
   graphics_def g;
-  VA_XML_TRY(type, prop_enum(node, "type", {"sdl", "vnc", "rdp", "desktop", "spice",
-                                           "egl-headless", "dbus"},
-                             true));
+  VA_XML_TRY(type,
+             prop_enum(node, "type",
+                       {"sdl", "vnc", "rdp", "desktop", "spice", "egl-headless", "dbus"}, true));
   if (*type != "vnc" && *type != "spice")
     return unsupported("graphics type", *type);
   g.type = *type;
@@ -894,9 +903,9 @@ result<graphics_def> domain_parser::parse_graphics(pugi::xml_node node) {
       auto address = attr_of(listen, "address").value_or("");
       if (!listen_attr.empty() && !address.empty() && address != listen_attr)
         return dom_error(error_code::config_unsupported,
-                         "graphics 'listen' attribute '" + listen_attr
-                           + "' must match 'address' attribute of first listen element (found '"
-                           + address + "')");
+                         "graphics 'listen' attribute '" + listen_attr +
+                             "' must match 'address' attribute of first listen element (found '" +
+                             address + "')");
       g.listen = address.empty() ? listen_attr : address;
     }
   } else if (!listen_attr.empty()) {
@@ -935,9 +944,9 @@ result<video_def> domain_parser::parse_video(pugi::xml_node node) {
   VA_XML_TRY(has_ram, number("ram", error_code::xml_error, v.ram));
   VA_XML_TRY(has_vgamem, number("vgamem", error_code::xml_error, v.vgamem));
   VA_XML_TRY(has_heads, number("heads", error_code::internal_error, v.heads));
-  (void) has_vram;
-  (void) has_ram;
-  (void) has_vgamem;
+  (void)has_vram;
+  (void)has_ram;
+  (void)has_vgamem;
   if (!has_heads)
     v.heads = 1;
   v.primary = attr_of(model, "primary").value_or("") == "yes";
@@ -948,9 +957,10 @@ result<video_def> domain_parser::parse_video(pugi::xml_node node) {
 
 result<memballoon_def> domain_parser::parse_memballoon(pugi::xml_node node) {
   memballoon_def m;
-  VA_XML_TRY(model, prop_enum(node, "model", {"virtio", "xen", "none", "virtio-transitional",
-                                             "virtio-non-transitional"},
-                              true));
+  VA_XML_TRY(model,
+             prop_enum(node, "model",
+                       {"virtio", "xen", "none", "virtio-transitional", "virtio-non-transitional"},
+                       true));
   m.model = *model;
   VA_XML_TRY(address, parse_address(node));
   m.address = address;
@@ -966,9 +976,11 @@ result<void> domain_parser::parse_devices() {
     VA_XML_TRY(disk, parse_disk(node));
     int idx = disk_name_index(disk.target_dev);
     insert_grouped(
-      d.disks, std::move(disk),
-      [](const disk_def& a, const disk_def& b) { return a.target_bus == b.target_bus; },
-      [idx](const disk_def& cur, const disk_def&) { return disk_name_index(cur.target_dev) > idx; });
+        d.disks, std::move(disk),
+        [](const disk_def& a, const disk_def& b) { return a.target_bus == b.target_bus; },
+        [idx](const disk_def& cur, const disk_def&) {
+          return disk_name_index(cur.target_dev) > idx;
+        });
   }
   for (auto node : devices.children("controller")) {
     int32_t index = -1;
@@ -982,9 +994,9 @@ result<void> domain_parser::parse_devices() {
     }
     for (const auto& other : d.controllers)
       if (other.type == c.type && other.index == static_cast<uint32_t>(index))
-        return dom_error(error_code::xml_error, "Multiple '" + c.type
-                                                  + "' controllers with index '"
-                                                  + std::to_string(index) + "'");
+        return dom_error(error_code::xml_error, "Multiple '" + c.type +
+                                                    "' controllers with index '" +
+                                                    std::to_string(index) + "'");
     c.index = static_cast<uint32_t>(index);
     insert_controller(d.controllers, std::move(c));
   }
@@ -1050,8 +1062,8 @@ result<void> domain_parser::post_parse_disks() {
       continue;
     }
     static constexpr std::pair<std::string_view, std::string_view> by_prefix[] = {
-      {"hd", "ide"}, {"sd", "scsi"}, {"vd", "virtio"}, {"xvd", "xen"}, {"ubd", "uml"},
-      {"fd", "fdc"}};
+        {"hd", "ide"},  {"sd", "scsi"}, {"vd", "virtio"},
+        {"xvd", "xen"}, {"ubd", "uml"}, {"fd", "fdc"}};
     for (auto [prefix, name] : by_prefix) {
       if (disk.target_dev.starts_with(prefix)) {
         disk.target_bus = name;
@@ -1068,8 +1080,8 @@ result<void> domain_parser::post_parse_disks() {
       continue;
     if (disk.address && disk.address->type != "drive")
       return dom_error(error_code::config_unsupported,
-                       "Invalid address type '" + disk.address->type + "' for the disk '"
-                         + disk.target_dev + "' with the bus type '" + disk.target_bus + "'");
+                       "Invalid address type '" + disk.address->type + "' for the disk '" +
+                           disk.target_dev + "' with the bus type '" + disk.target_bus + "'");
     if (disk.address)
       continue;
     int idx = disk_name_index(disk.target_dev);
@@ -1098,8 +1110,8 @@ result<void> domain_parser::post_parse_disks() {
     for (size_t j = i + 1; j < d.disks.size(); ++j) {
       if (d.disks[i].target_dev == d.disks[j].target_dev)
         return dom_error(error_code::xml_error,
-                         "target '" + d.disks[i].target_dev + "' duplicated for disk sources '"
-                           + d.disks[i].source + "' and '" + d.disks[j].source + "'");
+                         "target '" + d.disks[i].target_dev + "' duplicated for disk sources '" +
+                             d.disks[i].source + "' and '" + d.disks[j].source + "'");
     }
   }
   for (size_t i = 0; i < d.disks.size(); ++i) {
@@ -1108,19 +1120,19 @@ result<void> domain_parser::post_parse_disks() {
       continue;
     for (size_t j = i + 1; j < d.disks.size(); ++j) {
       const auto& b = d.disks[j];
-      if (b.address && b.address->type == "drive" && a.target_bus == b.target_bus
-          && *a.address == *b.address) {
+      if (b.address && b.address->type == "drive" && a.target_bus == b.target_bus &&
+          *a.address == *b.address) {
         const auto& x = *a.address;
         return dom_error(error_code::config_unsupported,
-                         "Found duplicate drive address for disk with target name '" + a.target_dev
-                           + "' controller='" + std::to_string(x.controller) + "' bus='"
-                           + std::to_string(x.bus) + "' target='" + std::to_string(x.target)
-                           + "' unit='" + std::to_string(x.unit) + "'");
+                         "Found duplicate drive address for disk with target name '" +
+                             a.target_dev + "' controller='" + std::to_string(x.controller) +
+                             "' bus='" + std::to_string(x.bus) + "' target='" +
+                             std::to_string(x.target) + "' unit='" + std::to_string(x.unit) + "'");
       }
     }
   }
   static constexpr std::pair<std::string_view, std::string_view> kinds[] = {
-    {"scsi", "scsi"}, {"fdc", "fdc"}, {"ide", "ide"}, {"sata", "sata"}};
+      {"scsi", "scsi"}, {"fdc", "fdc"}, {"ide", "ide"}, {"sata", "sata"}};
   for (auto [controller, bus] : kinds) {
     int max_controller = -1;
     for (const auto& disk : d.disks)
@@ -1150,8 +1162,8 @@ result<void> domain_parser::post_parse_chardevs() {
         d.serials.push_back(std::move(serial));
       }
       d.consoles[0].target_type = "serial";
-    } else if (!d.serials.empty()
-               && (d.serials[0].target_type.empty() || d.serials[0].target_type == "isa-serial")) {
+    } else if (!d.serials.empty() &&
+               (d.serials[0].target_type.empty() || d.serials[0].target_type == "isa-serial")) {
       chardev_def stub;
       stub.type = "pty";
       stub.target_type = "serial";
@@ -1239,16 +1251,17 @@ result<void> domain_parser::post_parse() {
                      "maximum vCPU count must not be less than current vCPU count");
   if (def_.vcpu.max > max_vcpus_limit)
     return dom_error(error_code::config_unsupported,
-                     "maximum vCPU count " + std::to_string(def_.vcpu.max)
-                       + " exceeds the supported limit " + std::to_string(max_vcpus_limit));
+                     "maximum vCPU count " + std::to_string(def_.vcpu.max) +
+                         " exceeds the supported limit " + std::to_string(max_vcpus_limit));
   if (def_.name.find('/') != std::string::npos)
     return dom_error(error_code::xml_error, "name " + def_.name + " cannot contain '/'");
-  for (auto [event, action] : {std::pair<const char*, const std::string*>{"poweroff", &def_.on_poweroff},
-                               {"reboot", &def_.on_reboot}})
+  for (auto [event, action] :
+       {std::pair<const char*, const std::string*>{"poweroff", &def_.on_poweroff},
+        {"reboot", &def_.on_reboot}})
     if (action->starts_with("coredump-"))
-      return dom_error(error_code::config_unsupported, std::string{"Lifecycle event '"} + event
-                                                         + "' doesn't support '" + *action
-                                                         + "' action");
+      return dom_error(error_code::config_unsupported, std::string{"Lifecycle event '"} + event +
+                                                           "' doesn't support '" + *action +
+                                                           "' action");
   VA_XML_CHECK(post_parse_disks());
   VA_XML_CHECK(post_parse_chardevs());
   VA_XML_CHECK(post_parse_videos());
@@ -1259,8 +1272,7 @@ result<void> domain_parser::post_parse() {
 
 // --- the formatter
 
-void format_chardev(xml_writer& w, std::string_view element, const chardev_def& c,
-                    bool console) {
+void format_chardev(xml_writer& w, std::string_view element, const chardev_def& c, bool console) {
   w.open("<" + std::string{element} + attr("type", c.type) + ">");
   if (!c.source_path.empty())
     w.line("<source" + attr("path", c.source_path) + "/>");
@@ -1313,7 +1325,8 @@ void format_devices(xml_writer& w, const domain_def& def, const domain_format& o
     w.close("</disk>");
   }
   for (const auto& c : d.controllers) {
-    std::string open = "<controller" + attr("type", c.type) + attr("index", std::to_string(c.index));
+    std::string open =
+        "<controller" + attr("type", c.type) + attr("index", std::to_string(c.index));
     if (!c.model.empty())
       open += attr("model", c.model);
     format_with_address(w, open, "controller", c.address);
@@ -1373,7 +1386,8 @@ void format_devices(xml_writer& w, const domain_def& def, const domain_format& o
     if (opts.secure && !g.passwd.empty())
       open += attr("passwd", g.passwd);
     w.open(open + ">");
-    std::string listen = "<listen" + attr("type", g.listen_type.empty() ? "address" : g.listen_type);
+    std::string listen =
+        "<listen" + attr("type", g.listen_type.empty() ? "address" : g.listen_type);
     if (g.listen_type == "address" && !g.listen.empty())
       listen += attr("address", g.listen);
     w.line(listen + "/>");
@@ -1425,8 +1439,8 @@ std::string format_domain(const domain_def& def, const domain_format& opts) {
     w.line("<description>" + escape(*def.description) + "</description>");
   const auto& mem = def.memory;
   if (mem.hotplug_max_kib)
-    w.line("<maxMemory" + attr("slots", std::to_string(mem.hotplug_slots)) + attr("unit", "KiB")
-           + ">" + std::to_string(*mem.hotplug_max_kib) + "</maxMemory>");
+    w.line("<maxMemory" + attr("slots", std::to_string(mem.hotplug_slots)) + attr("unit", "KiB") +
+           ">" + std::to_string(*mem.hotplug_max_kib) + "</maxMemory>");
   w.line("<memory unit='KiB'>" + std::to_string(mem.max_kib) + "</memory>");
   w.line("<currentMemory unit='KiB'>" + std::to_string(mem.current_kib) + "</currentMemory>");
   std::string vcpu = "<vcpu" + attr("placement", def.vcpu.placement);
@@ -1482,8 +1496,9 @@ std::string format_domain(const domain_def& def, const domain_format& opts) {
       w.line(open + "/>");
     } else {
       w.open(open + ">");
-      w.line("<model" + attr("fallback", cpu.model_fallback.empty() ? "allow" : cpu.model_fallback)
-             + ">" + escape(cpu.model) + "</model>");
+      w.line("<model" +
+             attr("fallback", cpu.model_fallback.empty() ? "allow" : cpu.model_fallback) + ">" +
+             escape(cpu.model) + "</model>");
       w.close("</cpu>");
     }
   }

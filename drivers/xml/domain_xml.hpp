@@ -35,8 +35,8 @@ struct device_address {
 
 /// `<memory>`, `<currentMemory>` and `<maxMemory>`, all in KiB.
 struct domain_memory {
-  uint64_t max_kib = 0;     ///< `<memory>`: the boot-time maximum.
-  uint64_t current_kib = 0; ///< `<currentMemory>`: the balloon target.
+  uint64_t max_kib = 0;                    ///< `<memory>`: the boot-time maximum.
+  uint64_t current_kib = 0;                ///< `<currentMemory>`: the balloon target.
   std::optional<uint64_t> hotplug_max_kib; ///< `<maxMemory>`
   uint32_t hotplug_slots = 0;              ///< `<maxMemory slots='N'>`
 
@@ -81,10 +81,10 @@ struct domain_features {
 
 /// `<cpu>`: only the mode (and an optional model name) is modelled.
 struct domain_cpu {
-  std::string mode;  ///< "custom", "host-model", "host-passthrough", "maximum"
-  std::string match; ///< custom mode only: "minimum", "exact", "strict"
-  std::string check; ///< "none", "partial", "full"; empty: not printed
-  std::string model; ///< `<model>` text; empty: none
+  std::string mode;           ///< "custom", "host-model", "host-passthrough", "maximum"
+  std::string match;          ///< custom mode only: "minimum", "exact", "strict"
+  std::string check;          ///< "none", "partial", "full"; empty: not printed
+  std::string model;          ///< `<model>` text; empty: none
   std::string model_fallback; ///< "allow" or "forbid" (printed with a model)
   std::string migratable;     ///< "on" or "off"; empty: not printed
 
@@ -95,10 +95,10 @@ struct domain_cpu {
 struct disk_def {
   std::string type = "file";
   std::string device = "disk";
-  std::string driver_name; ///< `<driver name=...>`; empty: not printed
-  std::string driver_type; ///< `<driver type=...>`; empty: not printed
+  std::string driver_name;  ///< `<driver name=...>`; empty: not printed
+  std::string driver_type;  ///< `<driver type=...>`; empty: not printed
   std::string driver_cache; ///< `<driver cache=...>`; empty: not printed
-  std::string source;      ///< file or dev path; empty: no `<source>`
+  std::string source;       ///< file or dev path; empty: no `<source>`
   std::string target_dev;
   std::string target_bus; ///< filled in from the target name when absent
   bool readonly = false;
@@ -134,12 +134,12 @@ struct interface_def {
 /// `<graphics type='vnc|spice'>` with its basic attributes.
 struct graphics_def {
   std::string type = "vnc";
-  int32_t port = 0;   ///< 0: none chosen (with autoport: chosen at start)
+  int32_t port = 0; ///< 0: none chosen (with autoport: chosen at start)
   bool autoport = true;
   int32_t tls_port = 0; ///< spice only; 0: none
-  std::string listen;    ///< listen address; empty: none
+  std::string listen;   ///< listen address; empty: none
   std::string keymap;
-  std::string passwd; ///< printed only with `domain_format::secure`
+  std::string passwd;      ///< printed only with `domain_format::secure`
   std::string listen_type; ///< first `<listen type=...>`: "address" or "none"
 
   bool operator==(const graphics_def&) const = default;
@@ -167,8 +167,8 @@ struct input_def {
 /// `<video><model type='...' .../></video>`.
 struct video_def {
   std::string model;
-  uint32_t vram = 0;  ///< KiB; 0: not printed
-  uint32_t heads = 0; ///< 0: not printed
+  uint32_t vram = 0;   ///< KiB; 0: not printed
+  uint32_t heads = 0;  ///< 0: not printed
   uint32_t ram = 0;    ///< KiB, qxl only; 0: not printed
   uint32_t vgamem = 0; ///< KiB; 0: not printed
   bool primary = false;
@@ -214,9 +214,9 @@ struct domain_def {
   domain_features features;
   std::optional<domain_cpu> cpu;
   std::string clock_offset = "utc"; ///< "utc", "localtime", "timezone", "variable"
-  std::string clock_timezone;   ///< offset "timezone": the zone name
-  std::string clock_adjustment; ///< "reset", or seconds for offset "variable"
-  std::string clock_basis;      ///< offset "variable": "utc" or "localtime"
+  std::string clock_timezone;       ///< offset "timezone": the zone name
+  std::string clock_adjustment;     ///< "reset", or seconds for offset "variable"
+  std::string clock_basis;          ///< offset "variable": "utc" or "localtime"
   std::string on_poweroff = "destroy";
   std::string on_reboot = "restart";
   std::string on_crash = "destroy";

@@ -93,8 +93,7 @@ result<ip_addr> parse_socket_addr(const std::string& text) {
   if (auto a = parse_ip(text))
     return *a;
   return make_virt_error(error_code::system_error, error_domain::none,
-                         "Cannot parse socket address '" + text
-                           + "': Name or service not known");
+                         "Cannot parse socket address '" + text + "': Name or service not known");
 }
 
 result<network_ip> parse_ip_element(pugi::xml_node node, const std::string& net) {
@@ -126,21 +125,23 @@ result<network_ip> parse_ip_element(pugi::xml_node node, const std::string& net)
     return net_error(error_code::config_unsupported,
                      "Network '" + net + "' IP address cannot have both a prefix and a netmask");
   if (ip.family.empty() && addr->v6)
-    return net_error(error_code::config_unsupported, "no family specified for non-IPv4 address '"
-                                                       + *address + "' in network '" + net + "'");
+    return net_error(error_code::config_unsupported, "no family specified for non-IPv4 address '" +
+                                                         *address + "' in network '" + net + "'");
   if (ip.family == "ipv4" && addr->v6)
-    return net_error(error_code::config_unsupported, "Family 'ipv4' specified for non-IPv4 address '"
-                                                       + *address + "' in network '" + net + "'");
+    return net_error(error_code::config_unsupported,
+                     "Family 'ipv4' specified for non-IPv4 address '" + *address +
+                         "' in network '" + net + "'");
   if (ip.family == "ipv6" && !addr->v6)
-    return net_error(error_code::config_unsupported, "Family 'ipv6' specified for non-IPv6 address '"
-                                                       + *address + "' in network '" + net + "'");
+    return net_error(error_code::config_unsupported,
+                     "Family 'ipv6' specified for non-IPv6 address '" + *address +
+                         "' in network '" + net + "'");
   if (addr->v6 && !ip.netmask.empty())
-    return net_error(error_code::config_unsupported, "netmask not allowed for IPv6 address '"
-                                                       + *address + "' in network '" + net + "'");
+    return net_error(error_code::config_unsupported, "netmask not allowed for IPv6 address '" +
+                                                         *address + "' in network '" + net + "'");
   if (ip.prefix && *ip.prefix > (addr->v6 ? 128u : 32u))
     return net_error(error_code::config_unsupported,
-                     std::string{"Invalid "} + (addr->v6 ? "IPv6" : "IPv4") + " prefix '"
-                       + std::to_string(*ip.prefix) + "' in network '" + net + "'");
+                     std::string{"Invalid "} + (addr->v6 ? "IPv6" : "IPv4") + " prefix '" +
+                         std::to_string(*ip.prefix) + "' in network '" + net + "'");
   auto dhcp = node.child("dhcp");
   for (auto range : dhcp.children("range")) {
     auto start = attr_of(range, "start");
@@ -157,12 +158,12 @@ result<network_ip> parse_ip_element(pugi::xml_node node, const std::string& net)
       return make_error(error_code::internal_error, error_domain::none, msg);
     };
     if (first.v6 != last.v6 || first.v6 != addr->v6)
-      return internal("range " + *start + " - " + *end + " is not entirely within network "
-                      + *address);
+      return internal("range " + *start + " - " + *end + " is not entirely within network " +
+                      *address);
     if (auto p = ip_prefix(ip, *addr)) {
       if (!same_network(first, *addr, *p) || !same_network(last, *addr, *p))
-        return internal("range " + *start + " - " + *end + " is not entirely within network "
-                        + *address + "/" + std::to_string(*p));
+        return internal("range " + *start + " - " + *end + " is not entirely within network " +
+                        *address + "/" + std::to_string(*p));
     }
     if (compare(first, last) > 0)
       return internal("range " + *start + " - " + *end + " is reversed ");
@@ -176,8 +177,8 @@ result<network_ip> parse_ip_element(pugi::xml_node node, const std::string& net)
         return net_error(error_code::xml_error,
                          "Cannot parse MAC address '" + *mac + "' in network '" + net + "'");
       if (mac_is_multicast(*canonical))
-        return net_error(error_code::xml_error, "expected unicast mac address, found multicast '"
-                                                  + *mac + "' in network '" + net + "'");
+        return net_error(error_code::xml_error, "expected unicast mac address, found multicast '" +
+                                                    *mac + "' in network '" + net + "'");
       host.mac = *canonical;
     }
     host.name = attr_of(host_node, "name").value_or("");
@@ -190,8 +191,8 @@ result<network_ip> parse_ip_element(pugi::xml_node node, const std::string& net)
                        "Invalid IP address in static host definition for network '" + net + "'");
     host.ip = *hip;
     if (!addr->v6 && host.mac.empty() && host.name.empty())
-      return net_error(error_code::xml_error, "Static host definition in IPv4 network '" + net
-                                                + "' must have mac or name attribute");
+      return net_error(error_code::xml_error, "Static host definition in IPv4 network '" + net +
+                                                  "' must have mac or name attribute");
     ip.hosts.push_back(std::move(host));
   }
   return ip;
@@ -211,7 +212,7 @@ result<network_def> parse_network(std::string_view xml, const network_parse& opt
     return make_virt_error(error_code::xml_detail, error_domain::xml, "invalid char in name: /");
   def.name = *name;
   VA_XML_TRY(uuid, uuid_element(root, opts.uuid_if_absent,
-                                 net_error(error_code::internal_error, "malformed uuid element")));
+                                net_error(error_code::internal_error, "malformed uuid element")));
   def.uuid = uuid;
   auto bridge = root.child("bridge");
   def.bridge_name = attr_of(bridge, "name").value_or("");
@@ -232,11 +233,11 @@ result<network_def> parse_network(std::string_view xml, const network_parse& opt
   if (auto mac = attr_of(root.child("mac"), "address")) {
     auto canonical = parse_mac(*mac);
     if (!canonical)
-      return net_error(error_code::xml_error, "Invalid bridge mac address '" + *mac
-                                                + "' in network '" + def.name + "'");
+      return net_error(error_code::xml_error,
+                       "Invalid bridge mac address '" + *mac + "' in network '" + def.name + "'");
     if (mac_is_multicast(*canonical))
-      return net_error(error_code::xml_error, "Invalid multicast bridge mac address '" + *mac
-                                                + "' in network '" + def.name + "'");
+      return net_error(error_code::xml_error, "Invalid multicast bridge mac address '" + *mac +
+                                                  "' in network '" + def.name + "'");
     def.mac = *canonical;
   }
   def.domain_name = attr_of(root.child("domain"), "name").value_or("");
@@ -266,10 +267,10 @@ result<network_def> parse_network(std::string_view xml, const network_parse& opt
     for (const auto& ip : def.ips)
       has_ip = has_ip || def.forward->mode == "route" || ip.family != "ipv6";
     if (!has_ip)
-      return net_error(error_code::xml_error, def.forward->mode
-                                                + " forwarding requested, but no IP address "
-                                                  "provided for network '"
-                                                + def.name + "'");
+      return net_error(error_code::xml_error, def.forward->mode +
+                                                  " forwarding requested, but no IP address "
+                                                  "provided for network '" +
+                                                  def.name + "'");
   }
   return def;
 }

@@ -41,7 +41,7 @@ struct dhcp_host {
 
 /// `<ip address='...' netmask='...'|prefix='N' family='ipv4|ipv6'>`.
 struct network_ip {
-  std::string family;  ///< empty (ipv4 implied), "ipv4" or "ipv6"
+  std::string family; ///< empty (ipv4 implied), "ipv4" or "ipv6"
   std::string address;
   std::string netmask; ///< empty: not printed
   std::optional<uint32_t> prefix;

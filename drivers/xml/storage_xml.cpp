@@ -25,8 +25,7 @@ virt_error storage_error(error_code code, std::string_view msg) {
   return make_error(code, error_domain::storage, msg);
 }
 
-template <class List>
-bool one_of(std::string_view v, const List& list) {
+template <class List> bool one_of(std::string_view v, const List& list) {
   return std::find(std::begin(list), std::end(list), v) != std::end(list);
 }
 
@@ -73,8 +72,7 @@ result<std::optional<storage_permissions>> parse_perms(pugi::xml_node target) {
       return std::optional<int64_t>{};
     auto v = to_ll(*text);
     if (!v || *v < -1 || *v > UINT32_MAX)
-      return storage_error(error_code::xml_error,
-                           std::string{"malformed "} + element + " element");
+      return storage_error(error_code::xml_error, std::string{"malformed "} + element + " element");
     // -1 and its unsigned spelling both mean "not set".
     if (*v == -1 || *v == UINT32_MAX)
       return std::optional<int64_t>{};
@@ -111,8 +109,8 @@ void format_perms(xml_writer& w, const std::optional<storage_permissions>& perms
 /// The `<format>` types each modelled pool type accepts, its default first.
 std::vector<std::string_view> pool_formats(std::string_view type) {
   if (type == "fs")
-    return {"auto", "ext2", "ext3", "ext4", "ufs", "iso9660", "udf", "gfs", "gfs2", "vfat",
-            "hfs+", "xfs", "ocfs2", "vmfs"};
+    return {"auto", "ext2", "ext3", "ext4", "ufs", "iso9660", "udf",
+            "gfs",  "gfs2", "vfat", "hfs+", "xfs", "ocfs2",   "vmfs"};
   if (type == "netfs")
     return {"auto", "nfs", "glusterfs", "cifs"};
   if (type == "logical")
@@ -122,9 +120,9 @@ std::vector<std::string_view> pool_formats(std::string_view type) {
 
 /// The volume `<format>` types of file-based pools (libvirt's
 /// `virStorageFileFormat`, "none" excluded).
-constexpr std::string_view file_formats[] = {"raw",  "dir", "bochs", "cloop", "dmg",  "iso",
-                                "vpc",  "vdi", "fat",   "vhd",   "ploop", "cow",
-                                "qcow", "qcow2", "qed", "vmdk"};
+constexpr std::string_view file_formats[] = {"raw",  "dir",   "bochs", "cloop", "dmg",   "iso",
+                                             "vpc",  "vdi",   "fat",   "vhd",   "ploop", "cow",
+                                             "qcow", "qcow2", "qed",   "vmdk"};
 
 } // namespace
 
@@ -141,9 +139,9 @@ result<pool_def> parse_pool(std::string_view xml, const pool_parse& opts) {
   VA_XML_CHECK(load_document(doc, xml, pool_doc));
   auto root = doc.document_element();
   pool_def def;
-  VA_XML_TRY(type, prop_enum(root, "type", {"dir", "fs", "netfs", "logical", "disk", "iscsi",
-                                           "iscsi-direct", "scsi", "mpath", "rbd", "sheepdog",
-                                           "gluster", "zfs", "vstorage"},
+  VA_XML_TRY(type, prop_enum(root, "type",
+                             {"dir", "fs", "netfs", "logical", "disk", "iscsi", "iscsi-direct",
+                              "scsi", "mpath", "rbd", "sheepdog", "gluster", "zfs", "vstorage"},
                              true));
   // `type` is set: the attribute is required.
   def.type = type.value_or("");
@@ -171,8 +169,7 @@ result<pool_def> parse_pool(std::string_view xml, const pool_parse& opts) {
     auto format = attr_of(source.child("format"), "type");
     if (format) {
       if (!one_of(*format, formats))
-        return storage_error(error_code::config_unsupported,
-                             "unknown pool format type " + *format);
+        return storage_error(error_code::config_unsupported, "unknown pool format type " + *format);
       src.format = *format;
     } else {
       src.format = std::string{formats.front()};
@@ -189,7 +186,7 @@ result<pool_def> parse_pool(std::string_view xml, const pool_parse& opts) {
   if (def.name.find('/') != std::string::npos)
     return storage_error(error_code::xml_error, "name " + def.name + " cannot contain '/'");
   VA_XML_TRY(uuid, uuid_element(root, opts.uuid_if_absent,
-                                 storage_error(error_code::xml_error, "malformed uuid element")));
+                                storage_error(error_code::xml_error, "malformed uuid element")));
   def.uuid = uuid;
   if (def.type == "fs" && src.devices.empty())
     return storage_error(error_code::xml_error, "missing storage pool source device name");
@@ -263,8 +260,8 @@ result<volume_def> parse_volume(std::string_view xml, std::string_view pool_type
   auto capacity = child_text(root, "capacity");
   if (!capacity)
     return storage_error(error_code::xml_error, "missing capacity element");
-  VA_XML_TRY(cap, parse_size(*capacity, attr_of(root.child("capacity"), "unit").value_or(""),
-                             "capacity"));
+  VA_XML_TRY(
+      cap, parse_size(*capacity, attr_of(root.child("capacity"), "unit").value_or(""), "capacity"));
   def.capacity = cap;
   if (auto allocation = child_text(root, "allocation")) {
     // libvirt names the capacity element in this message too.

@@ -54,9 +54,9 @@ struct pool_def {
 struct volume_def {
   std::string type = "file"; ///< "file", "block", "dir", ...
   std::string name;
-  std::string key;       ///< set by the pool; empty: not printed
-  uint64_t capacity = 0; ///< bytes
-  uint64_t allocation = 0; ///< bytes; equals capacity when the document has none
+  std::string key;             ///< set by the pool; empty: not printed
+  uint64_t capacity = 0;       ///< bytes
+  uint64_t allocation = 0;     ///< bytes; equals capacity when the document has none
   bool has_allocation = false; ///< the document carried `<allocation>`
   std::string target_path;     ///< set by the pool; empty: not printed
   std::string format;          ///< `<format type=...>`; pool default when absent

@@ -59,8 +59,8 @@ std::optional<tag_event> next_tag(std::string_view text, size_t from) {
     bool closing = text.substr(i, 2) == "</";
     size_t n = i + (closing ? 2 : 1);
     size_t e = n;
-    while (e < text.size() && !std::isspace(static_cast<unsigned char>(text[e])) && text[e] != '>'
-           && text[e] != '/')
+    while (e < text.size() && !std::isspace(static_cast<unsigned char>(text[e])) &&
+           text[e] != '>' && text[e] != '/')
       ++e;
     ev.name = std::string{text.substr(n, e - n)};
     // Find the end of the tag, skipping quoted attribute values.
@@ -221,8 +221,7 @@ virt_error make_error(error_code code, error_domain domain, std::string_view msg
   return make_virt_error(code, domain, std::move(full));
 }
 
-result<void> load_document(pugi::xml_document& doc, std::string_view text,
-                           const doc_kind& kind) {
+result<void> load_document(pugi::xml_document& doc, std::string_view text, const doc_kind& kind) {
   if (text.empty()) {
     // libxml2 has no line to show; libvirt prints "(null)".
     return make_virt_error(error_code::xml_detail, kind.domain,
@@ -245,8 +244,8 @@ result<void> load_document(pugi::xml_document& doc, std::string_view text,
           pos = text.size();
           auto tags = open_tags_at(text, text.size());
           if (!tags.empty()) {
-            message = "Premature end of data in tag " + tags.back().name + " line "
-                      + std::to_string(tags.back().line);
+            message = "Premature end of data in tag " + tags.back().name + " line " +
+                      std::to_string(tags.back().line);
             break;
           }
         }
@@ -256,14 +255,15 @@ result<void> load_document(pugi::xml_document& doc, std::string_view text,
         if (lt != std::string_view::npos) {
           stack = open_tags_at(text, lt);
           size_t e = lt + 2;
-          while (e < text.size() && text[e] != '>' && !std::isspace(static_cast<unsigned char>(text[e])))
+          while (e < text.size() && text[e] != '>' &&
+                 !std::isspace(static_cast<unsigned char>(text[e])))
             ++e;
           closing = std::string{text.substr(lt + 2, e - lt - 2)};
           pos = e < text.size() ? e + 1 : e;
         }
         if (!stack.empty())
-          message = "Opening and ending tag mismatch: " + stack.back().name + " line "
-                    + std::to_string(stack.back().line) + " and " + closing;
+          message = "Opening and ending tag mismatch: " + stack.back().name + " line " +
+                    std::to_string(stack.back().line) + " and " + closing;
         else
           message = res.description();
         break;
@@ -280,8 +280,8 @@ result<void> load_document(pugi::xml_document& doc, std::string_view text,
         if (pos >= text.size()) {
           auto tags = open_tags_at(text, text.size());
           if (!tags.empty()) {
-            message = "Premature end of data in tag " + tags.back().name + " line "
-                      + std::to_string(tags.back().line);
+            message = "Premature end of data in tag " + tags.back().name + " line " +
+                      std::to_string(tags.back().line);
             break;
           }
         }
@@ -315,8 +315,8 @@ result<void> load_document(pugi::xml_document& doc, std::string_view text,
     return detail_error(text, first_non_blank(text), "Start tag expected, '<' not found", kind);
   if (std::string_view{root.name()} != kind.root)
     return make_error(error_code::xml_error, error_domain::xml,
-                      "expecting root element of '" + std::string{kind.root} + "', not '"
-                        + root.name() + "'");
+                      "expecting root element of '" + std::string{kind.root} + "', not '" +
+                          root.name() + "'");
   return {};
 }
 
@@ -359,14 +359,14 @@ namespace {
 
 virt_error missing_attr(pugi::xml_node node, const char* name) {
   return make_error(error_code::xml_error, error_domain::xml,
-                    std::string{"Missing required attribute '"} + name + "' in element '"
-                      + node.name() + "'");
+                    std::string{"Missing required attribute '"} + name + "' in element '" +
+                        node.name() + "'");
 }
 
 virt_error invalid_attr(pugi::xml_node node, const char* name, std::string_view value,
                         std::string_view expected) {
-  std::string msg = std::string{"Invalid value for attribute '"} + name + "' in element '"
-                    + node.name() + "': '" + std::string{value} + "'.";
+  std::string msg = std::string{"Invalid value for attribute '"} + name + "' in element '" +
+                    node.name() + "': '" + std::string{value} + "'.";
   if (!expected.empty()) {
     msg += ' ';
     msg += expected;
@@ -451,8 +451,7 @@ result<std::optional<bool>> prop_bool(pugi::xml_node node, const char* name, boo
 namespace {
 
 /// strtoull/strtoll with libvirt's checks: something parsed, all consumed.
-template <class T, class F>
-std::optional<T> parse_whole(std::string_view s, int base, F f) {
+template <class T, class F> std::optional<T> parse_whole(std::string_view s, int base, F f) {
   std::string buf{s};
   if (buf.empty())
     return std::nullopt;
@@ -555,8 +554,8 @@ std::optional<std::string> parse_mac(std::string_view text) {
     size_t digits = 0;
     while (i < text.size() && std::isxdigit(static_cast<unsigned char>(text[i]))) {
       value = value * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(text[i]))
-                                                   ? text[i] - '0'
-                                                   : std::tolower(text[i]) - 'a' + 10);
+                                                     ? text[i] - '0'
+                                                     : std::tolower(text[i]) - 'a' + 10);
       if (++digits > 2 && value > 255)
         return std::nullopt;
       ++i;

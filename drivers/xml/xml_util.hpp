@@ -32,16 +32,15 @@ namespace virtactor::drivers::xml {
 
 /// What a loaded document reports its errors as.
 struct doc_kind {
-  std::string_view root;     ///< expected root element, e.g. "domain"
-  std::string_view name;     ///< libxml2's file name, e.g. "(domain_definition)"
-  error_domain domain;       ///< error domain of parse errors
+  std::string_view root; ///< expected root element, e.g. "domain"
+  std::string_view name; ///< libxml2's file name, e.g. "(domain_definition)"
+  error_domain domain;   ///< error domain of parse errors
 };
 
 /// Parses `text` into `doc` and checks the root element. Malformed XML gives
 /// VIR_ERR_XML_DETAIL in `kind.domain` with libxml2's "FILE:LINE: " prefix; a
 /// wrong root gives VIR_ERR_XML_ERROR in VIR_FROM_XML.
-result<void> load_document(pugi::xml_document& doc, std::string_view text,
-                           const doc_kind& kind);
+result<void> load_document(pugi::xml_document& doc, std::string_view text, const doc_kind& kind);
 
 /// `code` in `domain` with libvirt's standard prefix for `code` before `msg`.
 virt_error make_error(error_code code, error_domain domain, std::string_view msg);

@@ -23,12 +23,11 @@ constexpr int32_t first_started_id = 2;
 
 /// "CODE DOMAIN\nMESSAGE\n" as capture.sh writes it.
 std::string error_text(const virt_error& e) {
-  return std::to_string(static_cast<int>(e.code)) + " " + std::to_string(static_cast<int>(e.domain))
-         + "\n" + e.message + "\n";
+  return std::to_string(static_cast<int>(e.code)) + " " +
+         std::to_string(static_cast<int>(e.domain)) + "\n" + e.message + "\n";
 }
 
-template <class Parse>
-void check_errors(const std::string& dir, Parse parse) {
+template <class Parse> void check_errors(const std::string& dir, Parse parse) {
   auto files = inputs(dir);
   BOOST_TEST_REQUIRE(!files.empty());
   for (const auto& f : files) {
@@ -68,7 +67,8 @@ BOOST_AUTO_TEST_CASE(libvirts_own_domain_output_prints_as_libvirt_prints_it_agai
       auto def = parse_domain(first);
       BOOST_TEST_REQUIRE(def.ok());
       auto again = sibling(f, ".again.xml");
-      BOOST_TEST(format_domain(*def) == (std::filesystem::exists(again) ? read_text(again) : first));
+      BOOST_TEST(format_domain(*def) ==
+                 (std::filesystem::exists(again) ? read_text(again) : first));
     }
   }
 }
@@ -131,8 +131,8 @@ BOOST_AUTO_TEST_CASE(vol_create_as_sizes_give_the_volumes_virsh_created) {
       auto [cap_value, cap_unit] = split_size(c.capacity);
       auto capacity = parse_size(cap_value, cap_unit);
       BOOST_TEST_REQUIRE(capacity.ok());
-      std::string xml = "<volume><name>" + c.name + "</name><capacity>"
-                        + std::to_string(*capacity) + "</capacity>";
+      std::string xml = "<volume><name>" + c.name + "</name><capacity>" +
+                        std::to_string(*capacity) + "</capacity>";
       if (!c.allocation.empty()) {
         auto [value, unit] = split_size(c.allocation);
         auto allocation = parse_size(value, unit);
@@ -144,8 +144,8 @@ BOOST_AUTO_TEST_CASE(vol_create_as_sizes_give_the_volumes_virsh_created) {
       xml += "</volume>";
       auto def = parse_volume(xml, default_pool());
       BOOST_TEST_REQUIRE(def.ok());
-      BOOST_TEST(format_volume(*def)
-                 == read_text(data_dir() / "volume-create-as" / (c.name + ".out.xml")));
+      BOOST_TEST(format_volume(*def) ==
+                 read_text(data_dir() / "volume-create-as" / (c.name + ".out.xml")));
     }
   }
 }

@@ -18,13 +18,13 @@ using namespace virtactor::drivers::xml;
 namespace {
 
 const std::string minimal =
-  "<domain type='test'><name>d</name><memory>1024</memory><os><type>hvm</type></os>"
-  "</domain>";
+    "<domain type='test'><name>d</name><memory>1024</memory><os><type>hvm</type></os>"
+    "</domain>";
 
 std::string with_devices(const std::string& devices) {
   return "<domain type='test'><name>d</name><uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid>"
-         "<memory>1024</memory><os><type>hvm</type></os><devices>"
-         + devices + "</devices></domain>";
+         "<memory>1024</memory><os><type>hvm</type></os><devices>" +
+         devices + "</devices></domain>";
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {
@@ -36,8 +36,9 @@ bool contains(const std::string& haystack, const std::string& needle) {
 BOOST_AUTO_TEST_CASE(a_uuid_parses_with_or_without_dashes_and_prints_canonically) {
   auto canonical = parse_uuid("6695eb01-f6a4-8304-79aa-97f2502e193f");
   BOOST_TEST_REQUIRE(canonical.has_value());
-  for (const char* form : {"6695eb01f6a4830479aa97f2502e193f", "  6695EB01-F6A4-8304-79AA-97F2502E193F\n",
-                           "66-95-eb-01 f6a4830479aa97f2502e193f"}) {
+  for (const char* form :
+       {"6695eb01f6a4830479aa97f2502e193f", "  6695EB01-F6A4-8304-79AA-97F2502E193F\n",
+        "66-95-eb-01 f6a4830479aa97f2502e193f"}) {
     BOOST_TEST_CONTEXT(form) {
       auto u = parse_uuid(form);
       BOOST_TEST_REQUIRE(u.has_value());
@@ -48,10 +49,13 @@ BOOST_AUTO_TEST_CASE(a_uuid_parses_with_or_without_dashes_and_prints_canonically
 }
 
 BOOST_AUTO_TEST_CASE(a_malformed_uuid_is_refused) {
-  for (const char* bad : {"", "6695eb01-f6a4-8304-79aa-97f2502e193", "6695eb01-f6a4-8304-79aa-97f2502e193f0",
-                          "6695eb01-f6a4-8304-79aa-97f2502e193g", "6-695eb01f6a4830479aa97f2502e193f",
-                          "6695eb01f6a4830479aa97f2502e193f x"}) {
-    BOOST_TEST_CONTEXT(bad) { BOOST_TEST(!parse_uuid(bad).has_value()); }
+  for (const char* bad :
+       {"", "6695eb01-f6a4-8304-79aa-97f2502e193", "6695eb01-f6a4-8304-79aa-97f2502e193f0",
+        "6695eb01-f6a4-8304-79aa-97f2502e193g", "6-695eb01f6a4830479aa97f2502e193f",
+        "6695eb01f6a4830479aa97f2502e193f x"}) {
+    BOOST_TEST_CONTEXT(bad) {
+      BOOST_TEST(!parse_uuid(bad).has_value());
+    }
   }
 }
 
@@ -71,11 +75,11 @@ BOOST_AUTO_TEST_CASE(unit_suffixes_scale_as_libvirts) {
     const char* unit;
     uint64_t scale;
   };
-  for (auto [unit, scale] : {row{"", 1024}, row{"b", 1}, row{"Bytes", 1}, row{"k", 1024},
-                             row{"KiB", 1024}, row{"KB", 1000}, row{"M", 1048576},
-                             row{"mib", 1048576}, row{"MB", 1000000}, row{"GiB", 1073741824},
-                             row{"GB", 1000000000}, row{"T", 1099511627776},
-                             row{"PB", 1000000000000000}, row{"EiB", 1152921504606846976}}) {
+  for (auto [unit, scale] :
+       {row{"", 1024}, row{"b", 1}, row{"Bytes", 1}, row{"k", 1024}, row{"KiB", 1024},
+        row{"KB", 1000}, row{"M", 1048576}, row{"mib", 1048576}, row{"MB", 1000000},
+        row{"GiB", 1073741824}, row{"GB", 1000000000}, row{"T", 1099511627776},
+        row{"PB", 1000000000000000}, row{"EiB", 1152921504606846976}}) {
     BOOST_TEST_CONTEXT(unit) {
       auto s = unit_scale(unit, 1024);
       BOOST_TEST_REQUIRE(s.has_value());
@@ -83,7 +87,9 @@ BOOST_AUTO_TEST_CASE(unit_suffixes_scale_as_libvirts) {
     }
   }
   for (const char* bad : {"x", "KiBB", "Kb2", "iB", "kbit"})
-    BOOST_TEST_CONTEXT(bad) { BOOST_TEST(!unit_scale(bad, 1).has_value()); }
+    BOOST_TEST_CONTEXT(bad) {
+      BOOST_TEST(!unit_scale(bad, 1).has_value());
+    }
 }
 
 BOOST_AUTO_TEST_CASE(sizes_refuse_bad_numbers_units_and_overflow) {
@@ -128,16 +134,16 @@ BOOST_AUTO_TEST_CASE(networks_and_pools_without_uuid_take_the_callers) {
   BOOST_TEST(format_uuid(net->uuid) == "11111111-2222-3333-4444-555555555555");
   pool_parse popts;
   popts.uuid_if_absent = nopts.uuid_if_absent;
-  auto pool = parse_pool("<pool type='dir'><name>p</name><target><path>/p</path></target></pool>",
-                         popts);
+  auto pool =
+      parse_pool("<pool type='dir'><name>p</name><target><path>/p</path></target></pool>", popts);
   BOOST_TEST_REQUIRE(pool.ok());
   BOOST_TEST(format_uuid(pool->uuid) == "11111111-2222-3333-4444-555555555555");
 }
 
 BOOST_AUTO_TEST_CASE(an_interface_without_mac_gets_a_random_unicast_qemu_mac) {
-  auto def = parse_domain(with_devices(
-    "<interface type='network'><source network='default'/></interface>"
-    "<interface type='network'><source network='default'/></interface>"));
+  auto def = parse_domain(
+      with_devices("<interface type='network'><source network='default'/></interface>"
+                   "<interface type='network'><source network='default'/></interface>"));
   BOOST_TEST_REQUIRE(def.ok());
   const auto& nets = def->devices.interfaces;
   BOOST_TEST_REQUIRE(nets.size() == 2u);
@@ -153,9 +159,10 @@ BOOST_AUTO_TEST_CASE(an_interface_without_mac_gets_a_random_unicast_qemu_mac) {
 BOOST_AUTO_TEST_CASE(interface_names_are_left_alone_when_the_caller_says_so) {
   domain_parse opts;
   opts.generate_ifnames = false;
-  auto def = parse_domain(with_devices("<interface type='network'><mac address='52:54:00:00:00:01'/>"
-                                       "<source network='default'/><target dev='vnet0'/></interface>"),
-                          opts);
+  auto def =
+      parse_domain(with_devices("<interface type='network'><mac address='52:54:00:00:00:01'/>"
+                                "<source network='default'/><target dev='vnet0'/></interface>"),
+                   opts);
   BOOST_TEST_REQUIRE(def.ok());
   // The generated name "vnet0" is dropped; no test driver name replaces it.
   BOOST_TEST(def->devices.interfaces.at(0).target_dev == "");
@@ -164,8 +171,8 @@ BOOST_AUTO_TEST_CASE(interface_names_are_left_alone_when_the_caller_says_so) {
 
 BOOST_AUTO_TEST_CASE(memory_and_vcpu_setters_keep_current_within_maximum) {
   auto def = parse_domain(
-    "<domain type='test'><name>d</name><memory unit='MiB'>512</memory><vcpu current='2'>4</vcpu>"
-    "<os><type>hvm</type></os></domain>");
+      "<domain type='test'><name>d</name><memory unit='MiB'>512</memory><vcpu current='2'>4</vcpu>"
+      "<os><type>hvm</type></os></domain>");
   BOOST_TEST_REQUIRE(def.ok());
   def->set_max_memory(1048576);
   BOOST_TEST(def->memory.max_kib == 1048576u);
@@ -216,16 +223,17 @@ BOOST_AUTO_TEST_CASE(an_inactive_print_drops_a_chosen_vnc_port) {
   def->devices.graphics.at(0).port = 5900; // as a driver would at start
   domain_format live;
   live.id = 3;
-  BOOST_TEST(contains(format_domain(*def, live), "<graphics type='vnc' port='5900' autoport='yes'>"));
+  BOOST_TEST(
+      contains(format_domain(*def, live), "<graphics type='vnc' port='5900' autoport='yes'>"));
   live.inactive = true;
   BOOST_TEST(contains(format_domain(*def, live), "<graphics type='vnc' port='-1' autoport='yes'>"));
 }
 
 BOOST_AUTO_TEST_CASE(text_is_escaped_in_elements_and_attributes) {
   auto def = parse_domain(
-    "<domain type='test'><name>a&amp;b&lt;c&gt;'\"</name><memory>1</memory>"
-    "<os><type>hvm</type></os><devices><disk type='file'><source file=\"/x'&quot;&amp;.img\"/>"
-    "<target dev='vda'/></disk></devices></domain>");
+      "<domain type='test'><name>a&amp;b&lt;c&gt;'\"</name><memory>1</memory>"
+      "<os><type>hvm</type></os><devices><disk type='file'><source file=\"/x'&quot;&amp;.img\"/>"
+      "<target dev='vda'/></disk></devices></domain>");
   BOOST_TEST_REQUIRE(def.ok());
   BOOST_TEST(def->name == "a&b<c>'\"");
   auto text = format_domain(*def);
@@ -267,8 +275,9 @@ BOOST_AUTO_TEST_CASE(huge_vcpu_counts_are_refused_with_a_clear_error) {
                           "<os><type>hvm</type></os></domain>");
   BOOST_TEST_REQUIRE(!def.ok());
   BOOST_TEST((def.error().code == error_code::config_unsupported));
-  BOOST_TEST(def.error().message
-             == "unsupported configuration: maximum vCPU count 4000000 exceeds the supported limit 16384");
+  BOOST_TEST(
+      def.error().message ==
+      "unsupported configuration: maximum vCPU count 4000000 exceeds the supported limit 16384");
   auto negative = parse_domain("<domain type='test'><name>d</name><memory>1</memory><vcpu>-2</vcpu>"
                                "<os><type>hvm</type></os></domain>");
   BOOST_TEST_REQUIRE(!negative.ok());
@@ -288,7 +297,8 @@ BOOST_AUTO_TEST_CASE(devices_outside_the_subset_are_refused_by_name) {
         row{"<graphics type='sdl'/>",
             "unsupported configuration: graphics type 'sdl' is not supported by virtactor"},
         row{"<serial type='file'><source path='/tmp/x'/></serial>",
-            "unsupported configuration: character device type 'file' is not supported by virtactor"}}) {
+            "unsupported configuration: character device type 'file' is not supported by "
+            "virtactor"}}) {
     BOOST_TEST_CONTEXT(devices) {
       auto def = parse_domain(with_devices(devices));
       BOOST_TEST_REQUIRE(!def.ok());
@@ -300,10 +310,11 @@ BOOST_AUTO_TEST_CASE(devices_outside_the_subset_are_refused_by_name) {
 }
 
 BOOST_AUTO_TEST_CASE(libxml2_style_errors_name_the_line_of_the_fault) {
-  auto def = parse_domain("<domain type='test'>\n  <name>x</name>\n  <memory>1</memory>\n</domian>\n");
+  auto def =
+      parse_domain("<domain type='test'>\n  <name>x</name>\n  <memory>1</memory>\n</domian>\n");
   BOOST_TEST_REQUIRE(!def.ok());
   BOOST_TEST((def.error().code == error_code::xml_detail));
   BOOST_TEST((def.error().domain == error_domain::domain));
-  BOOST_TEST(def.error().message.starts_with(
-    "(domain_definition):4: Opening and ending tag mismatch: domain line 1 and domian\n</domian>\n"));
+  BOOST_TEST(def.error().message.starts_with("(domain_definition):4: Opening and ending tag "
+                                             "mismatch: domain line 1 and domian\n</domian>\n"));
 }

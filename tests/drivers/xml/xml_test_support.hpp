@@ -29,8 +29,8 @@ inline std::vector<std::filesystem::path> inputs(const std::string& dir) {
   std::vector<std::filesystem::path> out;
   for (const auto& entry : std::filesystem::directory_iterator{data_dir() / dir}) {
     auto name = entry.path().filename().string();
-    if (entry.path().extension() == ".xml" && name.find(".out.") == std::string::npos
-        && name.find(".live.") == std::string::npos && name.find(".again.") == std::string::npos)
+    if (entry.path().extension() == ".xml" && name.find(".out.") == std::string::npos &&
+        name.find(".live.") == std::string::npos && name.find(".again.") == std::string::npos)
       out.push_back(entry.path());
   }
   std::sort(out.begin(), out.end());
@@ -38,7 +38,8 @@ inline std::vector<std::filesystem::path> inputs(const std::string& dir) {
 }
 
 /// `base` with its ".xml" replaced by `suffix` (".out.xml", ".err", ...).
-inline std::filesystem::path sibling(const std::filesystem::path& input, const std::string& suffix) {
+inline std::filesystem::path sibling(const std::filesystem::path& input,
+                                     const std::string& suffix) {
   auto p = input;
   p.replace_extension();
   return p.string() + suffix;

@@ -331,6 +331,7 @@ private:
   result<video_def> parse_video(pugi::xml_node node);
   result<memballoon_def> parse_memballoon(pugi::xml_node node);
   result<void> post_parse();
+  result<void> default_disk_buses();
   result<void> post_parse_disks();
   result<void> post_parse_chardevs();
   result<void> post_parse_videos();
@@ -1029,14 +1030,7 @@ result<void> domain_parser::parse_devices() {
   }
   for (auto node : devices.children("video")) {
     VA_XML_TRY(v, parse_video(node));
-    if (v.primary) {
-      if (!d.videos.empty() && d.videos.front().primary)
-        return dom_error(error_code::config_unsupported,
-                         "Only one primary video device is supported");
-      d.videos.insert(d.videos.begin(), std::move(v));
-    } else {
-      d.videos.push_back(std::move(v));
-    }
+    d.videos.push_back(std::move(v));
   }
   for (auto node : devices.children("memballoon")) {
     if (d.memballoon)
@@ -1048,13 +1042,8 @@ result<void> domain_parser::parse_devices() {
   return {};
 }
 
-result<void> domain_parser::post_parse_disks() {
-  auto& d = def_.devices;
-  for (auto& disk : d.disks)
-    if (disk.device == "disk" && disk.source.empty())
-      return make_virt_error(error_code::no_source, error_domain::domain,
-                             "missing source information for device " + disk.target_dev);
-  for (auto& disk : d.disks) {
+result<void> domain_parser::default_disk_buses() {
+  for (auto& disk : def_.devices.disks) {
     if (!disk.target_bus.empty())
       continue;
     if (disk.device == "floppy") {
@@ -1074,15 +1063,25 @@ result<void> domain_parser::post_parse_disks() {
       return dom_error(error_code::xml_error,
                        "Unknown disk name '" + disk.target_dev + "' and no address specified");
   }
+  return {};
+}
+
+result<void> domain_parser::post_parse_disks() {
+  auto& d = def_.devices;
+  // Each disk on its own first, as libvirt validates them.
   for (auto& disk : d.disks) {
     bool drive_bus = one_of(disk.target_bus, {"ide", "fdc", "scsi", "sata"});
-    if (!drive_bus)
-      continue;
-    if (disk.address && disk.address->type != "drive")
+    if (drive_bus && disk.address && disk.address->type != "drive")
       return dom_error(error_code::config_unsupported,
                        "Invalid address type '" + disk.address->type + "' for the disk '" +
                            disk.target_dev + "' with the bus type '" + disk.target_bus + "'");
-    if (disk.address)
+    if (disk.device == "disk" && disk.source.empty())
+      return make_virt_error(error_code::no_source, error_domain::domain,
+                             "missing source information for device " + disk.target_dev);
+  }
+  for (auto& disk : d.disks) {
+    bool drive_bus = one_of(disk.target_bus, {"ide", "fdc", "scsi", "sata"});
+    if (!drive_bus || disk.address)
       continue;
     int idx = disk_name_index(disk.target_dev);
     if (idx < 0)
@@ -1183,6 +1182,16 @@ result<void> domain_parser::post_parse_chardevs() {
 
 result<void> domain_parser::post_parse_videos() {
   auto& d = def_.devices;
+  // The video marked primary goes first; libvirt allows one.
+  auto primary = std::find_if(d.videos.begin(), d.videos.end(),
+                              [](const video_def& v) { return v.primary; });
+  if (primary != d.videos.end()) {
+    if (std::any_of(std::next(primary), d.videos.end(),
+                    [](const video_def& v) { return v.primary; }))
+      return dom_error(error_code::config_unsupported,
+                       "Only one primary video device is supported");
+    std::rotate(d.videos.begin(), primary, std::next(primary));
+  }
   if (!d.graphics.empty() && d.videos.empty())
     d.videos.emplace_back().heads = 1;
   std::string default_model;
@@ -1262,8 +1271,9 @@ result<void> domain_parser::post_parse() {
       return dom_error(error_code::config_unsupported, std::string{"Lifecycle event '"} + event +
                                                            "' doesn't support '" + *action +
                                                            "' action");
-  VA_XML_CHECK(post_parse_disks());
+  VA_XML_CHECK(default_disk_buses());
   VA_XML_CHECK(post_parse_chardevs());
+  VA_XML_CHECK(post_parse_disks());
   VA_XML_CHECK(post_parse_videos());
   if (opts_.generate_ifnames)
     generate_ifnames();

@@ -321,19 +321,20 @@ result<void> load_document(pugi::xml_document& doc, std::string_view text, const
 }
 
 std::string text_of(pugi::xml_node node) {
+  // Iterative: a hostile document may nest elements arbitrarily deep.
   std::string out;
-  for (auto child : node.children()) {
-    switch (child.type()) {
-      case pugi::node_pcdata:
-      case pugi::node_cdata:
-        out += child.value();
-        break;
-      case pugi::node_element:
-        out += text_of(child);
-        break;
-      default:
-        break;
+  auto cur = node.first_child();
+  while (cur && cur != node) {
+    if (cur.type() == pugi::node_pcdata || cur.type() == pugi::node_cdata)
+      out += cur.value();
+    if (cur.type() == pugi::node_element && cur.first_child()) {
+      cur = cur.first_child();
+      continue;
     }
+    while (cur != node && !cur.next_sibling())
+      cur = cur.parent();
+    if (cur != node)
+      cur = cur.next_sibling();
   }
   return out;
 }

@@ -318,3 +318,17 @@ BOOST_AUTO_TEST_CASE(libxml2_style_errors_name_the_line_of_the_fault) {
   BOOST_TEST(def.error().message.starts_with("(domain_definition):4: Opening and ending tag "
                                              "mismatch: domain line 1 and domian\n</domian>\n"));
 }
+
+BOOST_AUTO_TEST_CASE(deeply_nested_text_is_read_without_recursion) {
+  // libvirt reads a title as all the text below it; a million levels of
+  // nesting must neither overflow the stack nor lose the text.
+  std::string open, close;
+  for (int i = 0; i < 1000000; ++i) {
+    open += "<b>";
+    close += "</b>";
+  }
+  auto def = parse_domain("<domain type='test'><name>d</name><title>x" + open + "y" + close +
+                          "z</title><memory>1</memory><os><type>hvm</type></os></domain>");
+  BOOST_TEST_REQUIRE(def.ok());
+  BOOST_TEST(def->title.value_or("") == "xyz");
+}

@@ -55,7 +55,7 @@ struct domain_vcpu {
 
 /// `<os>`: guest type and boot configuration.
 struct domain_os {
-  std::string type;    ///< "hvm", "xen", "linux" or "exe"
+  std::string type;    ///< "hvm", "xen", "linux", "exe", "uml" or "xenpvh"
   std::string arch;    ///< filled in from the driver default ("i686") when absent
   std::string machine; ///< empty: not printed
   std::optional<std::string> kernel;
@@ -185,7 +185,8 @@ struct memballoon_def {
   bool operator==(const memballoon_def&) const = default;
 };
 
-/// `<devices>`, each list in libvirt's print order.
+/// `<devices>`, each list in libvirt's print order. As in libvirt, console N of
+/// an HVM guest with target "serial" stands for serial N and prints from it.
 struct domain_devices {
   std::string emulator; ///< empty: not printed
   std::vector<disk_def> disks;

@@ -10,6 +10,7 @@
 #include "drivers/test/errors.hpp"
 #include "drivers/test/node.hpp"
 #include "drivers/xml/domain_xml.hpp"
+#include "drivers/xml/uuid.hpp"
 
 namespace virtactor::drivers::test {
 
@@ -547,12 +548,25 @@ result<xdr::buffer> domain_object::dispatch(int32_t number, const xdr::buffer& a
   auto& m = *impl_;
   if (m.removed)
     return errors::no_domain_uuid(m.uuid, m.name);
+  // A definition forwarded here must name this domain: same uuid and name.
+  auto names_me = [&](const xml::domain_def& def) -> result<void> {
+    if (def.uuid != m.uuid)
+      return errors::internal("the definition of '" + def.name + "' does not name domain '" +
+                              m.name + "'");
+    if (def.name != m.name)
+      return errors::operation_failed("domain '" + m.name + "' is already defined with uuid " +
+                                        xml::format_uuid(m.uuid),
+                                      error_domain::domain);
+    return {};
+  };
   switch (static_cast<proc>(number)) {
     case proc::domain_define_xml:
       return handle<proc::domain_define_xml>(args, [&](auto& a) -> result<protocol::dom_only> {
         auto def = parse_for_define(a.xml, 0);
         if (!def)
           return def.error();
+        if (auto ok = names_me(*def); !ok)
+          return ok.error();
         return m.redefine(std::move(*def), ctx);
       });
     case proc::domain_define_xml_flags:
@@ -561,6 +575,8 @@ result<xdr::buffer> domain_object::dispatch(int32_t number, const xdr::buffer& a
           auto def = parse_for_define(a.xml, a.flags);
           if (!def)
             return def.error();
+          if (auto ok = names_me(*def); !ok)
+            return ok.error();
           return m.redefine(std::move(*def), ctx);
         });
     case proc::domain_create_xml:
@@ -568,6 +584,8 @@ result<xdr::buffer> domain_object::dispatch(int32_t number, const xdr::buffer& a
         auto def = parse_for_create(a.xml_desc, a.flags);
         if (!def)
           return def.error();
+        if (auto ok = names_me(*def); !ok)
+          return ok.error();
         return m.create_with(std::move(*def), ctx);
       });
     default:

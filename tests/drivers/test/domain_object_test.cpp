@@ -607,3 +607,20 @@ BOOST_AUTO_TEST_CASE(the_summary_reports_what_the_index_needs) {
   BOOST_TEST(domain_object::handles(static_cast<int32_t>(P::domain_define_xml)));
   BOOST_TEST(!domain_object::handles(static_cast<int32_t>(P::connect_get_type)));
 }
+
+BOOST_AUTO_TEST_CASE(a_definition_of_another_domain_sent_to_an_object_is_refused) {
+  // The caller routes definitions by uuid; one that reaches the wrong object
+  // (a caller bug) must not rename or replace it.
+  model m;
+  auto& obj = *m.domains.begin()->second;
+  call_context ctx;
+  auto other = obj.dispatch(static_cast<int32_t>(P::domain_define_xml),
+                            xdr::encode(protocol::xml_args{domain_xml("demo", demo_uuid)}), ctx);
+  BOOST_TEST(!other.ok());
+  auto renamed = obj.dispatch(static_cast<int32_t>(P::domain_define_xml),
+                              xdr::encode(protocol::xml_args{domain_xml("renamed", test_uuid)}), ctx);
+  expect_error(renamed, error_code::operation_failed, error_domain::domain,
+               std::string{"operation failed: domain 'test' is already defined with uuid "} +
+                 test_uuid);
+  BOOST_TEST(obj.summary().dom.name == "test");
+}

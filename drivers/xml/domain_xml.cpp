@@ -270,12 +270,6 @@ void insert_grouped(std::vector<T>& list, T item, SameKind same, After after) {
     list.insert(list.begin() + insert_at, std::move(item));
 }
 
-void insert_controller(std::vector<controller_def>& list, controller_def c) {
-  insert_grouped(
-      list, std::move(c), [](const auto& a, const auto& b) { return a.type == b.type; },
-      [](const auto& a, const auto& b) { return a.index > b.index; });
-}
-
 void maybe_add_controller(std::vector<controller_def>& list, const std::string& type,
                           uint32_t index) {
   for (const auto& c : list)
@@ -284,7 +278,7 @@ void maybe_add_controller(std::vector<controller_def>& list, const std::string& 
   controller_def c;
   c.type = type;
   c.index = index;
-  insert_controller(list, std::move(c));
+  list.push_back(std::move(c));
 }
 
 // --- the parser
@@ -331,8 +325,11 @@ private:
   result<video_def> parse_video(pugi::xml_node node);
   result<memballoon_def> parse_memballoon(pugi::xml_node node);
   result<void> post_parse();
-  result<void> default_disk_buses();
   result<void> post_parse_disks();
+  void add_implicit_controllers();
+  result<void> validate_disks() const;
+  result<void> validate_inputs();
+  result<void> validate_disk_uniqueness() const;
   result<void> post_parse_chardevs();
   result<void> post_parse_videos();
   void generate_ifnames();
@@ -828,25 +825,8 @@ result<input_def> domain_parser::parse_input(pugi::xml_node node) {
   if (*type == "passthrough" || *type == "evdev")
     return unsupported("input type", *type);
   in.type = *type;
-  if (hvm()) {
-    if (!bus) {
-      in.bus = in.type == "tablet" ? "usb" : "ps2";
-    } else {
-      if (*bus == "ps2" && in.type == "tablet")
-        return dom_error(error_code::internal_error,
-                         "ps2 bus does not support tablet input device");
-      if (*bus == "xen" || *bus == "parallels")
-        return dom_error(error_code::internal_error, "unsupported input bus " + *bus);
-      in.bus = *bus;
-    }
-  } else if (def_.os.type == "xen" || def_.os.type == "xenpvh") {
-    if (bus && *bus != "xen")
-      return dom_error(error_code::internal_error, "unsupported input bus " + *bus);
-    in.bus = "xen";
-  } else {
-    return dom_error(error_code::internal_error,
-                     "Input devices are not supported by this virtualization driver.");
-  }
+  // The bus is defaulted and checked against the OS type after parsing.
+  in.bus = bus.value_or("");
   VA_XML_TRY(address, parse_address(node));
   in.address = address;
   return in;
@@ -983,23 +963,55 @@ result<void> domain_parser::parse_devices() {
           return disk_name_index(cur.target_dev) > idx;
         });
   }
+  // Controllers without an index go after the others of their type and take
+  // the lowest free index once all are read.
+  std::vector<bool> unindexed;
   for (auto node : devices.children("controller")) {
     int32_t index = -1;
     VA_XML_TRY(c, parse_controller(node, index));
-    if (index < 0) {
-      int32_t next = 0;
-      for (const auto& other : d.controllers)
-        if (other.type == c.type)
-          next = std::max(next, static_cast<int32_t>(other.index) + 1);
-      index = next;
+    if (index >= 0) {
+      for (size_t i = 0; i < d.controllers.size(); ++i)
+        if (!unindexed[i] && d.controllers[i].type == c.type &&
+            d.controllers[i].index == static_cast<uint32_t>(index))
+          return dom_error(error_code::xml_error, "Multiple '" + c.type +
+                                                      "' controllers with index '" +
+                                                      std::to_string(index) + "'");
+      c.index = static_cast<uint32_t>(index);
     }
-    for (const auto& other : d.controllers)
-      if (other.type == c.type && other.index == static_cast<uint32_t>(index))
-        return dom_error(error_code::xml_error, "Multiple '" + c.type +
-                                                    "' controllers with index '" +
-                                                    std::to_string(index) + "'");
-    c.index = static_cast<uint32_t>(index);
-    insert_controller(d.controllers, std::move(c));
+    std::optional<size_t> at;
+    for (size_t i = d.controllers.size(); i-- > 0;) {
+      const auto& cur = d.controllers[i];
+      if (cur.type != c.type)
+        continue;
+      if (index < 0) {
+        at = i + 1;
+        break;
+      }
+      if (!unindexed[i] && cur.index > c.index)
+        at = i;
+      else if (!at)
+        at = i + 1;
+    }
+    at = at.value_or(d.controllers.size());
+    d.controllers.insert(d.controllers.begin() + static_cast<long>(*at), std::move(c));
+    unindexed.insert(unindexed.begin() + static_cast<long>(*at), index < 0);
+  }
+  for (size_t i = 0; i < d.controllers.size(); ++i) {
+    if (!unindexed[i])
+      continue;
+    auto& c = d.controllers[i];
+    uint32_t free_index = 0;
+    auto taken = [&](uint32_t n) {
+      for (size_t j = 0; j < d.controllers.size(); ++j)
+        if (j != i && !unindexed[j] && d.controllers[j].type == c.type &&
+            d.controllers[j].index == n)
+          return true;
+      return false;
+    };
+    while (taken(free_index))
+      ++free_index;
+    c.index = free_index;
+    unindexed[i] = false;
   }
   for (auto node : devices.children("interface")) {
     VA_XML_TRY(net, parse_interface(node));
@@ -1007,13 +1019,16 @@ result<void> domain_parser::parse_devices() {
   }
   for (auto node : devices.children("serial")) {
     VA_XML_TRY(chr, parse_chardev(node, false));
-    if (chr.target_port == -1) {
-      int32_t max_port = -1;
-      for (const auto& other : d.serials)
-        max_port = std::max(max_port, other.target_port);
-      chr.target_port = max_port + 1;
-    }
     d.serials.push_back(std::move(chr));
+  }
+  // Serials without a port take one above every port given, in order.
+  for (auto& chr : d.serials) {
+    if (chr.target_port != -1)
+      continue;
+    int32_t max_port = -1;
+    for (const auto& other : d.serials)
+      max_port = std::max(max_port, other.target_port);
+    chr.target_port = max_port + 1;
   }
   for (auto node : devices.children("console")) {
     VA_XML_TRY(chr, parse_chardev(node, true));
@@ -1042,50 +1057,26 @@ result<void> domain_parser::parse_devices() {
   return {};
 }
 
-result<void> domain_parser::default_disk_buses() {
-  for (auto& disk : def_.devices.disks) {
-    if (!disk.target_bus.empty())
-      continue;
-    if (disk.device == "floppy") {
-      disk.target_bus = "fdc";
-      continue;
-    }
-    static constexpr std::pair<std::string_view, std::string_view> by_prefix[] = {
-        {"hd", "ide"},  {"sd", "scsi"}, {"vd", "virtio"},
-        {"xvd", "xen"}, {"ubd", "uml"}, {"fd", "fdc"}};
-    for (auto [prefix, name] : by_prefix) {
-      if (disk.target_dev.starts_with(prefix)) {
-        disk.target_bus = name;
-        break;
-      }
-    }
-    if (disk.target_bus.empty())
-      return dom_error(error_code::xml_error,
-                       "Unknown disk name '" + disk.target_dev + "' and no address specified");
-  }
-  return {};
-}
-
 result<void> domain_parser::post_parse_disks() {
   auto& d = def_.devices;
-  // Each disk on its own first, as libvirt validates them.
   for (auto& disk : d.disks) {
-    bool drive_bus = one_of(disk.target_bus, {"ide", "fdc", "scsi", "sata"});
-    if (drive_bus && disk.address && disk.address->type != "drive")
-      return dom_error(error_code::config_unsupported,
-                       "Invalid address type '" + disk.address->type + "' for the disk '" +
-                           disk.target_dev + "' with the bus type '" + disk.target_bus + "'");
-    if (disk.device == "disk" && disk.source.empty())
-      return make_virt_error(error_code::no_source, error_domain::domain,
-                             "missing source information for device " + disk.target_dev);
-  }
-  for (auto& disk : d.disks) {
-    bool drive_bus = one_of(disk.target_bus, {"ide", "fdc", "scsi", "sata"});
-    if (!drive_bus || disk.address)
+    if (disk.target_bus.empty()) {
+      static constexpr std::pair<std::string_view, std::string_view> by_prefix[] = {
+          {"hd", "ide"}, {"sd", "scsi"}, {"vd", "virtio"}, {"xvd", "xen"}, {"ubd", "uml"}};
+      disk.target_bus = disk.device == "floppy" ? "fdc" : "ide";
+      if (disk.device != "floppy")
+        for (auto [prefix, name] : by_prefix)
+          if (disk.target_dev.starts_with(prefix)) {
+            disk.target_bus = name;
+            break;
+          }
+    }
+    if (disk.address)
       continue;
     int idx = disk_name_index(disk.target_dev);
     if (idx < 0)
-      continue;
+      return dom_error(error_code::xml_error,
+                       "Unknown disk name '" + disk.target_dev + "' and no address specified");
     auto u = static_cast<uint32_t>(idx);
     device_address a;
     a.type = "drive";
@@ -1099,26 +1090,102 @@ result<void> domain_parser::post_parse_disks() {
     } else if (disk.target_bus == "scsi") {
       a.controller = u / 7;
       a.unit = u % 7;
-    } else {
+    } else if (disk.target_bus == "sata") {
       a.controller = u / 6;
       a.unit = u % 6;
+    } else {
+      continue;
     }
     disk.address = a;
   }
-  for (size_t i = 0; i < d.disks.size(); ++i) {
-    for (size_t j = i + 1; j < d.disks.size(); ++j) {
-      if (d.disks[i].target_dev == d.disks[j].target_dev)
-        return dom_error(error_code::xml_error,
-                         "target '" + d.disks[i].target_dev + "' duplicated for disk sources '" +
-                             d.disks[i].source + "' and '" + d.disks[j].source + "'");
+  return {};
+}
+
+void domain_parser::add_implicit_controllers() {
+  auto& d = def_.devices;
+  static constexpr std::string_view drive_buses[] = {"scsi", "fdc", "ide", "sata"};
+  for (auto bus : drive_buses) {
+    int max_controller = -1;
+    for (const auto& disk : d.disks)
+      if (disk.target_bus == bus && disk.address && disk.address->type == "drive")
+        max_controller = std::max(max_controller, static_cast<int>(disk.address->controller));
+    for (int i = 0; i <= max_controller; ++i)
+      maybe_add_controller(d.controllers, std::string{bus}, static_cast<uint32_t>(i));
+  }
+  for (const auto& c : d.consoles)
+    if (c.target_type == "virtio") {
+      maybe_add_controller(d.controllers, "virtio-serial", 0);
+      break;
+    }
+}
+
+result<void> domain_parser::validate_disks() const {
+  for (const auto& disk : def_.devices.disks) {
+    bool floppy = disk.device == "floppy";
+    if (floppy && disk.target_bus != "fdc")
+      return dom_error(error_code::internal_error,
+                       "Invalid bus type '" + disk.target_bus + "' for floppy disk");
+    if (!floppy && disk.target_bus == "fdc")
+      return dom_error(error_code::internal_error, "Invalid bus type 'fdc' for disk");
+    if (floppy && !disk.target_dev.starts_with("fd"))
+      return dom_error(error_code::internal_error,
+                       "Invalid floppy device name: " + disk.target_dev);
+    if (disk.device == "disk" && disk.target_dev.starts_with("fd"))
+      return dom_error(error_code::internal_error,
+                       "Invalid harddisk device name: " + disk.target_dev);
+    bool drive_bus = one_of(disk.target_bus, {"ide", "fdc", "scsi", "sata"});
+    if (drive_bus && disk.address && disk.address->type != "drive")
+      return dom_error(error_code::config_unsupported,
+                       "Invalid address type '" + disk.address->type + "' for the disk '" +
+                           disk.target_dev + "' with the bus type '" + disk.target_bus + "'");
+    if (disk.device == "disk" && disk.source.empty())
+      return make_virt_error(error_code::no_source, error_domain::domain,
+                             "missing source information for device " + disk.target_dev);
+  }
+  return {};
+}
+
+result<void> domain_parser::validate_inputs() {
+  for (auto& in : def_.devices.inputs) {
+    if (hvm()) {
+      if (in.bus.empty())
+        in.bus = in.type == "tablet" ? "usb" : "ps2";
+      if (in.bus == "ps2" && in.type == "tablet")
+        return dom_error(error_code::internal_error,
+                         "ps2 bus does not support tablet input device");
+      if (in.bus == "xen" || in.bus == "parallels")
+        return dom_error(error_code::internal_error, "unsupported input bus " + in.bus);
+    } else if (def_.os.type == "xen" || def_.os.type == "xenpvh") {
+      if (in.bus.empty())
+        in.bus = "xen";
+      if (in.bus != "xen")
+        return dom_error(error_code::internal_error, "unsupported input bus " + in.bus);
+      if (in.type == "tablet")
+        return dom_error(error_code::internal_error,
+                         "xen bus does not support tablet input device");
+    } else {
+      return dom_error(error_code::internal_error,
+                       "Input devices are not supported by this virtualization driver.");
     }
   }
-  for (size_t i = 0; i < d.disks.size(); ++i) {
-    const auto& a = d.disks[i];
+  return {};
+}
+
+result<void> domain_parser::validate_disk_uniqueness() const {
+  const auto& disks = def_.devices.disks;
+  auto source = [](const disk_def& d) { return d.source.empty() ? "<null>" : d.source; };
+  for (size_t i = 0; i < disks.size(); ++i)
+    for (size_t j = i + 1; j < disks.size(); ++j)
+      if (disks[i].target_dev == disks[j].target_dev)
+        return dom_error(error_code::xml_error,
+                         "target '" + disks[i].target_dev + "' duplicated for disk sources '" +
+                             source(disks[i]) + "' and '" + source(disks[j]) + "'");
+  for (size_t i = 0; i < disks.size(); ++i) {
+    const auto& a = disks[i];
     if (!a.address || a.address->type != "drive")
       continue;
-    for (size_t j = i + 1; j < d.disks.size(); ++j) {
-      const auto& b = d.disks[j];
+    for (size_t j = i + 1; j < disks.size(); ++j) {
+      const auto& b = disks[j];
       if (b.address && b.address->type == "drive" && a.target_bus == b.target_bus &&
           *a.address == *b.address) {
         const auto& x = *a.address;
@@ -1129,16 +1196,6 @@ result<void> domain_parser::post_parse_disks() {
                              std::to_string(x.target) + "' unit='" + std::to_string(x.unit) + "'");
       }
     }
-  }
-  static constexpr std::pair<std::string_view, std::string_view> kinds[] = {
-      {"scsi", "scsi"}, {"fdc", "fdc"}, {"ide", "ide"}, {"sata", "sata"}};
-  for (auto [controller, bus] : kinds) {
-    int max_controller = -1;
-    for (const auto& disk : d.disks)
-      if (disk.target_bus == bus && disk.address && disk.address->type == "drive")
-        max_controller = std::max(max_controller, static_cast<int>(disk.address->controller));
-    for (int i = 0; i <= max_controller; ++i)
-      maybe_add_controller(d.controllers, std::string{controller}, static_cast<uint32_t>(i));
   }
   return {};
 }
@@ -1172,19 +1229,14 @@ result<void> domain_parser::post_parse_chardevs() {
   for (auto& c : d.consoles)
     if (c.target_type.empty())
       c.target_type = "serial";
-  for (const auto& c : d.consoles)
-    if (c.target_type == "virtio") {
-      maybe_add_controller(d.controllers, "virtio-serial", 0);
-      break;
-    }
   return {};
 }
 
 result<void> domain_parser::post_parse_videos() {
   auto& d = def_.devices;
   // The video marked primary goes first; libvirt allows one.
-  auto primary = std::find_if(d.videos.begin(), d.videos.end(),
-                              [](const video_def& v) { return v.primary; });
+  auto primary =
+      std::find_if(d.videos.begin(), d.videos.end(), [](const video_def& v) { return v.primary; });
   if (primary != d.videos.end()) {
     if (std::any_of(std::next(primary), d.videos.end(),
                     [](const video_def& v) { return v.primary; }))
@@ -1271,9 +1323,14 @@ result<void> domain_parser::post_parse() {
       return dom_error(error_code::config_unsupported, std::string{"Lifecycle event '"} + event +
                                                            "' doesn't support '" + *action +
                                                            "' action");
-  VA_XML_CHECK(default_disk_buses());
-  VA_XML_CHECK(post_parse_chardevs());
+  // libvirt's post-parse: defaults and implicit devices.
   VA_XML_CHECK(post_parse_disks());
+  VA_XML_CHECK(post_parse_chardevs());
+  add_implicit_controllers();
+  // Then validation: each device, then the domain as a whole.
+  VA_XML_CHECK(validate_disks());
+  VA_XML_CHECK(validate_inputs());
+  VA_XML_CHECK(validate_disk_uniqueness());
   VA_XML_CHECK(post_parse_videos());
   if (opts_.generate_ifnames)
     generate_ifnames();

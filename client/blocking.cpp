@@ -4,10 +4,12 @@
 #include <cstdlib>
 #include <deque>
 #include <mutex>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/actor_registry.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
@@ -21,6 +23,10 @@ namespace virtactor::client {
 
 namespace {
 
+/// The process-wide system. It is never destroyed: CAF 0.17.6 corrupts its
+/// heap when an `actor_system` is destroyed during static destruction, so at
+/// exit the registry is stopped, actors get a moment to end, and the OS
+/// reclaims the rest.
 struct runtime {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
@@ -29,19 +35,27 @@ struct runtime {
     cfg.load<caf::io::middleman>();
     sys = std::make_unique<caf::actor_system>(cfg);
   }
-
-  ~runtime() {
-    stop_driver_registry(*sys);
-    sys->await_actors_before_shutdown(false);
-    sys.reset();
-  }
 };
+
+runtime* the_runtime = nullptr;
+
+void quiesce_at_exit() {
+  auto& sys = *the_runtime->sys;
+  stop_driver_registry(sys);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{1};
+  while (sys.registry().running() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+}
 
 } // namespace
 
 caf::actor_system& process_system() {
-  static runtime rt;
-  return *rt.sys;
+  static runtime* rt = [] {
+    the_runtime = new runtime;
+    std::atexit(quiesce_at_exit);
+    return the_runtime;
+  }();
+  return *rt->sys;
 }
 
 // -- events -------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -202,5 +203,15 @@ std::string_view to_string(error_code x);
 
 /// The name of an error domain, e.g. "test".
 std::string_view to_string(error_domain x);
+
+/// Prints "no_domain (42)", for logs and test messages.
+inline std::ostream& operator<<(std::ostream& out, error_code x) {
+  return out << to_string(x) << " (" << static_cast<int>(x) << ")";
+}
+
+/// Prints "test (12)".
+inline std::ostream& operator<<(std::ostream& out, error_domain x) {
+  return out << to_string(x) << " (" << static_cast<int>(x) << ")";
+}
 
 } // namespace virtactor

@@ -171,10 +171,17 @@ const proc_info* find_proc_info(int32_t number);
 std::string check_args(int32_t number, const char* data, size_t size);
 
 /// Lifecycle-style MESSAGE procedures sent from server to client.
-inline constexpr int32_t proc_domain_event_lifecycle = 107;
-inline constexpr int32_t proc_domain_event_reboot = 108;
-inline constexpr int32_t proc_domain_event_callback_lifecycle = 318;
-inline constexpr int32_t proc_domain_event_callback_reboot = 319;
-inline constexpr int32_t proc_connect_event_connection_closed = 362;
+inline constexpr int32_t proc_domain_event_lifecycle = static_cast<int32_t>(proc::domain_event_lifecycle);
+inline constexpr int32_t proc_domain_event_reboot = static_cast<int32_t>(proc::domain_event_reboot);
+inline constexpr int32_t proc_domain_event_callback_lifecycle =
+  static_cast<int32_t>(proc::domain_event_callback_lifecycle);
+inline constexpr int32_t proc_domain_event_callback_reboot =
+  static_cast<int32_t>(proc::domain_event_callback_reboot);
+inline constexpr int32_t proc_connect_event_connection_closed =
+  static_cast<int32_t>(proc::connect_event_connection_closed);
+static_assert(proc_domain_event_lifecycle == 107 && proc_domain_event_reboot == 169 &&
+              proc_domain_event_callback_lifecycle == 318 &&
+              proc_domain_event_callback_reboot == 319 &&
+              proc_connect_event_connection_closed == 362);
 
 } // namespace virtactor::protocol

@@ -20,7 +20,9 @@ namespace virtactor::protocol {
 
 inline constexpr uint32_t domain_list_max = 16384;
 inline constexpr uint32_t network_list_max = 16384;
-inline constexpr uint32_t storage_pool_list_max = 4096;
+// 16384 in libvirt 9.0 (older remote_protocol.x files say 4096): the 9.0
+// client refuses 16385 pools and accepts 16384, and so does the 9.0 dissector.
+inline constexpr uint32_t storage_pool_list_max = 16384;
 inline constexpr uint32_t storage_vol_list_max = 16384;
 inline constexpr uint32_t auth_type_list_max = 20;
 inline constexpr uint32_t node_max_cells = 1024;

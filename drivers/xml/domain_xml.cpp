@@ -294,6 +294,8 @@ public:
     VA_XML_CHECK(parse_memory());
     VA_XML_CHECK(parse_vcpus());
     VA_XML_CHECK(parse_cpu());
+    if (def_.vcpu.max == 0)
+      return dom_error(error_code::internal_error, "CPU IDs in <numa> exceed the <vcpu> count");
     VA_XML_CHECK(parse_features());
     VA_XML_CHECK(parse_lifecycle());
     VA_XML_CHECK(parse_clock());
@@ -325,13 +327,20 @@ private:
   result<video_def> parse_video(pugi::xml_node node);
   result<memballoon_def> parse_memballoon(pugi::xml_node node);
   result<void> post_parse();
+  result<void> post_parse_memory();
+  result<void> reject_duplicate_controllers() const;
+  void default_input_buses();
+  std::string default_video_model() const;
+  uint32_t default_video_ram(const std::string& model) const;
+  void fill_video_defaults(video_def& v) const;
+  void add_implicit_video();
   result<void> post_parse_disks();
   void add_implicit_controllers();
   result<void> validate_disks() const;
-  result<void> validate_inputs();
+  result<void> validate_inputs() const;
   result<void> validate_disk_uniqueness() const;
   result<void> post_parse_chardevs();
-  result<void> post_parse_videos();
+
   void generate_ifnames();
 
   bool hvm() const { return def_.os.type == "hvm"; }
@@ -424,13 +433,9 @@ result<void> domain_parser::parse_memory() {
       return dom_error(error_code::xml_error, "Failed to parse memory slot count");
     slots = *n;
   }
-  if (hotplug.value_or(0) != 0 || slots != 0) {
-    if (hotplug.value_or(0) == 0 || slots == 0)
-      return dom_error(error_code::xml_error,
-                       "both maximum memory size and memory slot count must be specified");
+  if (hotplug.value_or(0) != 0)
     def_.memory.hotplug_max_kib = *hotplug;
-    def_.memory.hotplug_slots = slots;
-  }
+  def_.memory.hotplug_slots = slots;
   VA_XML_TRY(current, parse_memory_element("currentMemory"));
   def_.memory.max_kib = total.value_or(0);
   def_.memory.current_kib = current.value_or(0);
@@ -448,6 +453,13 @@ result<void> domain_parser::parse_vcpus() {
   def_.vcpu.max = *max;
   VA_XML_TRY(current, prop_uint(node, "current", 10));
   def_.vcpu.current = current.value_or(*max);
+  if (def_.vcpu.current > def_.vcpu.max)
+    return dom_error(error_code::config_unsupported,
+                     "maximum vCPU count must not be less than current vCPU count");
+  if (def_.vcpu.max > max_vcpus_limit)
+    return dom_error(error_code::config_unsupported,
+                     "maximum vCPU count " + std::to_string(def_.vcpu.max) +
+                         " exceeds the supported limit " + std::to_string(max_vcpus_limit));
   VA_XML_TRY(placement, prop_enum(node, "placement", {"static", "auto"}));
   def_.vcpu.placement = placement.value_or("static");
   if (def_.vcpu.placement == "static") {
@@ -595,12 +607,8 @@ result<void> domain_parser::parse_boot() {
     def_.os.initrd = *initrd;
   if (auto cmdline = child_text(os, "cmdline"))
     def_.os.cmdline = *cmdline;
-  if (def_.os.type == "exe") {
-    auto init = child_text(os, "init");
-    if (!init)
-      return dom_error(error_code::xml_error, "init binary must be specified");
-    def_.os.init = *init;
-  }
+  if (def_.os.type == "exe")
+    def_.os.init = child_text(os, "init");
   if (!hvm())
     return {};
   for (auto boot : os.children("boot")) {
@@ -610,8 +618,6 @@ result<void> domain_parser::parse_boot() {
     VA_XML_TRY(dev, prop_enum(boot, "dev", {"fd", "cdrom", "hd", "network"}, true));
     def_.os.boot_devs.push_back(*dev);
   }
-  if (def_.os.boot_devs.empty())
-    def_.os.boot_devs.push_back("hd");
   if (auto menu = os.child("bootmenu")) {
     VA_XML_TRY(enable, prop_bool(menu, "enable", false));
     def_.os.bootmenu = enable;
@@ -651,10 +657,8 @@ result<disk_def> domain_parser::parse_disk(pugi::xml_node node) {
   disk.shareable = static_cast<bool>(node.child("shareable"));
   VA_XML_TRY(address, parse_address(node));
   disk.address = address;
-  if (!dev || dev->empty())
-    return make_virt_error(error_code::no_target, error_domain::domain,
-                           "missing target information for device " + disk.source);
-  disk.target_dev = *dev;
+  // A missing target is reported when the disk is validated.
+  disk.target_dev = dev.value_or("");
   // An absent bus stays empty until post-parse: libvirt orders disks first.
   disk.target_bus = bus.value_or("");
   if (disk.device == "cdrom")
@@ -958,7 +962,9 @@ result<void> domain_parser::parse_devices() {
     int idx = disk_name_index(disk.target_dev);
     insert_grouped(
         d.disks, std::move(disk),
-        [](const disk_def& a, const disk_def& b) { return a.target_bus == b.target_bus; },
+        [](const disk_def& a, const disk_def& b) {
+          return a.target_bus == b.target_bus && !a.target_dev.empty() && !b.target_dev.empty();
+        },
         [idx](const disk_def& cur, const disk_def&) {
           return disk_name_index(cur.target_dev) > idx;
         });
@@ -969,15 +975,8 @@ result<void> domain_parser::parse_devices() {
   for (auto node : devices.children("controller")) {
     int32_t index = -1;
     VA_XML_TRY(c, parse_controller(node, index));
-    if (index >= 0) {
-      for (size_t i = 0; i < d.controllers.size(); ++i)
-        if (!unindexed[i] && d.controllers[i].type == c.type &&
-            d.controllers[i].index == static_cast<uint32_t>(index))
-          return dom_error(error_code::xml_error, "Multiple '" + c.type +
-                                                      "' controllers with index '" +
-                                                      std::to_string(index) + "'");
+    if (index >= 0)
       c.index = static_cast<uint32_t>(index);
-    }
     std::optional<size_t> at;
     for (size_t i = d.controllers.size(); i-- > 0;) {
       const auto& cur = d.controllers[i];
@@ -1045,7 +1044,13 @@ result<void> domain_parser::parse_devices() {
   }
   for (auto node : devices.children("video")) {
     VA_XML_TRY(v, parse_video(node));
-    d.videos.push_back(std::move(v));
+    if (v.model.empty())
+      v.model = default_video_model();
+    // A primary video goes first, as libvirt's parser puts it.
+    if (v.primary)
+      d.videos.insert(d.videos.begin(), std::move(v));
+    else
+      d.videos.push_back(std::move(v));
   }
   for (auto node : devices.children("memballoon")) {
     if (d.memballoon)
@@ -1060,6 +1065,11 @@ result<void> domain_parser::parse_devices() {
 result<void> domain_parser::post_parse_disks() {
   auto& d = def_.devices;
   for (auto& disk : d.disks) {
+    if (disk.target_dev.empty()) {
+      if (disk.target_bus.empty())
+        disk.target_bus = disk.device == "floppy" ? "fdc" : "ide";
+      continue;
+    }
     if (disk.target_bus.empty()) {
       static constexpr std::pair<std::string_view, std::string_view> by_prefix[] = {
           {"hd", "ide"}, {"sd", "scsi"}, {"vd", "virtio"}, {"xvd", "xen"}, {"ubd", "uml"}};
@@ -1121,23 +1131,30 @@ void domain_parser::add_implicit_controllers() {
 
 result<void> domain_parser::validate_disks() const {
   for (const auto& disk : def_.devices.disks) {
+    if (disk.target_dev.empty())
+      return make_virt_error(error_code::no_target, error_domain::domain,
+                             "missing target information for device" +
+                                 (disk.source.empty() ? "" : " " + disk.source));
+    bool drive_bus = one_of(disk.target_bus, {"ide", "fdc", "scsi", "sata"});
+    if (drive_bus && disk.address && disk.address->type != "drive")
+      return dom_error(error_code::config_unsupported,
+                       "Invalid address type '" + disk.address->type + "' for the disk '" +
+                           disk.target_dev + "' with the bus type '" + disk.target_bus + "'");
     bool floppy = disk.device == "floppy";
     if (floppy && disk.target_bus != "fdc")
       return dom_error(error_code::internal_error,
                        "Invalid bus type '" + disk.target_bus + "' for floppy disk");
     if (!floppy && disk.target_bus == "fdc")
       return dom_error(error_code::internal_error, "Invalid bus type 'fdc' for disk");
+    static constexpr std::string_view disk_prefixes[] = {"hd", "sd", "vd", "xvd", "ubd"};
+    if (disk.device == "disk" &&
+        std::none_of(std::begin(disk_prefixes), std::end(disk_prefixes),
+                     [&](std::string_view p) { return disk.target_dev.starts_with(p); }))
+      return dom_error(error_code::internal_error,
+                       "Invalid harddisk device name: " + disk.target_dev);
     if (floppy && !disk.target_dev.starts_with("fd"))
       return dom_error(error_code::internal_error,
                        "Invalid floppy device name: " + disk.target_dev);
-    if (disk.device == "disk" && disk.target_dev.starts_with("fd"))
-      return dom_error(error_code::internal_error,
-                       "Invalid harddisk device name: " + disk.target_dev);
-    bool drive_bus = one_of(disk.target_bus, {"ide", "fdc", "scsi", "sata"});
-    if (drive_bus && disk.address && disk.address->type != "drive")
-      return dom_error(error_code::config_unsupported,
-                       "Invalid address type '" + disk.address->type + "' for the disk '" +
-                           disk.target_dev + "' with the bus type '" + disk.target_bus + "'");
     if (disk.device == "disk" && disk.source.empty())
       return make_virt_error(error_code::no_source, error_domain::domain,
                              "missing source information for device " + disk.target_dev);
@@ -1145,24 +1162,28 @@ result<void> domain_parser::validate_disks() const {
   return {};
 }
 
-result<void> domain_parser::validate_inputs() {
-  for (auto& in : def_.devices.inputs) {
+result<void> domain_parser::validate_inputs() const {
+  for (const auto& in : def_.devices.inputs) {
+    bool mouse_or_keyboard = in.type == "mouse" || in.type == "keyboard";
     if (hvm()) {
-      if (in.bus.empty())
-        in.bus = in.type == "tablet" ? "usb" : "ps2";
-      if (in.bus == "ps2" && in.type == "tablet")
+      if (in.bus == "ps2" && !mouse_or_keyboard)
         return dom_error(error_code::internal_error,
-                         "ps2 bus does not support tablet input device");
-      if (in.bus == "xen" || in.bus == "parallels")
+                         "ps2 bus does not support " + in.type + " input device");
+      if (in.bus == "xen")
         return dom_error(error_code::internal_error, "unsupported input bus " + in.bus);
     } else if (def_.os.type == "xen" || def_.os.type == "xenpvh") {
-      if (in.bus.empty())
-        in.bus = "xen";
       if (in.bus != "xen")
         return dom_error(error_code::internal_error, "unsupported input bus " + in.bus);
-      if (in.type == "tablet")
+      if (!mouse_or_keyboard)
         return dom_error(error_code::internal_error,
-                         "xen bus does not support tablet input device");
+                         "xen bus does not support " + in.type + " input device");
+    } else if (def_.type == "vz" || def_.type == "parallels") {
+      if (in.bus != "parallels")
+        return dom_error(error_code::internal_error,
+                         "parallels containers don't support input bus " + in.bus);
+      if (!mouse_or_keyboard)
+        return dom_error(error_code::internal_error,
+                         "parallels bus does not support " + in.type + " input device");
     } else {
       return dom_error(error_code::internal_error,
                        "Input devices are not supported by this virtualization driver.");
@@ -1176,7 +1197,7 @@ result<void> domain_parser::validate_disk_uniqueness() const {
   auto source = [](const disk_def& d) { return d.source.empty() ? "<null>" : d.source; };
   for (size_t i = 0; i < disks.size(); ++i)
     for (size_t j = i + 1; j < disks.size(); ++j)
-      if (disks[i].target_dev == disks[j].target_dev)
+      if (!disks[i].target_dev.empty() && disks[i].target_dev == disks[j].target_dev)
         return dom_error(error_code::xml_error,
                          "target '" + disks[i].target_dev + "' duplicated for disk sources '" +
                              source(disks[i]) + "' and '" + source(disks[j]) + "'");
@@ -1232,50 +1253,72 @@ result<void> domain_parser::post_parse_chardevs() {
   return {};
 }
 
-result<void> domain_parser::post_parse_videos() {
-  auto& d = def_.devices;
-  // The video marked primary goes first; libvirt allows one.
-  auto primary =
-      std::find_if(d.videos.begin(), d.videos.end(), [](const video_def& v) { return v.primary; });
-  if (primary != d.videos.end()) {
-    if (std::any_of(std::next(primary), d.videos.end(),
-                    [](const video_def& v) { return v.primary; }))
-      return dom_error(error_code::config_unsupported,
-                       "Only one primary video device is supported");
-    std::rotate(d.videos.begin(), primary, std::next(primary));
-  }
-  if (!d.graphics.empty() && d.videos.empty())
-    d.videos.emplace_back().heads = 1;
-  std::string default_model;
+std::string domain_parser::default_video_model() const {
   if (one_of(def_.os.type, {"xen", "linux", "xenpvh"}))
-    default_model = "xen";
-  else if (def_.os.arch.starts_with("ppc64"))
-    default_model = "vga";
-  else
-    default_model = "cirrus";
-  for (auto& v : d.videos) {
-    if (v.model.empty())
-      v.model = default_model;
-    if (v.vram == 0) {
-      if (one_of(v.model, {"vga", "cirrus", "vmvga"}))
-        v.vram = def_.type == "vbox" ? 8192 : def_.type == "vmware" ? 4096 : 16384;
-      else if (v.model == "bochs")
-        v.vram = 16384;
-      else if (v.model == "xen")
-        v.vram = 4096;
-      else if (v.model == "qxl")
-        v.vram = 65536;
-      else if (v.model == "vbox")
-        v.vram = 8192;
-    }
-    if (v.model == "qxl" && v.ram == 0)
-      v.ram = 65536;
-    if (v.model == "none")
-      v.heads = 0;
+    return "xen";
+  if (def_.os.arch.starts_with("ppc64"))
+    return "vga";
+  return "cirrus";
+}
+
+uint32_t domain_parser::default_video_ram(const std::string& model) const {
+  if (one_of(model, {"vga", "cirrus", "vmvga"}))
+    return def_.type == "vbox" ? 8192 : def_.type == "vmware" ? 4096 : 16384;
+  if (model == "bochs")
+    return 16384;
+  if (model == "xen")
+    return 4096;
+  if (model == "qxl")
+    return 65536;
+  if (model == "vbox")
+    return 8192;
+  return 0;
+}
+
+namespace {
+
+/// libvirt rounds video memory sizes up to a power of two.
+uint32_t round_up_power_of_two(uint32_t n) {
+  if (n == 0)
+    return 0;
+  uint64_t p = 1;
+  while (p < n)
+    p <<= 1;
+  return p > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(p);
+}
+
+} // namespace
+
+void domain_parser::fill_video_defaults(video_def& v) const {
+  if (v.model == "qxl" && v.ram == 0)
+    v.ram = default_video_ram(v.model);
+  if (v.vram == 0)
+    v.vram = default_video_ram(v.model);
+  v.ram = round_up_power_of_two(v.ram);
+  v.vram = round_up_power_of_two(v.vram);
+}
+
+void domain_parser::add_implicit_video() {
+  auto& videos = def_.devices.videos;
+  if (!def_.devices.graphics.empty() && videos.empty()) {
+    video_def v;
+    v.model = default_video_model();
+    v.heads = 1;
+    videos.push_back(std::move(v));
   }
-  if (!d.videos.empty() && d.videos.front().model != "none")
-    d.videos.front().primary = true;
-  return {};
+  if (videos.empty())
+    return;
+  auto& first = videos.front();
+  if (first.model == "none") {
+    // libvirt clears what it filled in for a "none" video.
+    video_def none;
+    none.model = "none";
+    none.address = first.address;
+    first = std::move(none);
+  } else {
+    first.primary = true;
+    fill_video_defaults(first);
+  }
 }
 
 void domain_parser::generate_ifnames() {
@@ -1295,27 +1338,72 @@ void domain_parser::generate_ifnames() {
   }
 }
 
-result<void> domain_parser::post_parse() {
-  if (def_.vcpu.max == 0)
-    return dom_error(error_code::internal_error, "CPU IDs in <numa> exceed the <vcpu> count");
+result<void> domain_parser::post_parse_memory() {
   auto& mem = def_.memory;
   if (mem.max_kib == 0)
     return dom_error(error_code::xml_error,
                      "Memory size must be specified via <memory> or in the <numa> configuration");
   if (mem.current_kib == 0 || mem.current_kib > mem.max_kib)
     mem.current_kib = mem.max_kib;
+  if (mem.hotplug_max_kib.has_value() != (mem.hotplug_slots != 0))
+    return dom_error(error_code::xml_error,
+                     "both maximum memory size and memory slot count must be specified");
   if (mem.hotplug_max_kib && *mem.hotplug_max_kib < mem.max_kib)
     return dom_error(error_code::xml_error,
                      "maximum memory size must be equal or greater than the actual memory size");
-  if (def_.vcpu.current > def_.vcpu.max)
-    return dom_error(error_code::config_unsupported,
-                     "maximum vCPU count must not be less than current vCPU count");
-  if (def_.vcpu.max > max_vcpus_limit)
-    return dom_error(error_code::config_unsupported,
-                     "maximum vCPU count " + std::to_string(def_.vcpu.max) +
-                         " exceeds the supported limit " + std::to_string(max_vcpus_limit));
+  return {};
+}
+
+result<void> domain_parser::reject_duplicate_controllers() const {
+  const auto& list = def_.devices.controllers;
+  for (size_t i = 0; i < list.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      // USB companion controllers share an index.
+      if (list[i].type != "usb" && list[i].type == list[j].type && list[i].index == list[j].index)
+        return dom_error(error_code::xml_error, "Multiple '" + list[i].type +
+                                                    "' controllers with index '" +
+                                                    std::to_string(list[i].index) + "'");
+  return {};
+}
+
+void domain_parser::default_input_buses() {
+  bool x86 = def_.os.arch == "i686" || def_.os.arch == "x86_64";
+  for (auto& in : def_.devices.inputs) {
+    if (!in.bus.empty())
+      continue;
+    if (hvm())
+      in.bus = (in.type == "mouse" || in.type == "keyboard") && x86 ? "ps2"
+               : def_.os.arch.starts_with("s390")                   ? "virtio"
+                                                                    : "usb";
+    else if (def_.os.type == "xen" || def_.os.type == "xenpvh")
+      in.bus = "xen";
+    else if (def_.type == "vz" || def_.type == "parallels")
+      in.bus = "parallels";
+  }
+}
+
+result<void> domain_parser::post_parse() {
+  // Each device on its own first (libvirt's device post-parse).
+  VA_XML_CHECK(post_parse_disks());
+  default_input_buses();
+  for (auto& v : def_.devices.videos)
+    fill_video_defaults(v);
+  // Then the domain as a whole.
+  if (def_.os.type == "exe" && !def_.os.init)
+    return dom_error(error_code::xml_error, "init binary must be specified");
+  VA_XML_CHECK(post_parse_memory());
+  VA_XML_CHECK(reject_duplicate_controllers());
+  if (hvm() && def_.os.boot_devs.empty())
+    def_.os.boot_devs.push_back("hd");
+  VA_XML_CHECK(post_parse_chardevs());
+  add_implicit_controllers();
+  add_implicit_video();
   if (def_.name.find('/') != std::string::npos)
     return dom_error(error_code::xml_error, "name " + def_.name + " cannot contain '/'");
+  // Validation: each device, then the domain.
+  VA_XML_CHECK(validate_disks());
+  VA_XML_CHECK(validate_inputs());
+  VA_XML_CHECK(validate_disk_uniqueness());
   for (auto [event, action] :
        {std::pair<const char*, const std::string*>{"poweroff", &def_.on_poweroff},
         {"reboot", &def_.on_reboot}})
@@ -1323,15 +1411,10 @@ result<void> domain_parser::post_parse() {
       return dom_error(error_code::config_unsupported, std::string{"Lifecycle event '"} + event +
                                                            "' doesn't support '" + *action +
                                                            "' action");
-  // libvirt's post-parse: defaults and implicit devices.
-  VA_XML_CHECK(post_parse_disks());
-  VA_XML_CHECK(post_parse_chardevs());
-  add_implicit_controllers();
-  // Then validation: each device, then the domain as a whole.
-  VA_XML_CHECK(validate_disks());
-  VA_XML_CHECK(validate_inputs());
-  VA_XML_CHECK(validate_disk_uniqueness());
-  VA_XML_CHECK(post_parse_videos());
+  auto primaries = std::count_if(def_.devices.videos.begin(), def_.devices.videos.end(),
+                                 [](const video_def& v) { return v.primary; });
+  if (primaries > 1)
+    return dom_error(error_code::config_unsupported, "Only one primary video device is supported");
   if (opts_.generate_ifnames)
     generate_ifnames();
   return {};

@@ -699,6 +699,9 @@ result<controller_def> domain_parser::parse_controller(pugi::xml_node node, int3
       models = {};
     if (!one_of(*model, models))
       return dom_error(error_code::config_unsupported, "Unknown model type '" + *model + "'");
+    // USB2 companions get a <master> port and their own ordering: not modelled.
+    if (model->starts_with("ich9-uhci"))
+      return unsupported("usb controller model", *model);
     c.model = *model;
   }
   VA_XML_TRY(address, parse_address(node));

@@ -6,14 +6,17 @@
 #include <boost/test/unit_test.hpp>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "drivers/xml/domain_xml.hpp"
 #include "drivers/xml/network_xml.hpp"
 #include "drivers/xml/storage_xml.hpp"
+#include "tests/drivers/xml/random_domains.hpp"
 #include "tests/drivers/xml/xml_test_support.hpp"
 
 using namespace virtactor;
@@ -173,4 +176,39 @@ BOOST_AUTO_TEST_CASE(virsh_refuses_every_bad_document_with_our_message,
   compare_errors("pool-error", "pool-define", [](const std::string& x) { return parse_pool(x); });
   compare_errors("volume-error", "vol-create default-pool",
                  [](const std::string& x) { return parse_volume(x, default_pool()); });
+}
+
+BOOST_AUTO_TEST_CASE(virsh_and_we_agree_on_random_domains, *utf::precondition(virsh_available{})) {
+  // Fixed seeds keep failures reproducible: mostly valid documents first, then
+  // ones where about one part in five is invalid.
+  random_domains mostly_valid{20240601, 0.02};
+  random_domains often_invalid{20240602, 0.2};
+  auto dir =
+      std::filesystem::temp_directory_path() / ("va-xml-random-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  size_t accepted = 0;
+  for (int n = 0; n < 150; ++n) {
+    auto xml = n < 100 ? mostly_valid.next(n) : often_invalid.next(n);
+    auto file = dir / ("rnd" + std::to_string(n) + ".xml");
+    std::ofstream{file} << xml;
+    BOOST_TEST_CONTEXT(xml) {
+      auto ours = parse_domain(xml);
+      if (!ours.ok()) {
+        BOOST_TEST(virsh_error("define " + file.string()) == ours.error().message + "\n");
+        continue;
+      }
+      ++accepted;
+      auto name = ours->name;
+      auto parts = virsh({"define " + file.string(), "dumpxml " + name, "start " + name,
+                          "dumpxml --security-info " + name});
+      BOOST_TEST_REQUIRE(parts.size() == 4u);
+      BOOST_TEST(format_domain(*ours) == parts[1]);
+      domain_format live;
+      live.id = 2;
+      live.secure = true;
+      BOOST_TEST(format_domain(*ours, live) == parts[3]);
+    }
+  }
+  std::filesystem::remove_all(dir);
+  BOOST_TEST(accepted > 50u);
 }

@@ -388,6 +388,10 @@ bool cmd_setvcpus(shell& sh, const parsed_command& cmd) {
   unsigned count = 0;
   if (opt_uint(out, cmd, "count", count) < 0)
     return false;
+  if (count == 0) {
+    out.error("Can't set 0 processors for a VM");
+    return false;
+  }
   if (!current && flags == 0)
     return sh.call<proc::domain_set_vcpus>({*dom, count}).has_value();
   return sh.call<proc::domain_set_vcpus_flags>({*dom, count, flags}).has_value();

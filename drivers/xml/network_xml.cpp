@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstring>
 
 #include "drivers/xml/xml_util.hpp"
@@ -36,6 +37,12 @@ std::optional<ip_addr> parse_ip(const std::string& text) {
   return std::nullopt;
 }
 
+std::string format_ip(const ip_addr& a) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(a.v6 ? AF_INET6 : AF_INET, a.bytes.data(), buf, sizeof buf);
+  return buf;
+}
+
 /// The prefix length of an IPv4 netmask, or nothing when not contiguous.
 std::optional<uint32_t> mask_prefix(const ip_addr& mask) {
   uint32_t prefix = 0;
@@ -54,7 +61,8 @@ std::optional<uint32_t> mask_prefix(const ip_addr& mask) {
   return prefix;
 }
 
-/// The prefix of an `<ip>`: explicit, from the netmask, or classful (IPv4).
+/// The prefix of an `<ip>` as libvirt's `virSocketAddrGetIPPrefix` finds it:
+/// explicit, from the netmask, or classful (IPv4); nothing where it fails.
 std::optional<uint32_t> ip_prefix(const network_ip& ip, const ip_addr& address) {
   if (ip.prefix)
     return ip.prefix;
@@ -63,6 +71,10 @@ std::optional<uint32_t> ip_prefix(const network_ip& ip, const ip_addr& address) 
       return mask_prefix(*mask);
     return std::nullopt;
   }
+  bool zero = std::all_of(address.bytes.begin(), address.bytes.begin() + address.size(),
+                          [](uint8_t b) { return b == 0; });
+  if (zero)
+    return 0;
   if (address.v6)
     return 64;
   uint8_t first = address.bytes[0];
@@ -96,103 +108,153 @@ result<ip_addr> parse_socket_addr(const std::string& text) {
                          "Cannot parse socket address '" + text + "': Name or service not known");
 }
 
+result<void> check_range(const std::string& start_text, const std::string& end_text,
+                         const ip_addr& first, const ip_addr& last, const ip_addr& network,
+                         std::optional<uint32_t> prefix) {
+  auto internal = [](std::string msg) {
+    return make_error(error_code::internal_error, error_domain::none, msg);
+  };
+  auto start = format_ip(first), end = format_ip(last), net = format_ip(network);
+  (void)start_text;
+  (void)end_text;
+  auto range = start + " - " + end;
+  if (first.v6 != last.v6)
+    return internal("mismatch of address family in range " + range);
+  if (first.v6 != network.v6)
+    return internal("mismatch of address family in range " + range + " for network " + net);
+  int p = prefix ? static_cast<int>(*prefix) : -1;
+  if (p < 0 || p > (network.v6 ? 128 : 32))
+    // libvirt 9.0 prints two spaces before "checking".
+    return internal("bad prefix " + std::to_string(p) + " for network " + net +
+                    " when  checking range " + range);
+  auto where = " network " + net + "/" + std::to_string(p);
+  if (!same_network(first, network, *prefix) || !same_network(last, network, *prefix))
+    return internal("range " + range + " is not entirely within" + where);
+  if (!first.v6) {
+    uint32_t addr = 0, lo = 0, hi = 0;
+    for (int i = 0; i < 4; ++i) {
+      addr = addr << 8 | network.bytes[i];
+      lo = lo << 8 | first.bytes[i];
+      hi = hi << 8 | last.bytes[i];
+    }
+    uint32_t mask = p == 0 ? 0 : ~uint32_t{0} << (32 - p);
+    if (lo == (addr & mask))
+      return internal("start of range " + range + " in" + where + " is the network address");
+    if (hi == (addr | ~mask))
+      return internal("end of range " + range + " in" + where + " is the broadcast address");
+    if (first.bytes[0] != last.bytes[0] || first.bytes[1] != last.bytes[1])
+      return internal("range " + range + " is too large (> 65535)");
+    if (compare(first, last) > 0)
+      return internal("range " + range + " is reversed ");
+  } else {
+    if (std::memcmp(first.bytes.data(), last.bytes.data(), 14) != 0)
+      return internal("range " + range + " is too large (> 65535)");
+    if (compare(first, last) > 0)
+      return internal("range " + range + " start larger than end");
+  }
+  return {};
+}
+
 result<network_ip> parse_ip_element(pugi::xml_node node, const std::string& net) {
   network_ip ip;
+  auto in_net = " in network '" + net + "'";
   auto family = attr_of(node, "family");
-  if (family && *family != "ipv4" && *family != "ipv6")
-    return net_error(error_code::xml_error,
-                     "Unrecognized family '" + *family + "' in network '" + net + "'");
   ip.family = family.value_or("");
   auto address = attr_of(node, "address");
   if (!address)
-    return net_error(error_code::xml_error,
-                     "Missing required address attribute in network '" + net + "'");
+    return net_error(error_code::xml_error, "Missing required address attribute" + in_net);
   auto addr = parse_ip(*address);
   if (!addr)
-    return net_error(error_code::xml_error,
-                     "Invalid address '" + *address + "' in network '" + net + "'");
+    return net_error(error_code::xml_error, "Invalid address '" + *address + "'" + in_net);
   ip.address = *address;
-  if (auto mask = attr_of(node, "netmask")) {
-    auto m = parse_ip(*mask);
-    if (!m || m->v6)
-      return net_error(error_code::xml_error,
-                       "Invalid netmask '" + *mask + "' in network '" + net + "'");
-    ip.netmask = *mask;
+  auto mask_text = attr_of(node, "netmask");
+  std::optional<ip_addr> mask;
+  if (mask_text) {
+    mask = parse_ip(*mask_text);
+    if (!mask)
+      return net_error(error_code::xml_error, "Invalid netmask '" + *mask_text + "'" + in_net);
+    ip.netmask = *mask_text;
   }
   VA_XML_TRY(prefix, prop_uint(node, "prefix", 10));
-  ip.prefix = prefix;
-  if (!ip.netmask.empty() && ip.prefix)
-    return net_error(error_code::config_unsupported,
-                     "Network '" + net + "' IP address cannot have both a prefix and a netmask");
-  if (ip.family.empty() && addr->v6)
-    return net_error(error_code::config_unsupported, "no family specified for non-IPv4 address '" +
-                                                         *address + "' in network '" + net + "'");
-  if (ip.family == "ipv4" && addr->v6)
-    return net_error(error_code::config_unsupported,
-                     "Family 'ipv4' specified for non-IPv4 address '" + *address +
-                         "' in network '" + net + "'");
-  if (ip.family == "ipv6" && !addr->v6)
-    return net_error(error_code::config_unsupported,
-                     "Family 'ipv6' specified for non-IPv6 address '" + *address +
-                         "' in network '" + net + "'");
-  if (addr->v6 && !ip.netmask.empty())
-    return net_error(error_code::config_unsupported, "netmask not allowed for IPv6 address '" +
-                                                         *address + "' in network '" + net + "'");
-  if (ip.prefix && *ip.prefix > (addr->v6 ? 128u : 32u))
-    return net_error(error_code::config_unsupported,
-                     std::string{"Invalid "} + (addr->v6 ? "IPv6" : "IPv4") + " prefix '" +
-                         std::to_string(*ip.prefix) + "' in network '" + net + "'");
+  if (prefix && *prefix > 0)
+    ip.prefix = prefix;
+  auto unsupported = [&](std::string msg) {
+    return net_error(error_code::config_unsupported, msg);
+  };
+  if (!family || *family == "ipv4") {
+    if (addr->v6)
+      return unsupported(std::string{family ? "ipv4" : "no"} +
+                         " family specified for non-IPv4 address '" + *address + "'" + in_net);
+    if (mask) {
+      if (mask->v6)
+        return unsupported("Invalid netmask '" + *mask_text + "' for address '" + *address + "'" +
+                           in_net + " (both must be IPv4)");
+      if (ip.prefix)
+        return unsupported("Network '" + net +
+                           "' IP address cannot have both a prefix and a netmask");
+    } else if (ip.prefix && *ip.prefix > 32) {
+      return unsupported("Invalid IPv4 prefix '" + std::to_string(*ip.prefix) + "'" + in_net);
+    }
+  } else if (*family == "ipv6") {
+    if (!addr->v6)
+      return unsupported("Family 'ipv6' specified for non-IPv6 address '" + *address + "'" +
+                         in_net);
+    if (mask)
+      return unsupported("netmask not allowed for IPv6 address '" + *address + "'" + in_net);
+    if (ip.prefix && *ip.prefix > 128)
+      return unsupported("Invalid IPv6 prefix '" + std::to_string(*ip.prefix) + "'" + in_net);
+  } else {
+    return net_error(error_code::xml_error, "Unrecognized family '" + *family + "'" + in_net);
+  }
   auto dhcp = node.child("dhcp");
   for (auto range : dhcp.children("range")) {
     auto start = attr_of(range, "start");
     if (!start)
       return net_error(error_code::xml_error,
                        "Missing 'start' attribute in dhcp range for network '" + net + "'");
+    VA_XML_TRY(first, parse_socket_addr(*start));
     auto end = attr_of(range, "end");
     if (!end)
       return net_error(error_code::xml_error,
                        "Missing 'end' attribute in dhcp range for network '" + net + "'");
-    VA_XML_TRY(first, parse_socket_addr(*start));
     VA_XML_TRY(last, parse_socket_addr(*end));
-    auto internal = [](std::string msg) {
-      return make_error(error_code::internal_error, error_domain::none, msg);
-    };
-    if (first.v6 != last.v6 || first.v6 != addr->v6)
-      return internal("range " + *start + " - " + *end + " is not entirely within network " +
-                      *address);
-    if (auto p = ip_prefix(ip, *addr)) {
-      if (!same_network(first, *addr, *p) || !same_network(last, *addr, *p))
-        return internal("range " + *start + " - " + *end + " is not entirely within network " +
-                        *address + "/" + std::to_string(*p));
-    }
-    if (compare(first, last) > 0)
-      return internal("range " + *start + " - " + *end + " is reversed ");
+    VA_XML_CHECK(check_range(*start, *end, first, last, *addr, ip_prefix(ip, *addr)));
     ip.ranges.push_back({*start, *end});
   }
   for (auto host_node : dhcp.children("host")) {
     dhcp_host host;
     if (auto mac = attr_of(host_node, "mac")) {
+      if (addr->v6)
+        return net_error(error_code::xml_error, "Invalid to specify MAC address '" + *mac +
+                                                    "' in network '" + net +
+                                                    "' IPv6 static host definition");
       auto canonical = parse_mac(*mac);
       if (!canonical)
-        return net_error(error_code::xml_error,
-                         "Cannot parse MAC address '" + *mac + "' in network '" + net + "'");
+        return net_error(error_code::xml_error, "Cannot parse MAC address '" + *mac + "'" + in_net);
       if (mac_is_multicast(*canonical))
-        return net_error(error_code::xml_error, "expected unicast mac address, found multicast '" +
-                                                    *mac + "' in network '" + net + "'");
-      host.mac = *canonical;
+        return net_error(error_code::xml_error,
+                         "expected unicast mac address, found multicast '" + *mac + "'" + in_net);
+      // libvirt keeps the MAC as written.
+      host.mac = *mac;
     }
-    host.name = attr_of(host_node, "name").value_or("");
+    auto name = attr_of(host_node, "name");
+    if (name && (name->empty() || !std::isalnum(static_cast<unsigned char>((*name)[0]))))
+      return net_error(error_code::xml_error, "Cannot use host name '" + *name + "'" + in_net);
+    host.name = name.value_or("");
     auto hip = attr_of(host_node, "ip");
+    if (hip && !parse_ip(*hip))
+      return net_error(error_code::xml_error,
+                       "Invalid IP address in static host definition for network '" + net + "'");
+    if (addr->v6 && !name)
+      return net_error(error_code::xml_error, "Static host definition in IPv6 network '" + net +
+                                                  "' must have id or name attribute");
+    if (!addr->v6 && host.mac.empty() && !name)
+      return net_error(error_code::xml_error, "Static host definition in IPv4 network '" + net +
+                                                  "' must have mac or name attribute");
     if (!hip)
       return net_error(error_code::xml_error,
                        "Missing IP address in static host definition for network '" + net + "'");
-    if (!parse_ip(*hip))
-      return net_error(error_code::xml_error,
-                       "Invalid IP address in static host definition for network '" + net + "'");
     host.ip = *hip;
-    if (!addr->v6 && host.mac.empty() && host.name.empty())
-      return net_error(error_code::xml_error, "Static host definition in IPv4 network '" + net +
-                                                  "' must have mac or name attribute");
     ip.hosts.push_back(std::move(host));
   }
   return ip;
@@ -214,21 +276,17 @@ result<network_def> parse_network(std::string_view xml, const network_parse& opt
   VA_XML_TRY(uuid, uuid_element(root, opts.uuid_if_absent,
                                 net_error(error_code::internal_error, "malformed uuid element")));
   def.uuid = uuid;
+  def.domain_name = attr_of(root.child("domain"), "name").value_or("");
   auto bridge = root.child("bridge");
   def.bridge_name = attr_of(bridge, "name").value_or("");
-  def.stp = attr_of(bridge, "stp").value_or("") != "off";
-  if (auto delay = attr_of(bridge, "delay"); delay && !delay->empty()) {
+  auto stp = attr_of(bridge, "stp");
+  def.stp = stp.value_or("") != "off";
+  auto delay = attr_of(bridge, "delay");
+  if (delay) {
     auto n = to_uint(*delay, 10);
     if (!n)
       return net_error(error_code::xml_error, "Invalid delay value in network '" + def.name + "'");
     def.delay = *n;
-  }
-  if (auto mtu = attr_of(root.child("mtu"), "size"); mtu && !mtu->empty()) {
-    auto n = to_uint(*mtu, 10);
-    if (!n)
-      return net_error(error_code::xml_error,
-                       "Invalid mtu size '" + *mtu + "' in network '" + def.name + "'");
-    def.mtu = *n;
   }
   if (auto mac = attr_of(root.child("mac"), "address")) {
     auto canonical = parse_mac(*mac);
@@ -240,11 +298,18 @@ result<network_def> parse_network(std::string_view xml, const network_parse& opt
                                                   "' in network '" + def.name + "'");
     def.mac = *canonical;
   }
-  def.domain_name = attr_of(root.child("domain"), "name").value_or("");
+  if (auto mtu = attr_of(root.child("mtu"), "size")) {
+    auto n = to_uint(*mtu, 10);
+    if (!n)
+      return net_error(error_code::xml_error,
+                       "Invalid mtu size '" + *mtu + "' in network '" + def.name + "'");
+    def.mtu = *n;
+  }
   for (auto node : root.children("ip")) {
     VA_XML_TRY(ip, parse_ip_element(node, def.name));
     def.ips.push_back(std::move(ip));
   }
+  std::string mode;
   if (auto forward = root.child("forward")) {
     network_forward fwd;
     fwd.mode = attr_of(forward, "mode").value_or("nat");
@@ -259,19 +324,39 @@ result<network_def> parse_network(std::string_view xml, const network_parse& opt
     fwd.dev = attr_of(forward, "dev").value_or("");
     if (fwd.dev.empty())
       fwd.dev = attr_of(forward.child("interface"), "dev").value_or("");
+    mode = fwd.mode;
     def.forward = fwd;
   }
-  if (def.forward && (def.forward->mode == "nat" || def.forward->mode == "route")) {
-    // NAT needs an IPv4 address; routing any address.
-    bool has_ip = false;
-    for (const auto& ip : def.ips)
-      has_ip = has_ip || def.forward->mode == "route" || ip.family != "ipv6";
-    if (!has_ip)
-      return net_error(error_code::xml_error, def.forward->mode +
+  // What the forward mode allows of the rest.
+  auto in_network = " (network '" + def.name + "')";
+  if (mode == "nat" || mode == "route" || mode == "open") {
+    if (def.ips.empty())
+      return net_error(error_code::xml_error, mode +
                                                   " forwarding requested, but no IP address "
                                                   "provided for network '" +
                                                   def.name + "'");
+    if (mode == "open" && !def.forward->dev.empty())
+      return net_error(error_code::xml_error, "forward dev not allowed for network '" + def.name +
+                                                  "' with forward mode='open'");
+  } else if (mode == "private" || mode == "bridge") {
+    if (mode == "private" && !def.bridge_name.empty())
+      return net_error(error_code::xml_error,
+                       "bridge name not allowed in private mode" + in_network);
+    if (def.delay || stp)
+      return net_error(error_code::xml_error,
+                       "bridge delay/stp/zone options only allowed in route, nat, and isolated "
+                       "mode, not in " +
+                           mode + in_network);
+    if (!def.bridge_name.empty() && !def.forward->dev.empty())
+      return net_error(error_code::xml_error,
+                       "A network with forward mode='" + mode +
+                           "' can specify a bridge name or a forward dev, but not both" +
+                           in_network);
   }
+  if (def.mtu && (mode == "bridge" || mode == "private"))
+    return net_error(error_code::xml_error,
+                     "mtu size only allowed in open, route, nat, and isolated mode, not in " +
+                         mode + in_network);
   return def;
 }
 

@@ -201,7 +201,7 @@ public:
   template <class... Arms>
   void put(const union_<Arms...>& x) {
     put(x.discriminant());
-    std::visit([this](const auto& v) { put(v); }, x.value);
+    std::visit([this](const auto& v) { this->put(v); }, x.value);
   }
   template <class T>
     requires has_fields<T>

@@ -150,20 +150,6 @@ result<pool_def> parse_pool(std::string_view xml, const pool_parse& opts) {
                          "pool type '" + def.type + "' is not supported by virtactor");
   auto source = root.child("source");
   auto& src = def.source;
-  if (def.type == "netfs") {
-    for (auto host : source.children("host")) {
-      auto name = attr_of(host, "name");
-      if (!name)
-        return storage_error(error_code::xml_error, "missing storage pool host name");
-      src.hosts.push_back(*name);
-    }
-    src.dir = attr_of(source.child("dir"), "path").value_or("");
-  }
-  if (def.type == "fs" || def.type == "logical")
-    for (auto dev : source.children("device"))
-      src.devices.push_back(attr_of(dev, "path").value_or(""));
-  if (def.type == "logical")
-    src.name = child_text(source, "name").value_or("");
   auto formats = pool_formats(def.type);
   if (!formats.empty()) {
     auto format = attr_of(source.child("format"), "type");
@@ -175,6 +161,21 @@ result<pool_def> parse_pool(std::string_view xml, const pool_parse& opts) {
       src.format = std::string{formats.front()};
     }
   }
+  // Every pool type reads the hosts; only netfs pools keep them.
+  for (auto host : source.children("host")) {
+    auto name = attr_of(host, "name");
+    if (!name)
+      return storage_error(error_code::xml_error, "missing storage pool host name");
+    if (def.type == "netfs")
+      src.hosts.push_back(*name);
+  }
+  if (def.type == "netfs")
+    src.dir = attr_of(source.child("dir"), "path").value_or("");
+  if (def.type == "fs" || def.type == "logical")
+    for (auto dev : source.children("device"))
+      src.devices.push_back(attr_of(dev, "path").value_or(""));
+  if (def.type == "logical")
+    src.name = child_text(source, "name").value_or("");
   auto name = child_text(root, "name");
   if (!name && def.type == "logical" && !src.name.empty())
     name = src.name;

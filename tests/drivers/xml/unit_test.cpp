@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE xml_unit
 #include <boost/test/unit_test.hpp>
 
+#include <random>
 #include <set>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "drivers/xml/storage_xml.hpp"
 #include "drivers/xml/units.hpp"
 #include "drivers/xml/uuid.hpp"
+#include "tests/drivers/xml/xml_test_support.hpp"
 
 using namespace virtactor;
 using namespace virtactor::drivers::xml;
@@ -331,4 +333,94 @@ BOOST_AUTO_TEST_CASE(deeply_nested_text_is_read_without_recursion) {
                           "z</title><memory>1</memory><os><type>hvm</type></os></domain>");
   BOOST_TEST_REQUIRE(def.ok());
   BOOST_TEST(def->title.value_or("") == "xyz");
+}
+
+BOOST_AUTO_TEST_CASE(mutated_documents_fail_cleanly_or_print_parseable_xml) {
+  // A small deterministic mutation fuzzer over the golden inputs: bytes cut,
+  // replaced, duplicated and XML-ish tokens inserted. Nothing may crash, and
+  // whatever is accepted must print a document that parses again.
+  std::vector<std::pair<std::string, std::string>> seeds;
+  for (std::string dir : {"domain", "network", "pool", "volume", "domain-error", "network-error"})
+    for (const auto& f : test::inputs(dir))
+      seeds.emplace_back(dir, test::read_text(f));
+  BOOST_TEST_REQUIRE(!seeds.empty());
+  static constexpr std::string_view tokens[] = {"<",
+                                                ">",
+                                                "/",
+                                                "'",
+                                                "\"",
+                                                "&",
+                                                "&amp;",
+                                                "&#",
+                                                "]]>",
+                                                "<![CDATA[",
+                                                "<!--",
+                                                "-->",
+                                                "=",
+                                                " ",
+                                                "\n",
+                                                "0",
+                                                "-1",
+                                                "99999999999999999999",
+                                                "zz",
+                                                "<devices>",
+                                                "</devices>",
+                                                "<disk>",
+                                                "<target dev='vda'/>",
+                                                "<address type='pci'/>",
+                                                "<vcpu>",
+                                                "^",
+                                                ",",
+                                                "unit='EiB'",
+                                                "<ip address='1.1.1.1'>",
+                                                "<dhcp>",
+                                                "<range start='1.1.1.2' end='1.1.1.3'/>"};
+  std::mt19937 rng{7};
+  auto pool = test::default_pool();
+  size_t accepted = 0, reparse_failures = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    const auto& [dir, text] = seeds[rng() % seeds.size()];
+    std::string s = text;
+    for (int m = 0, n = 1 + static_cast<int>(rng() % 4); m < n && !s.empty(); ++m) {
+      size_t pos = rng() % s.size();
+      switch (rng() % 4) {
+        case 0:
+          s.erase(pos, 1 + rng() % 8);
+          break;
+        case 1:
+          s.insert(pos, tokens[rng() % std::size(tokens)]);
+          break;
+        case 2:
+          s[pos] = static_cast<char>(rng() % 256);
+          break;
+        default:
+          s.insert(pos, s.substr(rng() % s.size(), rng() % 40));
+          break;
+      }
+    }
+    bool ok = false, again = true;
+    if (dir.starts_with("network")) {
+      auto def = parse_network(s);
+      if ((ok = def.ok()))
+        again = parse_network(format_network(*def)).ok();
+    } else if (dir == "pool") {
+      auto def = parse_pool(s);
+      if ((ok = def.ok()))
+        again = parse_pool(format_pool(*def)).ok();
+    } else if (dir == "volume") {
+      auto def = parse_volume(s, pool);
+      if ((ok = def.ok()))
+        again = parse_volume(format_volume(*def), pool).ok();
+    } else {
+      auto def = parse_domain(s);
+      domain_format secure;
+      secure.secure = true;
+      if ((ok = def.ok()))
+        again = parse_domain(format_domain(*def, secure)).ok();
+    }
+    accepted += ok ? 1 : 0;
+    reparse_failures += again ? 0 : 1;
+  }
+  BOOST_TEST(reparse_failures == 0u);
+  BOOST_TEST(accepted > 100u); // the mutations do not all break the documents
 }

@@ -4,6 +4,9 @@
 #include <caf/io/broker.hpp>
 #include <caf/io/middleman.hpp>
 
+#include <set>
+
+#include "actors/atoms.hpp"
 #include "actors/frame_broker.hpp"
 
 namespace virtactor::daemon {
@@ -21,8 +24,23 @@ caf::behavior listener(caf::io::broker* self, int fd, std::shared_ptr<client_cou
       chained();
   };
   std::shared_ptr<const session_options> shared_opts = session_opts;
+  // The brokers of our clients, so that a stop closes every session.
+  auto clients = std::make_shared<std::set<caf::actor>>();
+  self->set_down_handler([clients](const caf::down_msg& dm) {
+    for (auto i = clients->begin(); i != clients->end(); ++i)
+      if (i->address() == dm.source) {
+        clients->erase(i);
+        break;
+      }
+  });
+  self->set_exit_handler([self, clients](const caf::exit_msg& em) {
+    for (auto& c : *clients)
+      self->send(c, close_atom::value);
+    clients->clear();
+    self->quit(em.reason);
+  });
   return {
-    [self, counter, shared_opts](const caf::io::new_connection_msg& msg) {
+    [self, counter, shared_opts, clients](const caf::io::new_connection_msg& msg) {
       if (counter->clients.load() >= counter->max_clients.load()) {
         ++counter->refused;
         self->close(msg.handle);
@@ -31,9 +49,12 @@ caf::behavior listener(caf::io::broker* self, int fd, std::shared_ptr<client_cou
       ++counter->clients;
       ++counter->accepted;
       auto& sys = self->system();
-      self->fork(frame_broker, msg.handle, peer_factory{[&sys, shared_opts](caf::actor broker) {
-                   return spawn_session(sys, std::move(broker), shared_opts);
-                 }});
+      auto broker =
+        self->fork(frame_broker, msg.handle, peer_factory{[&sys, shared_opts](caf::actor broker) {
+                     return spawn_session(sys, std::move(broker), shared_opts);
+                   }});
+      self->monitor(broker);
+      clients->insert(broker);
     },
     [self](const caf::io::acceptor_closed_msg&) { self->quit(); },
   };

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/socket.h>
@@ -343,8 +344,13 @@ int main(int argc, char** argv) {
         break;
       }
     }
+    // Stop accepting, close every client (each listener closes its own),
+    // and give the sessions a moment to end before the system goes.
     for (auto& l : listeners)
       caf::anon_send_exit(l, caf::exit_reason::user_shutdown);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
+    while (counter->clients.load() > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
     caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
     sys.await_actors_before_shutdown(false);
   }

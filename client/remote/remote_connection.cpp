@@ -56,6 +56,7 @@ struct rc_state {
   int idle_ticks = 0;
   int unanswered = 0;
   int reconnects = 0;
+  bool loss_reported = false; // watchers were told; reset once resumed
   int32_t next_local = 0;
   std::map<int32_t, subscription> subs;       // local callback id -> subscription
   std::map<int32_t, int32_t> legacy_refs;     // eventID -> local subscriptions using it
@@ -145,8 +146,12 @@ void connection_lost(rc_ptr self, virt_error why, close_reason reason) {
     self->quit();
     return;
   }
-  for (auto& w : st.watchers)
-    self->send(w, connection_closed{static_cast<int32_t>(reason)});
+  // Watchers hear of a loss once, not of every failed reconnect attempt.
+  if (!st.loss_reported) {
+    st.loss_reported = true;
+    for (auto& w : st.watchers)
+      self->send(w, connection_closed{static_cast<int32_t>(reason)});
+  }
   if (st.opts.reconnect_attempts > 0 && st.reconnects < st.opts.reconnect_attempts) {
     st.now = phase::reconnecting;
     auto delay = st.opts.reconnect_backoff * (1 << std::min(st.reconnects, 8));
@@ -196,6 +201,7 @@ void resubscribe(rc_ptr self) {
     for (auto& w : st.watchers)
       self->send(w, connection_resumed{st.reconnects});
     st.reconnects = 0;
+    st.loss_reported = false;
   };
   if (st.subs.empty()) {
     finish();

@@ -5,6 +5,8 @@
 
 #include <climits>
 
+#include <pugixml.hpp>
+
 #include "client/shell/shell.hpp"
 #include "client/shell/xml_dump.hpp"
 
@@ -120,6 +122,26 @@ bool cmd_start(shell& sh, const parsed_command& cmd) {
     flags |= start_force_boot;
   if (cmd.has("reset-nvram"))
     flags |= start_reset_nvram;
+  if (flags & start_force_boot) {
+    // virsh emulates a forced boot for servers that refuse the flag.
+    if (sh.call<proc::domain_create_with_flags>({*dom, flags})) {
+      sh.out().print_extra(format("Domain '%s' started\n", cstr(dom->name)));
+      return true;
+    }
+    auto code = sh.error_code_pending();
+    if (code != error_code::no_support && code != error_code::invalid_arg)
+      return false;
+    sh.reset_error();
+    auto saved = sh.call<proc::domain_has_managed_save_image>({*dom, 0});
+    if (!saved) {
+      sh.reset_error();
+    } else if (saved->value > 0 &&
+               !sh.call_number<xdr::empty>(proc::domain_managed_save_remove,
+                                           protocol::dom_flags_args{*dom, 0})) {
+      return false;
+    }
+    flags &= ~start_force_boot;
+  }
   // virsh prefers the older call unless a flag must be passed.
   bool ok = flags != 0 ? sh.call<proc::domain_create_with_flags>({*dom, flags}).has_value()
                        : sh.call<proc::domain_create>({*dom}).has_value();
@@ -262,40 +284,253 @@ bool cmd_autostart(shell& sh, const parsed_command& cmd) {
   return true;
 }
 
+/// A storage volume undefine --storage / --remove-all-storage removes.
+struct volume_to_remove {
+  protocol::nonnull_storage_vol vol;
+  std::string source;
+  std::string target;
+};
+
+/// Collects the volumes of `dom`'s disks that undefine is asked to remove;
+/// false after reporting a problem.
+bool collect_volumes(shell& sh, const protocol::nonnull_domain& dom,
+                     const std::optional<std::string>& wanted,
+                     std::vector<volume_to_remove>& vols) {
+  auto& out = sh.out();
+  auto xml = sh.call<proc::domain_get_xml_desc>({dom, 0});
+  if (!xml)
+    return false;
+  pugi::xml_document doc;
+  if (!doc.load_string(xml->xml.c_str())) {
+    sh.save_error(make_virt_error(error_code::xml_error, error_domain::none,
+                                  "XML error: failed to parse domain XML"));
+    return false;
+  }
+  std::vector<std::optional<std::string>> names;
+  if (wanted)
+    for (auto& n : string_to_array(*wanted))
+      names.emplace_back(std::move(n));
+  for (auto disk : doc.select_nodes("/domain/devices/disk")) {
+    auto node = disk.node();
+    std::string target = node.child("target").attribute("dev").value();
+    auto src = node.child("source");
+    std::string source;
+    for (const char* attr : {"file", "dir", "name", "dev", "volume"}) {
+      if (auto a = src.attribute(attr)) {
+        source = a.value();
+        break;
+      }
+    }
+    if (target.empty() || source.empty())
+      continue;
+    if (wanted) {
+      bool found = false;
+      for (auto& n : names) {
+        if (n && (*n == target || *n == source)) {
+          n.reset();
+          found = true;
+          break;
+        }
+      }
+      if (!found)
+        continue;
+    }
+    std::optional<protocol::vol_only> vol;
+    if (auto pool_name = std::string{src.attribute("pool").value()}; !pool_name.empty()) {
+      auto pool = sh.call<proc::storage_pool_lookup_by_name>({pool_name});
+      if (!pool) {
+        out.error(format("Storage pool '%s' for volume '%s' not found.", pool_name.c_str(),
+                         target.c_str()));
+        sh.reset_error();
+        continue;
+      }
+      vol = sh.call<proc::storage_vol_lookup_by_name>({pool->pool, source});
+    } else {
+      vol = sh.call<proc::storage_vol_lookup_by_path>({source});
+    }
+    if (!vol) {
+      out.error(format("Storage volume '%s'(%s) is not managed by libvirt. Remove it manually.\n",
+                       target.c_str(), source.c_str()));
+      sh.reset_error();
+      continue;
+    }
+    vols.push_back({vol->vol, source, target});
+  }
+  bool missing = false;
+  for (const auto& n : names) {
+    if (n) {
+      out.error(format("Volume '%s' was not found in domain's definition.\n", n->c_str()));
+      missing = true;
+    }
+  }
+  return !missing;
+}
+
 bool cmd_undefine(shell& sh, const parsed_command& cmd) {
   auto& out = sh.out();
+  bool managed_save = cmd.has("managed-save");
+  bool snapshots_metadata = cmd.has("snapshots-metadata");
+  bool checkpoints_metadata = cmd.has("checkpoints-metadata");
+  bool wipe_storage = cmd.has("wipe-storage");
+  bool remove_all_storage = cmd.has("remove-all-storage");
+  bool delete_snapshots = cmd.has("delete-storage-volume-snapshots");
+  bool nvram = cmd.has("nvram");
+  if (delete_snapshots && !remove_all_storage) {
+    out.error("Option --remove-all-storage is required by option "
+              "--delete-storage-volume-snapshots");
+    return false;
+  }
   if (!exclusive(out, cmd, "nvram", "keep-nvram") || !exclusive(out, cmd, "tpm", "keep-tpm"))
     return false;
+  std::optional<std::string> storage;
+  (void) opt_string_quiet(cmd, "storage", storage);
+  if (!(storage || remove_all_storage) && wipe_storage) {
+    out.error("'--wipe-storage' requires '--storage <string>' or '--remove-all-storage'");
+    return false;
+  }
+  uint32_t vol_flags = delete_snapshots ? 2 : 0; // VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS
+  // VIR_DOMAIN_UNDEFINE_* bits.
   uint32_t flags = 0;
-  const std::pair<const char*, uint32_t> bits[] = {
-    {"managed-save", 1}, {"snapshots-metadata", 2}, {"nvram", 4},   {"keep-nvram", 8},
-    {"checkpoints-metadata", 16}, {"tpm", 32},      {"keep-tpm", 64},
-  };
-  for (const auto& [opt, bit] : bits)
-    if (cmd.has(opt))
-      flags |= bit;
+  if (managed_save)
+    flags |= 1;
+  if (snapshots_metadata)
+    flags |= 2;
+  if (nvram)
+    flags |= 4;
+  if (cmd.has("keep-nvram"))
+    flags |= 8;
+  if (checkpoints_metadata)
+    flags |= 16;
+  if (cmd.has("tpm"))
+    flags |= 32;
+  if (cmd.has("keep-tpm"))
+    flags |= 64;
+  bool managed_save_safe = managed_save;
+  bool snapshots_safe = snapshots_metadata;
+
   std::string name;
   auto dom = sh.domain_opt(cmd, &name);
   if (!dom)
     return false;
-  bool wants_storage = cmd.has("storage") || cmd.has("remove-all-storage") ||
-                       cmd.has("delete-storage-volume-snapshots") || cmd.has("wipe-storage");
-  if (wants_storage) {
-    if (dom->id != -1) {
+  // As virsh: drop flag bits that are not needed, so that an older server
+  // does not refuse them, and learn whether the flags API is safe to use.
+  auto active = sh.call<proc::domain_is_active>({*dom});
+  if (!active)
+    return false;
+  int has_managed_save = 0;
+  int has_snapshots = 0;
+  int has_snapshots_metadata = 0;
+  if (active->value == 0) {
+    if (auto r = sh.call<proc::domain_has_managed_save_image>({*dom, 0})) {
+      has_managed_save = r->value;
+    } else {
+      if (sh.error_code_pending() != error_code::no_support)
+        return false;
+      sh.reset_error();
+    }
+    if (auto r = sh.call<proc::domain_snapshot_num>({*dom, 0})) {
+      has_snapshots = r->num;
+    } else {
+      if (sh.error_code_pending() != error_code::no_support)
+        return false;
+      sh.reset_error();
+    }
+    if (has_snapshots != 0) {
+      constexpr uint32_t snapshot_list_metadata = 2; // VIR_DOMAIN_SNAPSHOT_LIST_METADATA
+      if (auto r = sh.call<proc::domain_snapshot_num>({*dom, snapshot_list_metadata})) {
+        has_snapshots_metadata = r->num;
+        managed_save_safe = snapshots_safe = true;
+      } else {
+        sh.reset_error();
+        has_snapshots_metadata = has_snapshots;
+      }
+    }
+  }
+  if (has_managed_save == 0) {
+    flags &= ~1U;
+    managed_save_safe = true;
+  }
+  if (has_snapshots == 0)
+    snapshots_safe = true;
+  if (has_snapshots_metadata == 0) {
+    flags &= ~2U;
+    snapshots_safe = true;
+  }
+  // virtactor's API has no checkpoints: a domain never has any.
+  flags &= ~16U;
+
+  std::vector<volume_to_remove> vols;
+  if (storage || remove_all_storage) {
+    if (active->value != 0) {
       out.error("Storage volume deletion is supported only on stopped domains");
       return false;
     }
-    out.error("option --storage and its relatives are not supported by virtactor");
-    return false;
+    if (storage && remove_all_storage) {
+      out.error("Specified both --storage and --remove-all-storage");
+      return false;
+    }
+    if (!collect_volumes(sh, *dom, storage, vols))
+      return false;
   }
-  bool ok = flags != 0 ? sh.call<proc::domain_undefine_flags>({*dom, flags}).has_value()
-                       : sh.call<proc::domain_undefine>({*dom}).has_value();
-  if (!ok) {
+
+  bool undefined = false;
+  bool decided = false;
+  if ((managed_save_safe && snapshots_safe) || nvram) {
+    undefined = sh.call<proc::domain_undefine_flags>({*dom, flags}).has_value();
+    auto code = sh.error_code_pending();
+    if (undefined || nvram || (code != error_code::no_support && code != error_code::invalid_arg))
+      decided = true;
+    else
+      sh.reset_error();
+  }
+  if (!decided) {
+    // The flags API is missing or unsafe: do it piece by piece.
+    if (has_managed_save != 0) {
+      if (!managed_save) {
+        out.error("Refusing to undefine while domain managed save image exists");
+        return false;
+      }
+      if (!sh.call_number<xdr::empty>(proc::domain_managed_save_remove,
+                                      protocol::dom_flags_args{*dom, 0})) {
+        sh.report_error();
+        return false;
+      }
+    }
+    if (has_snapshots_metadata != 0) {
+      out.error(format(snapshots_metadata ? "Unable to remove metadata of %d snapshots"
+                                          : "Refusing to undefine while %d snapshots exist",
+                       has_snapshots_metadata));
+      return false;
+    }
+    undefined = sh.call<proc::domain_undefine>({*dom}).has_value();
+  }
+  if (!undefined) {
     out.error(format("Failed to undefine domain '%s'", cstr(name)));
     return false;
   }
   out.print_extra(format("Domain '%s' has been undefined\n", cstr(name)));
-  return true;
+
+  bool ret = true;
+  for (const auto& v : vols) {
+    if (wipe_storage) {
+      out.print_extra(format("Wiping volume '%s'(%s) ... ", v.target.c_str(), v.source.c_str()));
+      if (!sh.call_number<xdr::empty>(proc::storage_vol_wipe,
+                                      protocol::vol_flags_args{v.vol, 0})) {
+        out.error("Failed! Volume not removed.");
+        ret = false;
+        continue;
+      }
+      out.print_extra("Done.\n");
+    }
+    if (!sh.call<proc::storage_vol_delete>({v.vol, vol_flags})) {
+      out.error(format("Failed to remove storage volume '%s'(%s)", v.target.c_str(),
+                       v.source.c_str()));
+      ret = false;
+    } else {
+      out.print_extra(format("Volume '%s'(%s) removed.\n", v.target.c_str(), v.source.c_str()));
+    }
+  }
+  return ret;
 }
 
 /// libvirt refuses a zero size on the client side before any call.

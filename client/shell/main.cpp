@@ -90,15 +90,14 @@ void interactive_loop(shell& sh, console& out) {
   std::string line;
   while (sh.interactive()) {
     out.print(prompt);
-    if (!std::getline(std::cin, line)) {
-      out.print("\n");
+    if (!std::getline(std::cin, line))
       break;
-    }
     if (!tty)
       out.print(line + "\n"); // line editors echo what they read
     if (!line.empty())
       (void) sh.run_string(line);
   }
+  out.print("\n");
 }
 
 } // namespace

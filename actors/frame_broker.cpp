@@ -3,6 +3,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/io/broker.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/io/scribe.hpp>
 
 #include "actors/atoms.hpp"
 #include "protocol/header.hpp"
@@ -63,6 +64,28 @@ caf::behavior frame_broker(caf::io::broker* self, caf::io::connection_handle hdl
     },
     [finish](const caf::io::connection_closed_msg&) { finish("end of file"); },
   };
+}
+
+caf::actor spawn_frame_broker(caf::actor_system& sys, stream_endpoint stream,
+                              peer_factory make_peer) {
+  if (!stream.make_scribe && !stream.owner)
+    return spawn_frame_broker(sys, stream.fd.release(), std::move(make_peer));
+  auto impl = [](caf::io::broker* self, std::shared_ptr<stream_endpoint> s,
+                 peer_factory make_peer) -> caf::behavior {
+    caf::io::connection_handle hdl;
+    if (s->make_scribe) {
+      auto scribe = s->make_scribe(self);
+      hdl = scribe->hdl();
+      self->add_scribe(std::move(scribe));
+    } else {
+      hdl = self->add_scribe(s->fd.release());
+    }
+    // Keep the owner (child process, pump, TLS state) until the broker ends.
+    self->attach_functor([owner = std::move(s->owner)]() mutable { owner.reset(); });
+    return frame_broker(self, hdl, std::move(make_peer));
+  };
+  return sys.middleman().spawn_broker(impl, std::make_shared<stream_endpoint>(std::move(stream)),
+                                      std::move(make_peer));
 }
 
 caf::actor spawn_frame_broker(caf::actor_system& sys, int fd, peer_factory make_peer) {

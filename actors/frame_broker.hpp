@@ -17,6 +17,8 @@
 #include <caf/fwd.hpp>
 #include <caf/io/fwd.hpp>
 
+#include "actors/stream.hpp"
+
 namespace virtactor {
 
 /// Makes the peer of a new connection, given the broker that carries it.
@@ -25,6 +27,11 @@ using peer_factory = std::function<caf::actor(caf::actor broker)>;
 /// Adopts the connected stream socket `fd` and spawns its broker, whose peer
 /// `make_peer` creates.
 caf::actor spawn_frame_broker(caf::actor_system& sys, int fd, peer_factory make_peer);
+
+/// Spawns the broker of `stream` (its socket or its custom scribe). The
+/// stream's owner lives as long as the broker.
+caf::actor spawn_frame_broker(caf::actor_system& sys, stream_endpoint stream,
+                              peer_factory make_peer);
 
 /// The behaviour of a broker that carries connection `hdl` (used with
 /// `broker::fork` by listeners).

@@ -11,6 +11,8 @@
 #include "protocol/header.hpp"
 #include "protocol/procedures.hpp"
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<virtactor::stream_endpoint>)
+
 namespace virtactor::client {
 
 using protocol::header;
@@ -320,24 +322,25 @@ void connect(rc_ptr self) {
   auto connector = st.opts.connect;
   auto worker = self->spawn<caf::detached>([connector](caf::event_based_actor* w) -> caf::behavior {
     return {
-      [w, connector](open_atom) -> caf::result<int> {
+      [w, connector](open_atom) -> caf::result<std::shared_ptr<stream_endpoint>> {
         w->quit();
-        auto fd = connector();
-        if (!fd)
-          return to_caf_error(fd.error());
-        return fd->release();
+        auto stream = connector();
+        if (!stream)
+          return to_caf_error(stream.error());
+        return std::make_shared<stream_endpoint>(std::move(*stream));
       },
     };
   });
   self->request(worker, caf::infinite, open_atom::value)
     .then(
-      [self](int fd) {
+      [self](std::shared_ptr<stream_endpoint>& stream) {
         auto& st = self->state;
         ++st.generation;
         st.idle_ticks = 0;
         st.unanswered = 0;
         caf::actor me = caf::actor_cast<caf::actor>(self);
-        st.broker = spawn_frame_broker(self->system(), fd, [me](caf::actor) { return me; });
+        st.broker = spawn_frame_broker(self->system(), std::move(*stream),
+                                       [me](caf::actor) { return me; });
         self->monitor(st.broker);
         handshake(self);
       },

@@ -14,16 +14,16 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/fd.hpp"
+#include "actors/stream.hpp"
 #include "actors/interfaces.hpp"
 
 namespace virtactor::client {
 
 /// How a remote connection reaches its daemon and what it opens there.
 struct remote_options {
-  /// Produces a connected stream socket; called off the scheduler threads
-  /// (it may block up to its own deadline). Called again on reconnect.
-  std::function<result<unique_fd>()> connect;
+  /// Produces a connected stream (any transport); called off the scheduler
+  /// threads (it may block up to its own deadline). Called again on reconnect.
+  std::function<result<stream_endpoint>()> connect;
   /// The URI given to `open` (what `virConnectGetURI` reports).
   std::string uri;
   /// The driver name sent in CONNECT_OPEN (transport, host... removed).

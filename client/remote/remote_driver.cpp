@@ -8,6 +8,7 @@
 
 #include "actors/error.hpp"
 #include "client/remote/remote_connection.hpp"
+#include "client/remote/transports.hpp"
 
 #pragma push_macro("unix")
 #undef unix
@@ -24,36 +25,6 @@ constexpr std::array daemon_drivers = {
   "openvz"sv, "ch"sv, "network"sv, "nodedev"sv, "nwfilter"sv, "secret"sv, "storage"sv,
   "interface"sv,
 };
-
-/// The function that connects the transport of `t`, or the error saying why
-/// it cannot (yet).
-result<std::function<result<unique_fd>()>> make_connector(const remote_target& t,
-                                                          bool read_only) {
-  switch (t.transport) {
-    case transport::unix: {
-      auto path = unix_socket_path(t, read_only, local_env::from_process());
-      if (!path)
-        return path.error();
-      return std::function<result<unique_fd>()>{
-        [p = *path] { return connect_unix(p, connect_timeout_ms); }};
-    }
-    case transport::tcp:
-      return std::function<result<unique_fd>()>{[host = t.host, port = t.port_or_default()] {
-        return connect_tcp(host, port, connect_timeout_ms);
-      }};
-    case transport::tls:
-    case transport::ssh:
-    case transport::libssh2:
-    case transport::libssh:
-    case transport::ext:
-      break;
-  }
-  return make_virt_error(error_code::no_support, error_domain::remote,
-                         "this function is not supported by the connection driver: the '" +
-                           std::string{to_string(t.transport)} +
-                           "' transport is not available in this virtactor build yet "
-                           "(use unix or tcp)");
-}
 
 } // namespace
 

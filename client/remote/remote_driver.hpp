@@ -21,7 +21,4 @@ driver_actor spawn_remote_driver(caf::actor_system& sys);
 /// host in the URI, or a scheme naming a driver that lives in a daemon.
 bool remote_accepts(const uri& u);
 
-/// How long connecting a transport may take.
-inline constexpr int connect_timeout_ms = 30000;
-
 } // namespace virtactor::client

@@ -1,0 +1,33 @@
+/// A connected byte stream, as every transport (unix, tcp, tls, ssh, libssh2,
+/// ext) hands it to a frame broker: a socket the broker adopts as it is, or a
+/// custom scribe (TLS over a socket), plus whatever must live exactly as long
+/// as the stream (a child process to reap, a pump thread, a TLS session).
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <caf/io/fwd.hpp>
+
+#include "actors/fd.hpp"
+
+namespace virtactor {
+
+/// Makes the scribe of a custom stream on the broker's multiplexer.
+using scribe_factory = std::function<caf::io::scribe_ptr(caf::io::abstract_broker* broker)>;
+
+/// One connected stream, ready for a frame broker.
+struct stream_endpoint {
+  /// A connected stream socket (a socketpair end for process and pump
+  /// transports). Used when `make_scribe` is empty.
+  unique_fd fd;
+  /// A custom scribe instead of `fd` (e.g. OpenSSL over a socket).
+  scribe_factory make_scribe;
+  /// Released when the stream ends: reaps child processes, stops pump
+  /// threads, frees TLS state. May be null.
+  std::shared_ptr<void> owner;
+  /// For messages and logs: "unix:/run/libvirt/libvirt-sock", "tls:host:16514".
+  std::string description;
+};
+
+} // namespace virtactor

@@ -1,0 +1,58 @@
+#include "client/remote/transports.hpp"
+
+#pragma push_macro("unix")
+#undef unix
+
+namespace virtactor::client {
+
+virt_error transport_unavailable(transport x) {
+  return make_virt_error(error_code::no_support, error_domain::remote,
+                         "this function is not supported by the connection driver: the '" +
+                           std::string{to_string(x)} +
+                           "' transport is not available in this virtactor build yet "
+                           "(use unix or tcp)");
+}
+
+result<connector> make_connector(const remote_target& t, bool read_only) {
+  switch (t.transport) {
+    case transport::unix:
+      return unix_connector(t, read_only);
+    case transport::tcp:
+      return tcp_connector(t);
+    case transport::tls:
+      return tls_connector(t);
+    case transport::ssh:
+      return ssh_connector(t, read_only);
+    case transport::libssh2:
+    case transport::libssh:
+      return libssh2_connector(t, read_only);
+    case transport::ext:
+      return ext_connector(t);
+  }
+  return transport_unavailable(t.transport);
+}
+
+result<connector> unix_connector(const remote_target& t, bool read_only) {
+  auto path = unix_socket_path(t, read_only, local_env::from_process());
+  if (!path)
+    return path.error();
+  return connector{[p = *path]() -> result<stream_endpoint> {
+    auto fd = connect_unix(p, connect_timeout_ms);
+    if (!fd)
+      return fd.error();
+    return stream_endpoint{std::move(*fd), {}, {}, "unix:" + p};
+  }};
+}
+
+result<connector> tcp_connector(const remote_target& t) {
+  return connector{[host = t.host, port = t.port_or_default()]() -> result<stream_endpoint> {
+    auto fd = connect_tcp(host, port, connect_timeout_ms);
+    if (!fd)
+      return fd.error();
+    return stream_endpoint{std::move(*fd), {}, {}, "tcp:" + host + ":" + std::to_string(port)};
+  }};
+}
+
+} // namespace virtactor::client
+
+#pragma pop_macro("unix")

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+
+#include "actors/connect_auth.hpp"
 
 namespace virtactor {
 
@@ -16,6 +19,9 @@ struct open_options {
   /// unanswered PINGs that close the connection (virsh's defaults).
   int32_t keepalive_interval = 5;
   int32_t keepalive_count = 6;
+  /// Credential callbacks for transports that must ask (libssh2: passphrases,
+  /// passwords, unknown host keys). In-process only: never serialised.
+  std::shared_ptr<const connect_auth> auth;
 
   bool operator==(const open_options&) const = default;
 };

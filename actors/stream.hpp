@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include <caf/io/fwd.hpp>
 
@@ -28,6 +29,11 @@ struct stream_endpoint {
   std::shared_ptr<void> owner;
   /// For messages and logs: "unix:/run/libvirt/libvirt-sock", "tls:host:16514".
   std::string description;
+  /// Why the stream ended, when the transport knows more than "end of file"
+  /// (what a helper process wrote to stderr, a remote exit status). Asked
+  /// once the stream has ended; cheap and non-blocking. May be empty (its
+  /// `{}` keeps brace-initialisers that stop at `description` warning-free).
+  std::function<std::optional<virt_error>()> explain_end{};
 };
 
 } // namespace virtactor

@@ -693,15 +693,19 @@ result<remote_target> make_remote_target(const uri& u, const local_env& env) {
   t.port = u.port;
   // doRemoteOpen: the remote-only parameters, then the name.
   std::optional<std::string> name, mode, proxy, known_hosts_verify, sshauth;
+  std::vector<uri_param> helper_params; // passthrough plus mode= and socket=
   for (const auto& p : u.params) {
     auto taken = take_remote_param(t, p, name, mode, proxy, known_hosts_verify, sshauth);
     if (!taken)
       return taken.error();
     if (!*taken)
       t.passthrough.push_back(p);
+    if (!*taken || iequals(p.name, "mode") || iequals(p.name, "socket"))
+      helper_params.push_back(p);
   }
   if (name) {
     t.open_name = *name;
+    t.helper_name = *name;
   } else if (u.scheme == "remote" || u.scheme.starts_with("remote+")) {
     t.open_name.clear(); // the daemon picks its default URI
   } else {
@@ -712,6 +716,10 @@ result<remote_target> make_remote_target(const uri& u, const local_env& env) {
       stripped.query = format_params(t.passthrough);
     stripped.fragment = u.fragment;
     t.open_name = to_string(stripped);
+    stripped.query.reset();
+    if (!helper_params.empty())
+      stripped.query = format_params(helper_params);
+    t.helper_name = to_string(stripped);
   }
   if (mode) {
     if (*mode == "auto")

@@ -144,6 +144,10 @@ struct remote_target {
   /// The name sent in CONNECT_OPEN (`name=`, or the URI without transport,
   /// user, host, port and remote-only parameters; "" for `remote:` URIs).
   std::string open_name;
+  /// The URI given to virt-ssh-helper on the far side of the ssh family:
+  /// `open_name` with the `mode=` and `socket=` parameters kept in place
+  /// (libvirt's `virtSshURI`); the same as `open_name` with `name=`.
+  std::string helper_name;
   /// The session (per-user) daemon is meant: a non-root user with a
   /// `/session` path or a `test+...` scheme.
   bool session = false;

@@ -48,6 +48,8 @@ struct rc_state {
   remote_options opts;
   phase now = phase::connecting;
   caf::actor broker;
+  /// The current stream's account of why it ended (see stream_endpoint).
+  std::function<std::optional<virt_error>()> explain_end;
   uint64_t generation = 0; // bumps with every new broker; stale messages are dropped
   uint32_t next_serial = 0;
   std::map<uint32_t, pending_call> pending;
@@ -71,6 +73,14 @@ using rc_ptr = caf::stateful_actor<rc_state>*;
 virt_error eof_error() {
   return make_virt_error(error_code::system_error, error_domain::rpc,
                          "End of file while reading data: Input/output error");
+}
+
+/// End of file, or what the transport knows about why the stream ended.
+virt_error stream_end_error(rc_ptr self) {
+  if (self->state.explain_end)
+    if (auto why = self->state.explain_end())
+      return std::move(*why);
+  return eof_error();
 }
 
 virt_error not_connected_error() {
@@ -338,6 +348,7 @@ void connect(rc_ptr self) {
         ++st.generation;
         st.idle_ticks = 0;
         st.unanswered = 0;
+        st.explain_end = std::move(stream->explain_end);
         caf::actor me = caf::actor_cast<caf::actor>(self);
         st.broker = spawn_frame_broker(self->system(), std::move(*stream),
                                        [me](caf::actor) { return me; });
@@ -485,7 +496,7 @@ caf::behavior remote_connection(rc_ptr self, remote_options opts) {
   self->state.opts = std::move(opts);
   self->set_down_handler([self](const caf::down_msg& dm) {
     if (self->state.broker && dm.source == self->state.broker.address())
-      connection_lost(self, eof_error(), close_reason::eof);
+      connection_lost(self, stream_end_error(self), close_reason::eof);
   });
   return {
     [self](open_atom) -> caf::result<connection_actor> {
@@ -510,7 +521,7 @@ caf::behavior remote_connection(rc_ptr self, remote_options opts) {
       auto reason = why == "end of file" ? close_reason::eof : close_reason::error;
       connection_lost(self,
                       why == "end of file"
-                        ? eof_error()
+                        ? stream_end_error(self)
                         : make_virt_error(error_code::rpc, error_domain::rpc, why),
                       reason);
     },

@@ -47,7 +47,7 @@ driver_actor spawn_remote_driver(caf::actor_system& sys) {
         auto target = make_remote_target(*parsed, local_env::from_process());
         if (!target)
           return to_caf_error(target.error());
-        auto connector = make_connector(*target, (flags & 1u) != 0);
+        auto connector = make_connector(*target, (flags & 1u) != 0, opts.auth);
         if (!connector)
           return to_caf_error(connector.error());
         remote_options ro;

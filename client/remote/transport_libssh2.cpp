@@ -1,3 +1,4 @@
+#include "client/remote/libssh2_session.hpp"
 #include "client/remote/transports.hpp"
 
 #pragma push_macro("unix")
@@ -5,9 +6,14 @@
 
 namespace virtactor::client {
 
-// Not built yet: the issue for this transport fills it in.
-result<connector> libssh2_connector(const remote_target& t, bool) {
-  return transport_unavailable(t.transport);
+// `libssh2` and `libssh` URIs share one implementation on libssh2; libssh
+// ones report libvirt's libssh error code and domain.
+result<connector> libssh2_connector(const remote_target& t, bool read_only,
+                                    std::shared_ptr<const connect_auth> auth) {
+  auto settings = make_libssh2_settings(t, read_only, std::move(auth), local_env::from_process());
+  if (!settings)
+    return settings.error();
+  return connector{[s = std::move(*settings)]() { return open_libssh2_stream(s); }};
 }
 
 } // namespace virtactor::client

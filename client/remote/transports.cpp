@@ -13,7 +13,8 @@ virt_error transport_unavailable(transport x) {
                            "(use unix or tcp)");
 }
 
-result<connector> make_connector(const remote_target& t, bool read_only) {
+result<connector> make_connector(const remote_target& t, bool read_only,
+                                 std::shared_ptr<const connect_auth> auth) {
   switch (t.transport) {
     case transport::unix:
       return unix_connector(t, read_only);
@@ -25,7 +26,7 @@ result<connector> make_connector(const remote_target& t, bool read_only) {
       return ssh_connector(t, read_only);
     case transport::libssh2:
     case transport::libssh:
-      return libssh2_connector(t, read_only);
+      return libssh2_connector(t, read_only, std::move(auth));
     case transport::ext:
       return ext_connector(t);
   }

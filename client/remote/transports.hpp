@@ -4,7 +4,11 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 
+#include "actors/connect_auth.hpp"
 #include "actors/stream.hpp"
 #include "client/uri.hpp"
 #include "protocol/error.hpp"
@@ -21,7 +25,9 @@ using connector = std::function<result<stream_endpoint>()>;
 inline constexpr int connect_timeout_ms = 30000;
 
 /// The connector for `t`'s transport (dispatches to the functions below).
-result<connector> make_connector(const remote_target& t, bool read_only);
+/// `auth` answers the questions a transport must ask (libssh2); may be null.
+result<connector> make_connector(const remote_target& t, bool read_only,
+                                 std::shared_ptr<const connect_auth> auth = {});
 
 /// `unix`: the daemon's socket (read-only socket for read-only opens).
 result<connector> unix_connector(const remote_target& t, bool read_only);
@@ -36,7 +42,17 @@ result<connector> tls_connector(const remote_target& t);
 result<connector> ssh_connector(const remote_target& t, bool read_only);
 
 /// `libssh2` (and `libssh`): an in-process SSH session and channel.
-result<connector> libssh2_connector(const remote_target& t, bool read_only);
+result<connector> libssh2_connector(const remote_target& t, bool read_only,
+                                    std::shared_ptr<const connect_auth> auth = {});
+
+/// The command the ssh family runs on the host (libvirt's
+/// `virNetClientSSHHelperCommand`): virt-ssh-helper, netcat, or a shell probe
+/// choosing between them, as one `sh -c '...'` string.
+result<std::string> ssh_remote_command(const remote_target& t, bool read_only);
+
+/// The `ssh` transport's whole command line (libvirt's
+/// `virNetSocketNewConnectSSH`): binary, options, `--`, host, remote command.
+result<std::vector<std::string>> ssh_command_line(const remote_target& t, bool read_only);
 
 /// `ext`: any command whose stdin/stdout carry the stream (`command=`).
 result<connector> ext_connector(const remote_target& t);

@@ -238,7 +238,8 @@ bool daemon_process::try_start(const daemon_settings& settings) {
   port_ = 0;
   if (settings.tcp) {
     port_ = free_tcp_port();
-    conf << "listen_tcp = 1\n"
+    conf << "listen_tls = 0\n"
+         << "listen_tcp = 1\n"
          << "listen_addr = \"127.0.0.1\"\n"
          << "tcp_port = \"" << port_ << "\"\n";
   }

@@ -85,8 +85,9 @@ BOOST_AUTO_TEST_CASE(every_load_generator_made_successful_calls_against_each_dae
       BOOST_TEST_INFO("run of " << name);
       BOOST_TEST(run.get<std::string>("ok") == "true");
       long calls = run.get<long>("ops", 0);
-      for (auto& [unused3, stage] : run.get_child("stages", {}))
-        calls += stage.get<long>("call_ok");
+      if (auto stages = run.get_child_optional("stages"))
+        for (auto& [unused3, stage] : *stages)
+          calls += stage.get<long>("call_ok");
       made[name] += calls;
     }
   }

@@ -258,6 +258,15 @@ std::optional<std::vector<parsed_command>> parse_commands(const command_table& t
   return result;
 }
 
+uint32_t option_bits(const parsed_command& cmd,
+                     std::initializer_list<std::pair<std::string_view, uint32_t>> bits) {
+  uint32_t flags = 0;
+  for (const auto& [name, bit] : bits)
+    if (cmd.has(name))
+      flags |= bit;
+  return flags;
+}
+
 std::vector<std::string> string_to_array(const std::string& s) {
   std::vector<std::string> pieces;
   size_t start = 0;
@@ -344,42 +353,39 @@ int opt_string_quiet(const parsed_command& cmd, std::string_view name,
   return 1;
 }
 
-int opt_int(console& out, const parsed_command& cmd, std::string_view name, int& value) {
+namespace {
+
+/// The `vshCommandOpt<number>` pattern: look up, parse with `parse`,
+/// report a malformed value.
+template <class Parse>
+int opt_number(console& out, const parsed_command& cmd, std::string_view name, Parse parse) {
   const parsed_option* opt = nullptr;
   int ret = lookup(cmd, name, opt);
   if (ret <= 0)
     return ret;
-  if (!parse_int(opt->data, value)) {
+  if (!parse(opt->data)) {
     malformed(out, opt->data, name);
     return -1;
   }
   return 1;
+}
+
+} // namespace
+
+int opt_int(console& out, const parsed_command& cmd, std::string_view name, int& value) {
+  return opt_number(out, cmd, name, [&](const std::string& s) { return parse_int(s, value); });
 }
 
 int opt_uint(console& out, const parsed_command& cmd, std::string_view name, unsigned& value,
              bool wrap) {
-  const parsed_option* opt = nullptr;
-  int ret = lookup(cmd, name, opt);
-  if (ret <= 0)
-    return ret;
-  if (!parse_uint(opt->data, value, wrap)) {
-    malformed(out, opt->data, name);
-    return -1;
-  }
-  return 1;
+  return opt_number(out, cmd, name,
+                    [&](const std::string& s) { return parse_uint(s, value, wrap); });
 }
 
 int opt_ulonglong(console& out, const parsed_command& cmd, std::string_view name,
                   unsigned long long& value, bool wrap) {
-  const parsed_option* opt = nullptr;
-  int ret = lookup(cmd, name, opt);
-  if (ret <= 0)
-    return ret;
-  if (!parse_ulonglong(opt->data, value, wrap)) {
-    malformed(out, opt->data, name);
-    return -1;
-  }
-  return 1;
+  return opt_number(out, cmd, name,
+                    [&](const std::string& s) { return parse_ulonglong(s, value, wrap); });
 }
 
 int opt_scaled(console& out, const parsed_command& cmd, std::string_view name,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -134,6 +135,11 @@ int opt_scaled(console& out, const parsed_command& cmd, std::string_view name,
 
 /// `vshCommandOptTimeoutToMs`: seconds in, milliseconds out.
 int opt_timeout_ms(console& out, const parsed_command& cmd, int& timeout_ms);
+
+/// The bits of the options given in `cmd`, for virsh's chains of
+/// `if (option) flags |= BIT`.
+uint32_t option_bits(const parsed_command& cmd,
+                     std::initializer_list<std::pair<std::string_view, uint32_t>> bits);
 
 /// `vshStringToArray`: splits a list on ',' where ",," stands for a literal
 /// comma.

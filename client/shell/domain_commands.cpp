@@ -5,8 +5,6 @@
 
 #include <climits>
 
-#include <pugixml.hpp>
-
 #include "client/shell/shell.hpp"
 #include "client/shell/xml_dump.hpp"
 
@@ -58,20 +56,14 @@ bool cmd_define(shell& sh, const parsed_command& cmd) {
   if (opt_string_req(sh.out(), cmd, "file", from) < 0 || !from)
     return false;
   uint32_t flags = cmd.has("validate") ? define_validate : 0;
-  auto xml = sh.read_file(*from);
-  if (!xml)
-    return false;
-  std::optional<protocol::dom_only> r;
-  if (flags != 0)
-    r = sh.call<proc::domain_define_xml_flags>({*xml, flags});
-  else
-    r = sh.call<proc::domain_define_xml>({*xml});
-  if (!r) {
-    sh.out().error(format("Failed to define domain from %s", cstr(*from)));
-    return false;
-  }
-  sh.out().print_extra(format("Domain '%s' defined from %s\n", cstr(r->dom.name), cstr(*from)));
-  return true;
+  return from_file(sh, *from, "Failed to define domain from %s", "Domain '%s' defined from %s\n",
+                   [&](const std::string& xml) -> std::optional<std::string> {
+                     auto r = flags != 0 ? sh.call<proc::domain_define_xml_flags>({xml, flags})
+                                         : sh.call<proc::domain_define_xml>({xml});
+                     if (!r)
+                       return std::nullopt;
+                     return r->dom.name;
+                   });
 }
 
 bool cmd_create(shell& sh, const parsed_command& cmd) {
@@ -80,25 +72,17 @@ bool cmd_create(shell& sh, const parsed_command& cmd) {
     return false;
   if (!refuse_unsupported(sh, cmd))
     return false;
-  uint32_t flags = 0;
-  if (cmd.has("paused"))
-    flags |= start_paused;
-  if (cmd.has("autodestroy"))
-    flags |= start_autodestroy;
-  if (cmd.has("validate"))
-    flags |= start_validate;
-  if (cmd.has("reset-nvram"))
-    flags |= start_reset_nvram;
-  auto xml = sh.read_file(*from);
-  if (!xml)
-    return false;
-  auto r = sh.call<proc::domain_create_xml>({*xml, flags});
-  if (!r) {
-    sh.out().error(format("Failed to create domain from %s", cstr(*from)));
-    return false;
-  }
-  sh.out().print_extra(format("Domain '%s' created from %s\n", cstr(r->dom.name), cstr(*from)));
-  return true;
+  uint32_t flags = option_bits(cmd, {{"paused", start_paused},
+                                     {"autodestroy", start_autodestroy},
+                                     {"validate", start_validate},
+                                     {"reset-nvram", start_reset_nvram}});
+  return from_file(sh, *from, "Failed to create domain from %s", "Domain '%s' created from %s\n",
+                   [&](const std::string& xml) -> std::optional<std::string> {
+                     auto r = sh.call<proc::domain_create_xml>({xml, flags});
+                     if (!r)
+                       return std::nullopt;
+                     return r->dom.name;
+                   });
 }
 
 bool cmd_start(shell& sh, const parsed_command& cmd) {
@@ -111,17 +95,11 @@ bool cmd_start(shell& sh, const parsed_command& cmd) {
   }
   if (!refuse_unsupported(sh, cmd))
     return false;
-  uint32_t flags = 0;
-  if (cmd.has("paused"))
-    flags |= start_paused;
-  if (cmd.has("autodestroy"))
-    flags |= start_autodestroy;
-  if (cmd.has("bypass-cache"))
-    flags |= start_bypass_cache;
-  if (cmd.has("force-boot"))
-    flags |= start_force_boot;
-  if (cmd.has("reset-nvram"))
-    flags |= start_reset_nvram;
+  uint32_t flags = option_bits(cmd, {{"paused", start_paused},
+                                     {"autodestroy", start_autodestroy},
+                                     {"bypass-cache", start_bypass_cache},
+                                     {"force-boot", start_force_boot},
+                                     {"reset-nvram", start_reset_nvram}});
   if (flags & start_force_boot) {
     // virsh emulates a forced boot for servers that refuse the flag.
     if (sh.call<proc::domain_create_with_flags>({*dom, flags})) {
@@ -158,19 +136,12 @@ bool cmd_destroy(shell& sh, const parsed_command& cmd) {
   auto dom = sh.domain_opt(cmd, &name);
   if (!dom)
     return false;
-  uint32_t flags = 0;
-  if (cmd.has("graceful"))
-    flags |= destroy_graceful;
-  if (cmd.has("remove-logs"))
-    flags |= destroy_remove_logs;
-  bool ok = flags != 0 ? sh.call<proc::domain_destroy_flags>({*dom, flags}).has_value()
-                       : sh.call<proc::domain_destroy>({*dom}).has_value();
-  if (!ok) {
-    sh.out().error(format("Failed to destroy domain '%s'", cstr(name)));
-    return false;
-  }
-  sh.out().print_extra(format("Domain '%s' destroyed\n", cstr(name)));
-  return true;
+  uint32_t flags = option_bits(cmd, {{"graceful", destroy_graceful},
+                                     {"remove-logs", destroy_remove_logs}});
+  return run_action(sh.out(), name, "Failed to destroy domain '%s'", "Domain '%s' destroyed\n", [&] {
+    return flags != 0 ? sh.call<proc::domain_destroy_flags>({*dom, flags}).has_value()
+                      : sh.call<proc::domain_destroy>({*dom}).has_value();
+  });
 }
 
 /// Parses --mode of shutdown and reboot into `VIR_DOMAIN_SHUTDOWN_*` flags.
@@ -214,14 +185,12 @@ bool cmd_shutdown(shell& sh, const parsed_command& cmd) {
   auto dom = sh.domain_opt(cmd, &name);
   if (!dom)
     return false;
-  bool ok = flags != 0 ? sh.call<proc::domain_shutdown_flags>({*dom, flags}).has_value()
-                       : sh.call<proc::domain_shutdown>({*dom}).has_value();
-  if (!ok) {
-    sh.out().error(format("Failed to shutdown domain '%s'", cstr(name)));
-    return false;
-  }
-  sh.out().print_extra(format("Domain '%s' is being shutdown\n", cstr(name)));
-  return true;
+  return run_action(sh.out(), name, "Failed to shutdown domain '%s'",
+                    "Domain '%s' is being shutdown\n", [&] {
+                      return flags != 0
+                               ? sh.call<proc::domain_shutdown_flags>({*dom, flags}).has_value()
+                               : sh.call<proc::domain_shutdown>({*dom}).has_value();
+                    });
 }
 
 bool cmd_reboot(shell& sh, const parsed_command& cmd) {
@@ -232,38 +201,30 @@ bool cmd_reboot(shell& sh, const parsed_command& cmd) {
   auto dom = sh.domain_opt(cmd, &name);
   if (!dom)
     return false;
-  if (!sh.call<proc::domain_reboot>({*dom, flags})) {
-    sh.out().error(format("Failed to reboot domain '%s'", cstr(name)));
+  return run_action(sh.out(), name, "Failed to reboot domain '%s'",
+                    "Domain '%s' is being rebooted\n",
+                    [&] { return sh.call<proc::domain_reboot>({*dom, flags}).has_value(); });
+}
+
+/// suspend and resume differ only in call and words.
+template <proc P>
+bool simple_domain_action(shell& sh, const parsed_command& cmd, const char* fail,
+                          const char* done) {
+  std::string name;
+  auto dom = sh.domain_opt(cmd, &name);
+  if (!dom)
     return false;
-  }
-  sh.out().print_extra(format("Domain '%s' is being rebooted\n", cstr(name)));
-  return true;
+  return run_action(sh.out(), name, fail, done, [&] { return sh.call<P>({*dom}).has_value(); });
 }
 
 bool cmd_suspend(shell& sh, const parsed_command& cmd) {
-  std::string name;
-  auto dom = sh.domain_opt(cmd, &name);
-  if (!dom)
-    return false;
-  if (!sh.call<proc::domain_suspend>({*dom})) {
-    sh.out().error(format("Failed to suspend domain '%s'", cstr(name)));
-    return false;
-  }
-  sh.out().print_extra(format("Domain '%s' suspended\n", cstr(name)));
-  return true;
+  return simple_domain_action<proc::domain_suspend>(sh, cmd, "Failed to suspend domain '%s'",
+                                                    "Domain '%s' suspended\n");
 }
 
 bool cmd_resume(shell& sh, const parsed_command& cmd) {
-  std::string name;
-  auto dom = sh.domain_opt(cmd, &name);
-  if (!dom)
-    return false;
-  if (!sh.call<proc::domain_resume>({*dom})) {
-    sh.out().error(format("Failed to resume domain '%s'", cstr(name)));
-    return false;
-  }
-  sh.out().print_extra(format("Domain '%s' resumed\n", cstr(name)));
-  return true;
+  return simple_domain_action<proc::domain_resume>(sh, cmd, "Failed to resume domain '%s'",
+                                                   "Domain '%s' resumed\n");
 }
 
 bool cmd_autostart(shell& sh, const parsed_command& cmd) {
@@ -272,16 +233,14 @@ bool cmd_autostart(shell& sh, const parsed_command& cmd) {
   if (!dom)
     return false;
   int32_t autostart = cmd.has("disable") ? 0 : 1;
-  if (!sh.call<proc::domain_set_autostart>({*dom, autostart})) {
-    sh.out().error(format(autostart ? "Failed to mark domain '%s' as autostarted"
-                                    : "Failed to unmark domain '%s' as autostarted",
-                          cstr(name)));
-    return false;
-  }
-  sh.out().print_extra(format(autostart ? "Domain '%s' marked as autostarted\n"
-                                        : "Domain '%s' unmarked as autostarted\n",
-                              cstr(name)));
-  return true;
+  return run_action(sh.out(), name,
+                    autostart ? "Failed to mark domain '%s' as autostarted"
+                              : "Failed to unmark domain '%s' as autostarted",
+                    autostart ? "Domain '%s' marked as autostarted\n"
+                              : "Domain '%s' unmarked as autostarted\n",
+                    [&] {
+                      return sh.call<proc::domain_set_autostart>({*dom, autostart}).has_value();
+                    });
 }
 
 /// A storage volume undefine --storage / --remove-all-storage removes.
@@ -297,15 +256,9 @@ bool collect_volumes(shell& sh, const protocol::nonnull_domain& dom,
                      const std::optional<std::string>& wanted,
                      std::vector<volume_to_remove>& vols) {
   auto& out = sh.out();
-  auto xml = sh.call<proc::domain_get_xml_desc>({dom, 0});
-  if (!xml)
-    return false;
   pugi::xml_document doc;
-  if (!doc.load_string(xml->xml.c_str())) {
-    sh.save_error(make_virt_error(error_code::xml_error, error_domain::none,
-                                  "XML error: failed to parse domain XML"));
+  if (!load_domain_xml(sh, dom, doc))
     return false;
-  }
   std::vector<std::optional<std::string>> names;
   if (wanted)
     for (auto& n : string_to_array(*wanted))
@@ -370,7 +323,6 @@ bool cmd_undefine(shell& sh, const parsed_command& cmd) {
   auto& out = sh.out();
   bool managed_save = cmd.has("managed-save");
   bool snapshots_metadata = cmd.has("snapshots-metadata");
-  bool checkpoints_metadata = cmd.has("checkpoints-metadata");
   bool wipe_storage = cmd.has("wipe-storage");
   bool remove_all_storage = cmd.has("remove-all-storage");
   bool delete_snapshots = cmd.has("delete-storage-volume-snapshots");
@@ -390,21 +342,13 @@ bool cmd_undefine(shell& sh, const parsed_command& cmd) {
   }
   uint32_t vol_flags = delete_snapshots ? 2 : 0; // VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS
   // VIR_DOMAIN_UNDEFINE_* bits.
-  uint32_t flags = 0;
-  if (managed_save)
-    flags |= 1;
-  if (snapshots_metadata)
-    flags |= 2;
-  if (nvram)
-    flags |= 4;
-  if (cmd.has("keep-nvram"))
-    flags |= 8;
-  if (checkpoints_metadata)
-    flags |= 16;
-  if (cmd.has("tpm"))
-    flags |= 32;
-  if (cmd.has("keep-tpm"))
-    flags |= 64;
+  uint32_t flags = option_bits(cmd, {{"managed-save", 1},
+                                     {"snapshots-metadata", 2},
+                                     {"nvram", 4},
+                                     {"keep-nvram", 8},
+                                     {"checkpoints-metadata", 16},
+                                     {"tpm", 32},
+                                     {"keep-tpm", 64}});
   bool managed_save_safe = managed_save;
   bool snapshots_safe = snapshots_metadata;
 
@@ -595,28 +539,19 @@ bool cmd_setvcpus(shell& sh, const parsed_command& cmd) {
   auto& out = sh.out();
   bool maximum = cmd.has("maximum");
   bool config = cmd.has("config");
-  bool live = cmd.has("live");
   bool current = cmd.has("current");
-  bool guest = cmd.has("guest");
-  bool hotpluggable = cmd.has("hotpluggable");
-  if (!exclusive(out, "current", current, "live", live) ||
-      !exclusive(out, "current", current, "config", config))
+  if (!exclusive(out, cmd, "current", "live") || !exclusive(out, cmd, "current", "config") ||
+      !exclusive(out, cmd, "guest", "config"))
     return false;
   if (maximum && !config) {
     out.error("Option --config is required by option --maximum");
     return false;
   }
-  uint32_t flags = 0;
-  if (config)
-    flags |= affect_config;
-  if (live)
-    flags |= affect_live;
-  if (guest)
-    flags |= vcpu_guest;
-  if (maximum)
-    flags |= vcpu_maximum;
-  if (hotpluggable)
-    flags |= vcpu_hotpluggable;
+  uint32_t flags = option_bits(cmd, {{"config", affect_config},
+                                     {"live", affect_live},
+                                     {"guest", vcpu_guest},
+                                     {"maximum", vcpu_maximum},
+                                     {"hotpluggable", vcpu_hotpluggable}});
   auto dom = sh.domain_opt(cmd);
   if (!dom)
     return false;
@@ -657,15 +592,10 @@ bool cmd_domuuid(shell& sh, const parsed_command& cmd) {
 }
 
 bool cmd_dumpxml(shell& sh, const parsed_command& cmd) {
-  uint32_t flags = 0;
-  if (cmd.has("inactive"))
-    flags |= xml_inactive;
-  if (cmd.has("security-info"))
-    flags |= xml_security_info;
-  if (cmd.has("update-cpu"))
-    flags |= xml_update_cpu;
-  if (cmd.has("migratable"))
-    flags |= xml_migratable;
+  uint32_t flags = option_bits(cmd, {{"inactive", xml_inactive},
+                                     {"security-info", xml_security_info},
+                                     {"update-cpu", xml_update_cpu},
+                                     {"migratable", xml_migratable}});
   auto dom = sh.domain_opt(cmd);
   if (!dom)
     return false;
@@ -678,52 +608,44 @@ bool cmd_dumpxml(shell& sh, const parsed_command& cmd) {
   return dump_xml(sh, xml->xml, xpath, cmd.has("wrap"));
 }
 
-option_def flag(std::string_view name, std::string_view help) {
-  return {name, opt_type::boolean, 0, help};
-}
-
-option_def string_opt(std::string_view name, std::string_view help, unsigned flags = 0) {
-  return {name, opt_type::string, flags, help};
-}
-
 } // namespace
 
 command_group domain_commands() {
-  const auto config = flag("config", "affect next boot");
-  const auto live = flag("live", "affect running domain");
-  const auto current = flag("current", "affect current domain");
+  const auto config = bool_opt("config", "affect next boot");
+  const auto live = bool_opt("live", "affect running domain");
+  const auto current = bool_opt("current", "affect current domain");
   const auto mode = string_opt("mode", "shutdown mode: acpi|agent|initctl|signal|paravirt");
   const auto xpath = string_opt("xpath", "xpath expression to filter the XML document",
                                 opt_named_only);
-  const auto wrap = flag("wrap", "wrap xpath results in an common root element");
+  const auto wrap = bool_opt("wrap", "wrap xpath results in an common root element");
   return {
     "Domain Management",
     "domain",
     {
       {"autostart", "autostart a domain", "Configure a domain to be automatically started at boot.",
-       {domain_option(), flag("disable", "disable autostarting")}, cmd_autostart},
+       {domain_option(), bool_opt("disable", "disable autostarting")}, cmd_autostart},
       {"create",
        "create a domain from an XML file",
        "Create a domain.",
        {file_option("file containing an XML domain description"),
-        flag("console", "attach to console after creation"),
-        flag("paused", "leave the guest paused after creation"),
-        flag("autodestroy", "automatically destroy the guest when virsh disconnects"),
+        bool_opt("console", "attach to console after creation"),
+        bool_opt("paused", "leave the guest paused after creation"),
+        bool_opt("autodestroy", "automatically destroy the guest when virsh disconnects"),
         string_opt("pass-fds", "pass file descriptors N,M,... to the guest"),
-        flag("validate", "validate the XML against the schema"),
-        flag("reset-nvram", "re-initialize NVRAM from its pristine template")},
+        bool_opt("validate", "validate the XML against the schema"),
+        bool_opt("reset-nvram", "re-initialize NVRAM from its pristine template")},
        cmd_create},
       {"define",
        "define (but don't start) a domain from an XML file",
        "Define a domain.",
        {file_option("file containing an XML domain description"),
-        flag("validate", "validate the XML against the schema")},
+        bool_opt("validate", "validate the XML against the schema")},
        cmd_define},
       {"destroy",
        "destroy (stop) a domain",
        "Forcefully stop a given domain, but leave its resources intact.",
-       {domain_option(), flag("graceful", "terminate gracefully"),
-        flag("remove-logs", "remove domain logs")},
+       {domain_option(), bool_opt("graceful", "terminate gracefully"),
+        bool_opt("remove-logs", "remove domain logs")},
        cmd_destroy},
       {"domid", "convert a domain name or UUID to domain id", "",
        {domain_option("domain name or uuid")}, cmd_domid},
@@ -734,10 +656,10 @@ command_group domain_commands() {
       {"dumpxml",
        "domain information in XML",
        "Output the domain information as an XML dump to stdout.",
-       {domain_option(), flag("inactive", "show inactive defined XML"),
-        flag("security-info", "include security sensitive information in XML dump"),
-        flag("update-cpu", "update guest CPU according to host CPU"),
-        flag("migratable", "provide XML suitable for migrations"), xpath, wrap},
+       {domain_option(), bool_opt("inactive", "show inactive defined XML"),
+        bool_opt("security-info", "include security sensitive information in XML dump"),
+        bool_opt("update-cpu", "update guest CPU according to host CPU"),
+        bool_opt("migratable", "provide XML suitable for migrations"), xpath, wrap},
        cmd_dumpxml},
       {"reboot", "reboot a domain", "Run a reboot command in the target domain.",
        {domain_option(), mode}, cmd_reboot},
@@ -762,9 +684,9 @@ command_group domain_commands() {
        "change number of virtual CPUs",
        "Change the number of virtual CPUs in the guest domain.",
        {domain_option(), {"count", opt_type::integer, opt_required, "number of virtual CPUs"},
-        flag("maximum", "set maximum limit on next boot"), config, live, current,
-        flag("guest", "modify cpu state in the guest"),
-        flag("hotpluggable", "make added vcpus hot(un)pluggable")},
+        bool_opt("maximum", "set maximum limit on next boot"), config, live, current,
+        bool_opt("guest", "modify cpu state in the guest"),
+        bool_opt("hotpluggable", "make added vcpus hot(un)pluggable")},
        cmd_setvcpus},
       {"shutdown", "gracefully shutdown a domain", "Run shutdown in the target domain.",
        {domain_option(), mode}, cmd_shutdown},
@@ -773,30 +695,30 @@ command_group domain_commands() {
        "Start a domain, either from the last managedsave\n    state, or via a fresh boot if no "
        "managedsave state\n    is present.",
        {domain_option("name of the inactive domain"),
-        flag("console", "attach to console after creation"),
-        flag("paused", "leave the guest paused after creation"),
-        flag("autodestroy", "automatically destroy the guest when virsh disconnects"),
-        flag("bypass-cache", "avoid file system cache when loading"),
-        flag("force-boot", "force fresh boot by discarding any managed save"),
+        bool_opt("console", "attach to console after creation"),
+        bool_opt("paused", "leave the guest paused after creation"),
+        bool_opt("autodestroy", "automatically destroy the guest when virsh disconnects"),
+        bool_opt("bypass-cache", "avoid file system cache when loading"),
+        bool_opt("force-boot", "force fresh boot by discarding any managed save"),
         string_opt("pass-fds", "pass file descriptors N,M,... to the guest"),
-        flag("reset-nvram", "re-initialize NVRAM from its pristine template")},
+        bool_opt("reset-nvram", "re-initialize NVRAM from its pristine template")},
        cmd_start},
       {"suspend", "suspend a domain", "Suspend a running domain.", {domain_option()}, cmd_suspend},
       {"undefine",
        "undefine a domain",
        "Undefine an inactive domain, or convert persistent to transient.",
-       {domain_option(), flag("managed-save", "remove domain managed state file"),
+       {domain_option(), bool_opt("managed-save", "remove domain managed state file"),
         string_opt("storage", "remove associated storage volumes (comma separated list of "
                               "targets or source paths) (see domblklist)"),
-        flag("remove-all-storage", "remove all associated storage volumes (use with caution)"),
-        flag("delete-storage-volume-snapshots",
+        bool_opt("remove-all-storage", "remove all associated storage volumes (use with caution)"),
+        bool_opt("delete-storage-volume-snapshots",
              "delete snapshots associated with volume(s), requires --remove-all-storage (must "
              "be supported by storage driver)"),
-        flag("wipe-storage", "wipe data on the removed volumes"),
-        flag("snapshots-metadata", "remove all domain snapshot metadata (vm must be inactive)"),
-        flag("checkpoints-metadata", "remove all domain checkpoint metadata (vm must be inactive)"),
-        flag("nvram", "remove nvram file"), flag("keep-nvram", "keep nvram file"),
-        flag("tpm", "remove TPM state"), flag("keep-tpm", "keep TPM state")},
+        bool_opt("wipe-storage", "wipe data on the removed volumes"),
+        bool_opt("snapshots-metadata", "remove all domain snapshot metadata (vm must be inactive)"),
+        bool_opt("checkpoints-metadata", "remove all domain checkpoint metadata (vm must be inactive)"),
+        bool_opt("nvram", "remove nvram file"), bool_opt("keep-nvram", "keep nvram file"),
+        bool_opt("tpm", "remove TPM state"), bool_opt("keep-tpm", "keep TPM state")},
        cmd_undefine},
     },
   };

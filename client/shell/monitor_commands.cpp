@@ -5,10 +5,9 @@
 #include <climits>
 #include <strings.h>
 
-#include <pugixml.hpp>
-
 #include "client/shell/shell.hpp"
 #include "client/shell/table.hpp"
+#include "client/shell/xml_dump.hpp"
 
 namespace virtactor::client::shell {
 
@@ -53,15 +52,9 @@ bool domain_before(const protocol::nonnull_domain& a, const protocol::nonnull_do
 /// The domain's <title>, from its XML (virsh falls back to the XML when the
 /// metadata API is missing, and virtactor has no metadata API).
 std::optional<std::string> domain_title(shell& sh, const protocol::nonnull_domain& dom) {
-  auto xml = sh.call<proc::domain_get_xml_desc>({dom, 0});
-  if (!xml)
-    return std::nullopt;
   pugi::xml_document doc;
-  if (!doc.load_string(xml->xml.c_str())) {
-    sh.save_error(make_virt_error(error_code::xml_error, error_domain::none,
-                                  "XML error: failed to parse domain XML"));
+  if (!load_domain_xml(sh, dom, doc))
     return std::nullopt;
-  }
   return std::string{doc.child("domain").child("title").text().get()};
 }
 
@@ -78,18 +71,20 @@ bool cmd_list(shell& sh, const parsed_command& cmd) {
     flags = list_inactive;
   if (cmd.has("all"))
     flags = list_inactive | list_active;
-  const std::pair<const char*, uint32_t> filters[] = {
-    {"persistent", list_persistent},        {"transient", list_transient},
-    {"with-managed-save", list_managedsave}, {"without-managed-save", list_no_managedsave},
-    {"autostart", list_autostart},          {"no-autostart", list_no_autostart},
-    {"with-snapshot", list_has_snapshot},   {"without-snapshot", list_no_snapshot},
-    {"with-checkpoint", list_has_checkpoint}, {"without-checkpoint", list_no_checkpoint},
-    {"state-running", list_running},        {"state-paused", list_paused},
-    {"state-shutoff", list_shutoff},        {"state-other", list_other},
-  };
-  for (const auto& [name, bit] : filters)
-    if (cmd.has(name))
-      flags |= bit;
+  flags |= option_bits(cmd, {{"persistent", list_persistent},
+                             {"transient", list_transient},
+                             {"with-managed-save", list_managedsave},
+                             {"without-managed-save", list_no_managedsave},
+                             {"autostart", list_autostart},
+                             {"no-autostart", list_no_autostart},
+                             {"with-snapshot", list_has_snapshot},
+                             {"without-snapshot", list_no_snapshot},
+                             {"with-checkpoint", list_has_checkpoint},
+                             {"without-checkpoint", list_no_checkpoint},
+                             {"state-running", list_running},
+                             {"state-paused", list_paused},
+                             {"state-shutoff", list_shutoff},
+                             {"state-other", list_other}});
   if (!exclusive(out, cmd, "table", "name") || !exclusive(out, cmd, "table", "uuid") ||
       !exclusive(out, cmd, "table", "id"))
     return false;

@@ -3,9 +3,6 @@
 /// net-uuid, net-name.
 #include "client/shell/commands.hpp"
 
-#include <algorithm>
-#include <strings.h>
-
 #include "client/shell/shell.hpp"
 #include "client/shell/table.hpp"
 #include "client/shell/xml_dump.hpp"
@@ -40,14 +37,10 @@ bool cmd_net_list(shell& sh, const parsed_command& cmd) {
     flags = net_inactive;
   if (cmd.has("all"))
     flags = net_active | net_inactive;
-  if (cmd.has("persistent"))
-    flags |= net_persistent;
-  if (cmd.has("transient"))
-    flags |= net_transient;
-  if (cmd.has("autostart"))
-    flags |= net_autostart;
-  if (cmd.has("no-autostart"))
-    flags |= net_no_autostart;
+  flags |= option_bits(cmd, {{"persistent", net_persistent},
+                             {"transient", net_transient},
+                             {"autostart", net_autostart},
+                             {"no-autostart", net_no_autostart}});
   if (int(opt_table) + int(opt_uuid) + int(opt_name) > 1) {
     out.error("Only one argument from --table, --name and --uuid may be specified.");
     return false;
@@ -60,9 +53,7 @@ bool cmd_net_list(shell& sh, const parsed_command& cmd) {
     return false;
   }
   std::vector<protocol::nonnull_network> nets(r->nets.begin(), r->nets.end());
-  std::stable_sort(nets.begin(), nets.end(), [](const auto& a, const auto& b) {
-    return ::strcasecmp(a.name.c_str(), b.name.c_str()) < 0;
-  });
+  sort_by_name(nets);
   if (opt_table) {
     table tab{{"Name", "State", "Autostart", "Persistent"}};
     for (const auto& net : nets) {
@@ -126,30 +117,25 @@ bool define_or_create(shell& sh, const parsed_command& cmd, bool create) {
   if (opt_string_req(sh.out(), cmd, "file", from) < 0 || !from)
     return false;
   bool validate = cmd.has("validate");
-  auto xml = sh.read_file(*from);
-  if (!xml)
-    return false;
-  std::optional<protocol::net_only> r;
-  if (create && validate)
-    r = sh.call_number<protocol::net_only>(proc::network_create_xml_flags,
-                                           protocol::xml_flags_args{*xml, network_create_validate});
-  else if (create)
-    r = sh.call<proc::network_create_xml>({*xml});
-  else if (validate)
-    r = sh.call_number<protocol::net_only>(proc::network_define_xml_flags,
-                                           protocol::xml_flags_args{*xml, network_define_validate});
-  else
-    r = sh.call<proc::network_define_xml>({*xml});
-  if (!r) {
-    sh.out().error(format(create ? "Failed to create network from %s"
-                                 : "Failed to define network from %s",
-                          from->c_str()));
-    return false;
-  }
-  sh.out().print_extra(format(create ? "Network %s created from %s\n"
-                                     : "Network %s defined from %s\n",
-                              r->net.name.c_str(), from->c_str()));
-  return true;
+  return from_file(
+    sh, *from, create ? "Failed to create network from %s" : "Failed to define network from %s",
+    create ? "Network %s created from %s\n" : "Network %s defined from %s\n",
+    [&](const std::string& xml) -> std::optional<std::string> {
+      std::optional<protocol::net_only> r;
+      if (create && validate)
+        r = sh.call_number<protocol::net_only>(
+          proc::network_create_xml_flags, protocol::xml_flags_args{xml, network_create_validate});
+      else if (create)
+        r = sh.call<proc::network_create_xml>({xml});
+      else if (validate)
+        r = sh.call_number<protocol::net_only>(
+          proc::network_define_xml_flags, protocol::xml_flags_args{xml, network_define_validate});
+      else
+        r = sh.call<proc::network_define_xml>({xml});
+      if (!r)
+        return std::nullopt;
+      return r->net.name;
+    });
 }
 
 bool cmd_net_define(shell& sh, const parsed_command& cmd) {
@@ -167,12 +153,7 @@ bool simple_net_action(shell& sh, const parsed_command& cmd, const char* fail, c
   auto net = sh.network_opt(cmd, &name);
   if (!net)
     return false;
-  if (!sh.call<P>({*net})) {
-    sh.out().error(format(fail, name.c_str()));
-    return false;
-  }
-  sh.out().print_extra(format(done, name.c_str()));
-  return true;
+  return run_action(sh.out(), name, fail, done, [&] { return sh.call<P>({*net}).has_value(); });
 }
 
 bool cmd_net_start(shell& sh, const parsed_command& cmd) {
@@ -196,16 +177,14 @@ bool cmd_net_autostart(shell& sh, const parsed_command& cmd) {
   if (!net)
     return false;
   int32_t autostart = cmd.has("disable") ? 0 : 1;
-  if (!sh.call<proc::network_set_autostart>({*net, autostart})) {
-    sh.out().error(format(autostart ? "failed to mark network %s as autostarted"
-                                    : "failed to unmark network %s as autostarted",
-                          name.c_str()));
-    return false;
-  }
-  sh.out().print_extra(format(autostart ? "Network %s marked as autostarted\n"
-                                        : "Network %s unmarked as autostarted\n",
-                              name.c_str()));
-  return true;
+  return run_action(sh.out(), name,
+                    autostart ? "failed to mark network %s as autostarted"
+                              : "failed to unmark network %s as autostarted",
+                    autostart ? "Network %s marked as autostarted\n"
+                              : "Network %s unmarked as autostarted\n",
+                    [&] {
+                      return sh.call<proc::network_set_autostart>({*net, autostart}).has_value();
+                    });
 }
 
 bool cmd_net_uuid(shell& sh, const parsed_command& cmd) {
@@ -228,21 +207,17 @@ option_def network_option(std::string_view help = "network name or uuid") {
   return {"network", opt_type::data, opt_required, help};
 }
 
-option_def flag(std::string_view name, std::string_view help) {
-  return {name, opt_type::boolean, 0, help};
-}
-
 } // namespace
 
 command_group network_commands() {
-  const auto validate = flag("validate", "validate the XML against the schema");
+  const auto validate = bool_opt("validate", "validate the XML against the schema");
   return {
     "Networking",
     "network",
     {
       {"net-autostart", "autostart a network",
        "Configure a network to be automatically started at boot.",
-       {network_option(), flag("disable", "disable autostarting")}, cmd_net_autostart},
+       {network_option(), bool_opt("disable", "disable autostarting")}, cmd_net_autostart},
       {"net-create", "create a network from an XML file", "Create a network.",
        {file_option("file containing an XML network description"), validate}, cmd_net_create},
       {"net-define",
@@ -255,22 +230,22 @@ command_group network_commands() {
       {"net-dumpxml",
        "network information in XML",
        "Output the network information as an XML dump to stdout.",
-       {network_option(), flag("inactive", "show inactive defined XML"),
+       {network_option(), bool_opt("inactive", "show inactive defined XML"),
         {"xpath", opt_type::string, opt_named_only, "xpath expression to filter the XML document"},
-        flag("wrap", "wrap xpath results in an common root element")},
+        bool_opt("wrap", "wrap xpath results in an common root element")},
        cmd_net_dumpxml},
       {"net-info", "network information", "Returns basic information about the network",
        {network_option()}, cmd_net_info},
       {"net-list",
        "list networks",
        "Returns list of networks.",
-       {flag("inactive", "list inactive networks"), flag("all", "list inactive & active networks"),
-        flag("persistent", "list persistent networks"),
-        flag("transient", "list transient networks"),
-        flag("autostart", "list networks with autostart enabled"),
-        flag("no-autostart", "list networks with autostart disabled"),
-        flag("uuid", "list uuid's only"), flag("name", "list network names only"),
-        flag("table", "list table (default)")},
+       {bool_opt("inactive", "list inactive networks"), bool_opt("all", "list inactive & active networks"),
+        bool_opt("persistent", "list persistent networks"),
+        bool_opt("transient", "list transient networks"),
+        bool_opt("autostart", "list networks with autostart enabled"),
+        bool_opt("no-autostart", "list networks with autostart disabled"),
+        bool_opt("uuid", "list uuid's only"), bool_opt("name", "list network names only"),
+        bool_opt("table", "list table (default)")},
        cmd_net_list},
       {"net-name", "convert a network UUID to network name", "",
        {network_option("network uuid")}, cmd_net_name},

@@ -4,7 +4,6 @@
 #include "client/shell/commands.hpp"
 
 #include <algorithm>
-#include <strings.h>
 
 #include "client/shell/shell.hpp"
 #include "client/shell/table.hpp"
@@ -60,14 +59,10 @@ bool cmd_pool_list(shell& sh, const parsed_command& cmd) {
     flags = pools_inactive;
   if (all)
     flags = pools_active | pools_inactive;
-  if (cmd.has("autostart"))
-    flags |= pools_autostart;
-  if (cmd.has("no-autostart"))
-    flags |= pools_no_autostart;
-  if (cmd.has("persistent"))
-    flags |= pools_persistent;
-  if (cmd.has("transient"))
-    flags |= pools_transient;
+  flags |= option_bits(cmd, {{"autostart", pools_autostart},
+                             {"no-autostart", pools_no_autostart},
+                             {"persistent", pools_persistent},
+                             {"transient", pools_transient}});
   bool uuid = cmd.has("uuid");
   bool name = cmd.has("name");
   std::optional<std::string> type;
@@ -92,9 +87,7 @@ bool cmd_pool_list(shell& sh, const parsed_command& cmd) {
     return false;
   }
   std::vector<protocol::nonnull_storage_pool> pools(r->pools.begin(), r->pools.end());
-  std::stable_sort(pools.begin(), pools.end(), [](const auto& a, const auto& b) {
-    return ::strcasecmp(a.name.c_str(), b.name.c_str()) < 0;
-  });
+  sort_by_name(pools);
 
   struct texts {
     std::string state, autostart, persistent, capacity, allocation, available;
@@ -210,19 +203,11 @@ bool cmd_pool_dumpxml(shell& sh, const parsed_command& cmd) {
 
 /// `--build`, `--overwrite`, `--no-overwrite` as `VIR_STORAGE_POOL_CREATE_*`.
 std::optional<uint32_t> build_flags(shell& sh, const parsed_command& cmd) {
-  bool build = cmd.has("build");
   bool overwrite = cmd.has("overwrite");
   bool no_overwrite = cmd.has("no-overwrite");
   if (!exclusive(sh.out(), "overwrite", overwrite, "no-overwrite", no_overwrite))
     return std::nullopt;
-  uint32_t flags = 0;
-  if (build)
-    flags |= 1;
-  if (overwrite)
-    flags |= 2;
-  if (no_overwrite)
-    flags |= 4;
-  return flags;
+  return option_bits(cmd, {{"build", 1}, {"overwrite", 2}, {"no-overwrite", 4}});
 }
 
 bool cmd_pool_define(shell& sh, const parsed_command& cmd) {
@@ -230,16 +215,13 @@ bool cmd_pool_define(shell& sh, const parsed_command& cmd) {
   if (opt_string_req(sh.out(), cmd, "file", from) < 0 || !from)
     return false;
   uint32_t flags = cmd.has("validate") ? pool_define_validate : 0;
-  auto xml = sh.read_file(*from);
-  if (!xml)
-    return false;
-  auto r = sh.call<proc::storage_pool_define_xml>({*xml, flags});
-  if (!r) {
-    sh.out().error(format("Failed to define pool from %s", from->c_str()));
-    return false;
-  }
-  sh.out().print_extra(format("Pool %s defined from %s\n", r->pool.name.c_str(), from->c_str()));
-  return true;
+  return from_file(sh, *from, "Failed to define pool from %s", "Pool %s defined from %s\n",
+                   [&](const std::string& xml) -> std::optional<std::string> {
+                     auto r = sh.call<proc::storage_pool_define_xml>({xml, flags});
+                     if (!r)
+                       return std::nullopt;
+                     return r->pool.name;
+                   });
 }
 
 bool cmd_pool_create(shell& sh, const parsed_command& cmd) {
@@ -249,16 +231,13 @@ bool cmd_pool_create(shell& sh, const parsed_command& cmd) {
   auto flags = build_flags(sh, cmd);
   if (!flags)
     return false;
-  auto xml = sh.read_file(*from);
-  if (!xml)
-    return false;
-  auto r = sh.call<proc::storage_pool_create_xml>({*xml, *flags});
-  if (!r) {
-    sh.out().error(format("Failed to create pool from %s", from->c_str()));
-    return false;
-  }
-  sh.out().print_extra(format("Pool %s created from %s\n", r->pool.name.c_str(), from->c_str()));
-  return true;
+  return from_file(sh, *from, "Failed to create pool from %s", "Pool %s created from %s\n",
+                   [&](const std::string& xml) -> std::optional<std::string> {
+                     auto r = sh.call<proc::storage_pool_create_xml>({xml, *flags});
+                     if (!r)
+                       return std::nullopt;
+                     return r->pool.name;
+                   });
 }
 
 bool cmd_pool_start(shell& sh, const parsed_command& cmd) {
@@ -269,51 +248,41 @@ bool cmd_pool_start(shell& sh, const parsed_command& cmd) {
   auto flags = build_flags(sh, cmd);
   if (!flags)
     return false;
-  if (!sh.call<proc::storage_pool_create>({*pool, *flags})) {
-    sh.out().error(format("Failed to start pool %s", name.c_str()));
-    return false;
-  }
-  sh.out().print_extra(format("Pool %s started\n", name.c_str()));
-  return true;
+  return run_action(sh.out(), name, "Failed to start pool %s", "Pool %s started\n", [&] {
+    return sh.call<proc::storage_pool_create>({*pool, *flags}).has_value();
+  });
 }
 
 /// pool-destroy, pool-undefine and pool-refresh differ in call and words.
-template <proc P, class Args>
+template <class Call>
 bool simple_pool_action(shell& sh, const parsed_command& cmd, const char* fail, const char* done,
-                        Args (*make)(const protocol::nonnull_storage_pool&)) {
+                        Call call) {
   std::string name;
   auto pool = sh.pool_opt(cmd, "pool", &name);
   if (!pool)
     return false;
-  if (!sh.call<P>(make(*pool))) {
-    sh.out().error(format(fail, name.c_str()));
-    return false;
-  }
-  sh.out().print_extra(format(done, name.c_str()));
-  return true;
-}
-
-protocol::pool_only pool_only_args(const protocol::nonnull_storage_pool& p) {
-  return {p};
-}
-
-protocol::pool_flags_args pool_flags_args(const protocol::nonnull_storage_pool& p) {
-  return {p, 0};
+  return run_action(sh.out(), name, fail, done, [&] { return call(*pool); });
 }
 
 bool cmd_pool_destroy(shell& sh, const parsed_command& cmd) {
-  return simple_pool_action<proc::storage_pool_destroy>(
-    sh, cmd, "Failed to destroy pool %s", "Pool %s destroyed\n", pool_only_args);
+  return simple_pool_action(sh, cmd, "Failed to destroy pool %s", "Pool %s destroyed\n",
+                            [&](const auto& p) {
+                              return sh.call<proc::storage_pool_destroy>({p}).has_value();
+                            });
 }
 
 bool cmd_pool_undefine(shell& sh, const parsed_command& cmd) {
-  return simple_pool_action<proc::storage_pool_undefine>(
-    sh, cmd, "Failed to undefine pool %s", "Pool %s has been undefined\n", pool_only_args);
+  return simple_pool_action(sh, cmd, "Failed to undefine pool %s", "Pool %s has been undefined\n",
+                            [&](const auto& p) {
+                              return sh.call<proc::storage_pool_undefine>({p}).has_value();
+                            });
 }
 
 bool cmd_pool_refresh(shell& sh, const parsed_command& cmd) {
-  return simple_pool_action<proc::storage_pool_refresh>(
-    sh, cmd, "Failed to refresh pool %s", "Pool %s refreshed\n", pool_flags_args);
+  return simple_pool_action(sh, cmd, "Failed to refresh pool %s", "Pool %s refreshed\n",
+                            [&](const auto& p) {
+                              return sh.call<proc::storage_pool_refresh>({p, 0}).has_value();
+                            });
 }
 
 bool cmd_pool_autostart(shell& sh, const parsed_command& cmd) {
@@ -322,16 +291,11 @@ bool cmd_pool_autostart(shell& sh, const parsed_command& cmd) {
   if (!pool)
     return false;
   int32_t autostart = cmd.has("disable") ? 0 : 1;
-  if (!sh.call<proc::storage_pool_set_autostart>({*pool, autostart})) {
-    sh.out().error(format(autostart ? "failed to mark pool %s as autostarted"
-                                    : "failed to unmark pool %s as autostarted",
-                          name.c_str()));
-    return false;
-  }
-  sh.out().print_extra(format(autostart ? "Pool %s marked as autostarted\n"
-                                        : "Pool %s unmarked as autostarted\n",
-                              name.c_str()));
-  return true;
+  return run_action(
+    sh.out(), name,
+    autostart ? "failed to mark pool %s as autostarted" : "failed to unmark pool %s as autostarted",
+    autostart ? "Pool %s marked as autostarted\n" : "Pool %s unmarked as autostarted\n",
+    [&] { return sh.call<proc::storage_pool_set_autostart>({*pool, autostart}).has_value(); });
 }
 
 bool cmd_pool_uuid(shell& sh, const parsed_command& cmd) {
@@ -354,23 +318,19 @@ option_def pool_option() {
   return {"pool", opt_type::data, opt_required, "pool name or uuid"};
 }
 
-option_def flag(std::string_view name, std::string_view help) {
-  return {name, opt_type::boolean, 0, help};
-}
-
 } // namespace
 
 command_group pool_commands() {
-  const auto build = flag("build", "build the pool as normal");
-  const auto no_overwrite = flag("no-overwrite", "do not overwrite any existing data");
-  const auto overwrite = flag("overwrite", "overwrite any existing data");
+  const auto build = bool_opt("build", "build the pool as normal");
+  const auto no_overwrite = bool_opt("no-overwrite", "do not overwrite any existing data");
+  const auto overwrite = bool_opt("overwrite", "overwrite any existing data");
   return {
     "Storage Pool",
     "pool",
     {
       {"pool-autostart", "autostart a pool",
        "Configure a pool to be automatically started at boot.",
-       {pool_option(), flag("disable", "disable autostarting")}, cmd_pool_autostart},
+       {pool_option(), bool_opt("disable", "disable autostarting")}, cmd_pool_autostart},
       {"pool-create", "create a pool from an XML file", "Create a pool.",
        {file_option("file containing an XML pool description"), build, no_overwrite, overwrite},
        cmd_pool_create},
@@ -379,7 +339,7 @@ command_group pool_commands() {
        "an XML file",
        "Define or modify a persistent storage pool.",
        {file_option("file containing an XML pool description"),
-        flag("validate", "validate the XML against the schema")},
+        bool_opt("validate", "validate the XML against the schema")},
        cmd_pool_define},
       {"pool-destroy", "destroy (stop) a pool",
        "Forcefully stop a given pool. Raw data in the pool is untouched", {pool_option()},
@@ -387,24 +347,24 @@ command_group pool_commands() {
       {"pool-dumpxml",
        "pool information in XML",
        "Output the pool information as an XML dump to stdout.",
-       {pool_option(), flag("inactive", "show inactive defined XML"),
+       {pool_option(), bool_opt("inactive", "show inactive defined XML"),
         {"xpath", opt_type::string, opt_named_only, "xpath expression to filter the XML document"},
-        flag("wrap", "wrap xpath results in an common root element")},
+        bool_opt("wrap", "wrap xpath results in an common root element")},
        cmd_pool_dumpxml},
       {"pool-info", "storage pool information",
        "Returns basic information about the storage pool.",
-       {pool_option(), flag("bytes", "Return pool info in bytes")}, cmd_pool_info},
+       {pool_option(), bool_opt("bytes", "Return pool info in bytes")}, cmd_pool_info},
       {"pool-list",
        "list pools",
        "Returns list of pools.",
-       {flag("inactive", "list inactive pools"), flag("all", "list inactive & active pools"),
-        flag("transient", "list transient pools"), flag("persistent", "list persistent pools"),
-        flag("autostart", "list pools with autostart enabled"),
-        flag("no-autostart", "list pools with autostart disabled"),
+       {bool_opt("inactive", "list inactive pools"), bool_opt("all", "list inactive & active pools"),
+        bool_opt("transient", "list transient pools"), bool_opt("persistent", "list persistent pools"),
+        bool_opt("autostart", "list pools with autostart enabled"),
+        bool_opt("no-autostart", "list pools with autostart disabled"),
         {"type", opt_type::string, 0, "only list pool of specified type(s) (if supported)"},
-        flag("details", "display extended details for pools"),
-        flag("uuid", "list UUID of active pools only"),
-        flag("name", "list name of active pools only")},
+        bool_opt("details", "display extended details for pools"),
+        bool_opt("uuid", "list UUID of active pools only"),
+        bool_opt("name", "list name of active pools only")},
        cmd_pool_list},
       {"pool-name", "convert a pool UUID to pool name", "", {pool_option()}, cmd_pool_name},
       {"pool-refresh", "refresh a pool", "Refresh a given pool.", {pool_option()},

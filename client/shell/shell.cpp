@@ -281,6 +281,33 @@ std::optional<protocol::nonnull_domain> shell::domain_opt(const parsed_command& 
   return lookup_domain(*n, by);
 }
 
+namespace {
+
+/// Looks an object up by UUID (when `n` has a UUID's length) and then by
+/// name, as virsh does for networks and pools; `api` names the UUID lookup
+/// in the error for a malformed UUID.
+template <protocol::proc ByUuid, protocol::proc ByName, class Get>
+auto by_uuid_or_name(shell& sh, const std::string& n, unsigned by, const char* api, Get get)
+  -> std::optional<decltype(get(*sh.call<ByName>({n})))> {
+  std::optional<decltype(get(*sh.call<ByName>({n})))> found;
+  if ((by & by_uuid) && n.size() == 36) {
+    if (auto uuid = parse_uuid(n)) {
+      if (auto r = sh.call<ByUuid>({*uuid}))
+        found = get(*r);
+    } else {
+      sh.save_error(make_virt_error(error_code::invalid_arg, error_domain::none,
+                                    format("uuidstr in %s must be a valid UUID", api)));
+    }
+  }
+  if (!found && (by & by_name)) {
+    if (auto r = sh.call<ByName>({n}))
+      found = get(*r);
+  }
+  return found;
+}
+
+} // namespace
+
 std::optional<protocol::nonnull_network> shell::network_opt(const parsed_command& cmd,
                                                             std::string* name, unsigned by) {
   std::optional<std::string> n;
@@ -288,21 +315,9 @@ std::optional<protocol::nonnull_network> shell::network_opt(const parsed_command
     return std::nullopt;
   if (name != nullptr)
     *name = *n;
-  std::optional<protocol::nonnull_network> net;
-  if ((by & by_uuid) && n->size() == 36) {
-    if (auto uuid = parse_uuid(*n)) {
-      if (auto r = call<protocol::proc::network_lookup_by_uuid>({*uuid}))
-        net = r->net;
-    } else {
-      save_error(make_virt_error(error_code::invalid_arg, error_domain::none,
-                                 "invalid argument: uuidstr in virNetworkLookupByUUIDString "
-                                 "must be a valid UUID"));
-    }
-  }
-  if (!net && (by & by_name)) {
-    if (auto r = call<protocol::proc::network_lookup_by_name>({*n}))
-      net = r->net;
-  }
+  auto net = by_uuid_or_name<protocol::proc::network_lookup_by_uuid,
+                             protocol::proc::network_lookup_by_name>(
+    *this, *n, by, "virNetworkLookupByUUIDString", [](const auto& r) { return r.net; });
   if (!net)
     out_.error(format("failed to get network '%s'", n->c_str()));
   return net;
@@ -316,17 +331,9 @@ std::optional<protocol::nonnull_storage_pool> shell::pool_opt(const parsed_comma
     return std::nullopt;
   if (name != nullptr)
     *name = *n;
-  std::optional<protocol::nonnull_storage_pool> pool;
-  if ((by & by_uuid) && n->size() == 36) {
-    if (auto uuid = parse_uuid(*n)) {
-      if (auto r = call<protocol::proc::storage_pool_lookup_by_uuid>({*uuid}))
-        pool = r->pool;
-    }
-  }
-  if (!pool && (by & by_name)) {
-    if (auto r = call<protocol::proc::storage_pool_lookup_by_name>({*n}))
-      pool = r->pool;
-  }
+  auto pool = by_uuid_or_name<protocol::proc::storage_pool_lookup_by_uuid,
+                              protocol::proc::storage_pool_lookup_by_name>(
+    *this, *n, by, "virStoragePoolLookupByUUIDString", [](const auto& r) { return r.pool; });
   if (!pool)
     out_.error(format("failed to get pool '%s'", n->c_str()));
   return pool;

@@ -185,6 +185,24 @@ private:
   bool disconnected_ = false;
 };
 
+/// The `<file>` commands (define, create, net-define, pool-create ...): reads
+/// `file`, hands its text to `call` (which returns the new object's name, or
+/// nothing on failure) and prints virsh's lines: `fail` with the file name,
+/// or `done` with the object's name and the file name.
+template <class Call>
+bool from_file(shell& sh, const std::string& file, const char* fail, const char* done, Call call) {
+  auto xml = sh.read_file(file);
+  if (!xml)
+    return false;
+  std::optional<std::string> name = call(*xml);
+  if (!name) {
+    sh.out().error(format(fail, file.c_str()));
+    return false;
+  }
+  sh.out().print_extra(format(done, name->c_str(), file.c_str()));
+  return true;
+}
+
 /// `virshDomainStateToString`.
 const char* domain_state_name(int state);
 

@@ -31,37 +31,38 @@ bool parse_int(const std::string& s, int& value) {
   return true;
 }
 
-bool parse_uint(const std::string& s, unsigned& value, bool wrap) {
+namespace {
+
+/// strtoull over the whole of `s`; `negative` tells whether a '-' was read.
+bool parse_whole_unsigned(const std::string& s, unsigned long long& value, bool& negative) {
   const char* begin = s.c_str();
   char* end = nullptr;
   errno = 0;
-  unsigned long long v = std::strtoull(begin, &end, 10);
+  value = std::strtoull(begin, &end, 10);
   if (errno != 0 || end == begin || *end != '\0')
     return false;
-  if (has_minus(begin, end)) {
-    if (!wrap)
-      return false;
-    // strtoull negated the magnitude; accept -UINT_MAX .. -0 and wrap them.
-    unsigned long long magnitude = 0ULL - v;
-    if (magnitude > UINT_MAX)
-      return false;
-    value = static_cast<unsigned>(v);
-    return true;
-  }
-  if (v > UINT_MAX)
+  negative = has_minus(begin, end);
+  return true;
+}
+
+} // namespace
+
+bool parse_uint(const std::string& s, unsigned& value, bool wrap) {
+  unsigned long long v = 0;
+  bool negative = false;
+  if (!parse_whole_unsigned(s, v, negative) || (negative && !wrap))
+    return false;
+  // strtoull negated a '-' number's magnitude; -UINT_MAX .. -0 wrap around.
+  if ((negative ? 0ULL - v : v) > UINT_MAX)
     return false;
   value = static_cast<unsigned>(v);
   return true;
 }
 
 bool parse_ulonglong(const std::string& s, unsigned long long& value, bool wrap) {
-  const char* begin = s.c_str();
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(begin, &end, 10);
-  if (errno != 0 || end == begin || *end != '\0')
-    return false;
-  if (!wrap && has_minus(begin, end))
+  unsigned long long v = 0;
+  bool negative = false;
+  if (!parse_whole_unsigned(s, v, negative) || (negative && !wrap))
     return false;
   value = v;
   return true;

@@ -2,9 +2,7 @@
 /// vol-delete, vol-path, vol-key, vol-name, vol-pool.
 #include "client/shell/commands.hpp"
 
-#include <algorithm>
 #include <climits>
-#include <strings.h>
 
 #include "client/shell/shell.hpp"
 #include "client/shell/table.hpp"
@@ -52,9 +50,7 @@ bool cmd_vol_list(shell& sh, const parsed_command& cmd) {
     return false;
   }
   std::vector<protocol::nonnull_storage_vol> vols(r->vols.begin(), r->vols.end());
-  std::stable_sort(vols.begin(), vols.end(), [](const auto& a, const auto& b) {
-    return ::strcasecmp(a.name.c_str(), b.name.c_str()) < 0;
-  });
+  sort_by_name(vols);
   std::optional<table> tab;
   if (details)
     tab.emplace(std::vector<std::string>{"Name", "Path", "Type", "Capacity", "Allocation"});
@@ -261,14 +257,6 @@ option_def pool_name_option() {
   return {"pool", opt_type::string, 0, "pool name or uuid"};
 }
 
-option_def flag(std::string_view name, std::string_view help) {
-  return {name, opt_type::boolean, 0, help};
-}
-
-option_def string_opt(std::string_view name, std::string_view help) {
-  return {name, opt_type::string, 0, help};
-}
-
 } // namespace
 
 command_group volume_commands() {
@@ -287,14 +275,14 @@ command_group volume_commands() {
         string_opt("format", "file format type raw,bochs,qcow,qcow2,qed,vmdk"),
         string_opt("backing-vol", "the backing volume if taking a snapshot"),
         string_opt("backing-vol-format", "format of backing volume if taking a snapshot"),
-        flag("prealloc-metadata", "preallocate metadata (for qcow2 instead of full allocation)"),
-        flag("print-xml", "print XML document, but don't define/create")},
+        bool_opt("prealloc-metadata", "preallocate metadata (for qcow2 instead of full allocation)"),
+        bool_opt("print-xml", "print XML document, but don't define/create")},
        cmd_vol_create_as},
       {"vol-delete",
        "delete a vol",
        "Delete a given vol.",
        {vol_option(), pool_name_option(),
-        flag("delete-snapshots",
+        bool_opt("delete-snapshots",
              "delete snapshots associated with volume (must be supported by storage driver)")},
        cmd_vol_delete},
       {"vol-dumpxml",
@@ -302,14 +290,14 @@ command_group volume_commands() {
        "Output the vol information as an XML dump to stdout.",
        {vol_option(), pool_name_option(),
         {"xpath", opt_type::string, opt_named_only, "xpath expression to filter the XML document"},
-        flag("wrap", "wrap xpath results in an common root element")},
+        bool_opt("wrap", "wrap xpath results in an common root element")},
        cmd_vol_dumpxml},
       {"vol-info",
        "storage vol information",
        "Returns basic information about the storage vol.",
        {vol_option(), pool_name_option(),
-        flag("bytes", "sizes are represented in bytes rather than pretty units"),
-        flag("physical", "return the physical size of the volume in allocation field")},
+        bool_opt("bytes", "sizes are represented in bytes rather than pretty units"),
+        bool_opt("physical", "return the physical size of the volume in allocation field")},
        cmd_vol_info},
       {"vol-key", "returns the volume key for a given volume name or path", "",
        {vol_option("volume name or path"), pool_name_option()}, cmd_vol_key},
@@ -317,14 +305,14 @@ command_group volume_commands() {
        "list vols",
        "Returns list of vols by pool.",
        {{"pool", opt_type::data, opt_required, "pool name or uuid"},
-        flag("details", "display extended details for volumes")},
+        bool_opt("details", "display extended details for volumes")},
        cmd_vol_list},
       {"vol-name", "returns the volume name for a given volume key or path", "",
        {vol_option("volume key or path")}, cmd_vol_name},
       {"vol-path", "returns the volume path for a given volume name or key", "",
        {vol_option("volume name or key"), pool_name_option()}, cmd_vol_path},
       {"vol-pool", "returns the storage pool for a given volume key or path", "",
-       {vol_option("volume key or path"), flag("uuid", "return the pool uuid rather than pool name")},
+       {vol_option("volume key or path"), bool_opt("uuid", "return the pool uuid rather than pool name")},
        cmd_vol_pool},
     },
   };

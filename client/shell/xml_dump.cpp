@@ -10,7 +10,9 @@ namespace virtactor::client::shell {
 
 namespace {
 
-std::string escape_text(const char* s) {
+/// libxml2's escaping: `<>&` always; in attributes also `"` and the
+/// whitespace characters that would not survive attribute normalisation.
+std::string escape(const char* s, bool attribute) {
   std::string out;
   for (; *s != '\0'; ++s) {
     switch (*s) {
@@ -18,23 +20,9 @@ std::string escape_text(const char* s) {
       case '>': out += "&gt;"; break;
       case '&': out += "&amp;"; break;
       case '\r': out += "&#13;"; break;
-      default: out.push_back(*s);
-    }
-  }
-  return out;
-}
-
-std::string escape_attr(const char* s) {
-  std::string out;
-  for (; *s != '\0'; ++s) {
-    switch (*s) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\n': out += "&#10;"; break;
-      case '\r': out += "&#13;"; break;
-      case '\t': out += "&#9;"; break;
+      case '"': out += attribute ? "&quot;" : "\""; break;
+      case '\n': out += attribute ? "&#10;" : "\n"; break;
+      case '\t': out += attribute ? "&#9;" : "\t"; break;
       default: out.push_back(*s);
     }
   }
@@ -42,7 +30,7 @@ std::string escape_attr(const char* s) {
 }
 
 std::string dump_attr(const pugi::xml_attribute& a) {
-  return std::string{" "} + a.name() + "=\"" + escape_attr(a.value()) + "\"";
+  return std::string{" "} + a.name() + "=\"" + escape(a.value(), true) + "\"";
 }
 
 /// `xmlNodeDumpOutput` with format=1: children of an element are indented
@@ -51,7 +39,7 @@ std::string dump_attr(const pugi::xml_attribute& a) {
 void dump_node(const pugi::xml_node& n, int level, bool fmt, std::string& out) {
   switch (n.type()) {
     case pugi::node_pcdata:
-      out += escape_text(n.value());
+      out += escape(n.value(), false);
       return;
     case pugi::node_cdata:
       out += std::string{"<![CDATA["} + n.value() + "]]>";
@@ -115,6 +103,18 @@ std::string dump_xpath_node(const pugi::xpath_node& xn) {
 }
 
 } // namespace
+
+bool load_domain_xml(shell& sh, const protocol::nonnull_domain& dom, pugi::xml_document& doc) {
+  auto xml = sh.call<protocol::proc::domain_get_xml_desc>({dom, 0});
+  if (!xml)
+    return false;
+  if (!doc.load_string(xml->xml.c_str())) {
+    sh.save_error(make_virt_error(error_code::xml_error, error_domain::none,
+                                  "XML error: failed to parse domain XML"));
+    return false;
+  }
+  return true;
+}
 
 bool dump_xml(shell& sh, const std::string& xml, const std::optional<std::string>& xpath,
               bool wrap) {

@@ -177,33 +177,36 @@ bool parse_modes(shell& sh, const parsed_command& cmd, const char* expecting, ui
   return true;
 }
 
-bool cmd_shutdown(shell& sh, const parsed_command& cmd) {
+/// shutdown and reboot: the modes first, then the domain, then the call.
+template <class Call>
+bool mode_action(shell& sh, const parsed_command& cmd, const char* expecting, const char* fail,
+                 const char* done, Call call) {
   uint32_t flags = 0;
-  if (!parse_modes(sh, cmd, "'acpi', 'agent', 'initctl', 'signal', or 'paravirt'", flags))
+  if (!parse_modes(sh, cmd, expecting, flags))
     return false;
   std::string name;
   auto dom = sh.domain_opt(cmd, &name);
   if (!dom)
     return false;
-  return run_action(sh.out(), name, "Failed to shutdown domain '%s'",
-                    "Domain '%s' is being shutdown\n", [&] {
-                      return flags != 0
-                               ? sh.call<proc::domain_shutdown_flags>({*dom, flags}).has_value()
-                               : sh.call<proc::domain_shutdown>({*dom}).has_value();
-                    });
+  return run_action(sh.out(), name, fail, done, [&] { return call(*dom, flags); });
+}
+
+bool cmd_shutdown(shell& sh, const parsed_command& cmd) {
+  return mode_action(sh, cmd, "'acpi', 'agent', 'initctl', 'signal', or 'paravirt'",
+                     "Failed to shutdown domain '%s'", "Domain '%s' is being shutdown\n",
+                     [&](const protocol::nonnull_domain& dom, uint32_t flags) {
+                       return flags != 0
+                                ? sh.call<proc::domain_shutdown_flags>({dom, flags}).has_value()
+                                : sh.call<proc::domain_shutdown>({dom}).has_value();
+                     });
 }
 
 bool cmd_reboot(shell& sh, const parsed_command& cmd) {
-  uint32_t flags = 0;
-  if (!parse_modes(sh, cmd, "'acpi', 'agent', 'initctl', 'signal' or 'paravirt'", flags))
-    return false;
-  std::string name;
-  auto dom = sh.domain_opt(cmd, &name);
-  if (!dom)
-    return false;
-  return run_action(sh.out(), name, "Failed to reboot domain '%s'",
-                    "Domain '%s' is being rebooted\n",
-                    [&] { return sh.call<proc::domain_reboot>({*dom, flags}).has_value(); });
+  return mode_action(sh, cmd, "'acpi', 'agent', 'initctl', 'signal' or 'paravirt'",
+                     "Failed to reboot domain '%s'", "Domain '%s' is being rebooted\n",
+                     [&](const protocol::nonnull_domain& dom, uint32_t flags) {
+                       return sh.call<proc::domain_reboot>({dom, flags}).has_value();
+                     });
 }
 
 /// suspend and resume differ only in call and words.

@@ -254,9 +254,9 @@ int main(int argc, char** argv) {
   } // closes the connection
   if (log_fd >= 0)
     ::close(log_fd);
-  // The connection is closed; leave without running the client runtime's
-  // static destructor, which tears the actor system down while its actors
-  // still run (it crashes in CAF 0.17's ~actor_system).
+  // The connection is closed and the output flushed; leave without static
+  // destructors, which would run while the client runtime's actor threads
+  // are still alive (the process-wide actor system lives until exit).
   std::fflush(nullptr);
   std::_Exit(rc);
 }

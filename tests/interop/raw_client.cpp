@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ostream>
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -19,6 +20,18 @@ protocol::remote_error raw_message::error() const {
 std::string describe(const protocol::remote_error& e) {
   return "code " + std::to_string(e.code) + " domain " + std::to_string(e.domain) + ": " +
          e.message.value_or("(no message)");
+}
+
+std::ostream& operator<<(std::ostream& out, read_status st) {
+  switch (st) {
+    case read_status::message:
+      return out << "message";
+    case read_status::closed:
+      return out << "closed";
+    case read_status::timed_out:
+      return out << "timed out";
+  }
+  return out << "?";
 }
 
 raw_client raw_client::unix_socket(const std::string& path) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -49,6 +50,9 @@ enum class read_status : uint8_t {
   closed,   ///< the peer closed the connection (EOF or reset)
   timed_out ///< nothing complete before the deadline
 };
+
+/// "message", "closed" or "timed out", for test messages.
+std::ostream& operator<<(std::ostream& out, read_status st);
 
 class raw_client {
 public:

@@ -33,7 +33,13 @@ void call(Self* self, const connection_actor& conn,
           const typename protocol::proc_traits<P>::args& args, std::chrono::milliseconds timeout,
           OnOk on_ok, OnErr on_err) {
   using ret_t = typename protocol::proc_traits<P>::ret;
-  self->request(conn, timeout, call_atom::value, static_cast<int32_t>(P), xdr::encode(args))
+  xdr::buffer encoded;
+  if (auto err = xdr::encode_checked(encoded, args); !err.empty()) {
+    on_err(make_virt_error(error_code::rpc, error_domain::rpc,
+                           "Unable to encode message payload: " + err));
+    return;
+  }
+  self->request(conn, timeout, call_atom::value, static_cast<int32_t>(P), std::move(encoded))
     .then(
       [on_ok, on_err](const xdr::buffer& reply) mutable {
         ret_t ret{};

@@ -53,7 +53,11 @@ public:
   call(const typename protocol::proc_traits<P>::args& args = {},
        std::chrono::milliseconds timeout = default_call_timeout) {
     using ret_t = typename protocol::proc_traits<P>::ret;
-    auto reply = call_raw(static_cast<int32_t>(P), xdr::encode(args), timeout);
+    xdr::buffer encoded;
+    if (auto err = xdr::encode_checked(encoded, args); !err.empty())
+      return make_virt_error(error_code::rpc, error_domain::rpc,
+                             "Unable to encode message payload: " + err);
+    auto reply = call_raw(static_cast<int32_t>(P), std::move(encoded), timeout);
     if (!reply)
       return reply.error();
     ret_t ret{};

@@ -465,6 +465,17 @@ void encode_into(buffer& out, const T& x) {
   e.put(x);
 }
 
+/// Encodes `x` into `out` (replacing its content) and checks every value
+/// against its protocol maximum. Returns an empty string on success, else the
+/// reason: a peer would refuse such a message, so it must not be sent.
+template <class T>
+std::string encode_checked(buffer& out, const T& x) {
+  out.clear();
+  encoder e{out};
+  e.put(x);
+  return e.ok() ? std::string{} : e.error();
+}
+
 /// Decodes `x` from `[data, data + size)`. Trailing bytes are ignored, as
 /// libvirtd ignores them. Returns an empty string on success, else the reason.
 template <class T>

@@ -152,3 +152,12 @@ BOOST_AUTO_TEST_CASE(operations_on_a_closed_connection_fail_cleanly) {
   BOOST_REQUIRE(!r.ok());
   BOOST_TEST(r.error().code == error_code::invalid_conn);
 }
+
+BOOST_AUTO_TEST_CASE(arguments_beyond_the_protocol_limits_are_refused_before_sending) {
+  auto c = open_ok("test:///default");
+  std::string huge(xdr::string_max + 1, 'x');
+  auto r = c->call<proc::domain_lookup_by_name>({huge});
+  BOOST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().code == error_code::rpc);
+  BOOST_TEST(r.error().message.find("Unable to encode message payload") == 0);
+}

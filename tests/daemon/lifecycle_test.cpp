@@ -36,6 +36,14 @@ raw_client open_client(const std::string& socket) {
   return c;
 }
 
+/// SIGTERM (again, if sent already): exit status 0, sockets and pid file gone.
+void check_clean_stop(daemon_process& daemon) {
+  BOOST_TEST(daemon.stop(30s) == 0, daemon.log());
+  BOOST_TEST(!exists(daemon.rw_socket()));
+  BOOST_TEST(!exists(daemon.ro_socket()));
+  BOOST_TEST(!exists(daemon.pid_file()));
+}
+
 /// A datagram socket bound to `path`: systemd's side of NOTIFY_SOCKET.
 class notify_socket {
 public:
@@ -126,11 +134,7 @@ BOOST_AUTO_TEST_CASE(sigterm_removes_the_sockets_and_pid_file_and_exits_zero) {
   BOOST_TEST_REQUIRE(exists(daemon.rw_socket()));
   BOOST_TEST_REQUIRE(exists(daemon.ro_socket()));
   BOOST_TEST_REQUIRE(exists(daemon.pid_file()));
-  daemon.signal(SIGTERM);
-  BOOST_TEST(daemon.stop(30s) == 0, daemon.log());
-  BOOST_TEST(!exists(daemon.rw_socket()));
-  BOOST_TEST(!exists(daemon.ro_socket()));
-  BOOST_TEST(!exists(daemon.pid_file()));
+  check_clean_stop(daemon);
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_with_clients_connected_ends_them_and_exits_zero) {
@@ -142,10 +146,7 @@ BOOST_AUTO_TEST_CASE(sigterm_with_clients_connected_ends_them_and_exits_zero) {
   // The daemon must not wait for its clients to leave.
   BOOST_TEST(unix_client.closed_within(30s), "the unix client was never disconnected");
   BOOST_TEST(tcp_client.closed_within(30s), "the tcp client was never disconnected");
-  BOOST_TEST(daemon.stop(30s) == 0, daemon.log());
-  BOOST_TEST(!exists(daemon.rw_socket()));
-  BOOST_TEST(!exists(daemon.ro_socket()));
-  BOOST_TEST(!exists(daemon.pid_file()));
+  check_clean_stop(daemon);
 }
 
 BOOST_AUTO_TEST_CASE(sighup_reloads_and_the_daemon_keeps_serving) {

@@ -1,6 +1,8 @@
 #include "client/shell/console.hpp"
 
 #include <cstdarg>
+#include <ctime>
+#include <unistd.h>
 #include <vector>
 
 namespace virtactor::client::shell {
@@ -21,6 +23,20 @@ void console::error(std::string_view message) {
   std::fwrite(message.data(), 1, message.size(), err_);
   std::fputc('\n', err_);
   std::fflush(err_);
+  if (log_fd_ >= 0) {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::localtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof(stamp), "%Y.%m.%d %H:%M:%S", &tm);
+    std::string line = format("[%s virtactor %d] ERROR ", stamp, static_cast<int>(::getpid()));
+    line.append(message.data(), message.size());
+    while (!line.empty() && line.back() == '\n')
+      line.pop_back();
+    line += '\n';
+    // Best effort, like virsh: a log that cannot be written loses the line.
+    (void) !::write(log_fd_, line.data(), line.size());
+  }
 }
 
 void console::print_err(std::string_view text) {

@@ -35,6 +35,10 @@ public:
 
   std::FILE* out_stream() const { return out_; }
 
+  /// Also writes every error to `fd` (`-l FILE`), one line each as
+  /// "[YYYY.MM.DD HH:MM:SS virtactor PID] ERROR message".
+  void set_log(int fd) { log_fd_ = fd; }
+
   /// The libvirt error of the running command (virsh's `last_error`): set by
   /// failed calls, printed after a failed command, cleared on fallbacks.
   std::optional<virt_error> last_error;
@@ -43,6 +47,7 @@ private:
   std::FILE* out_;
   std::FILE* err_;
   bool quiet_ = false;
+  int log_fd_ = -1;
 };
 
 /// printf into a std::string (the shell's messages are printf formats).

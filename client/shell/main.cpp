@@ -174,13 +174,16 @@ int main(int argc, char** argv) {
         break;
       }
       case 'l':
-        if (log_fd >= 0)
+        if (log_fd >= 0) {
+          out.set_log(-1);
           ::close(log_fd);
+        }
         log_fd = ::open(optarg, O_WRONLY | O_APPEND | O_CREAT | O_SYNC | O_CLOEXEC, 0644);
         if (log_fd < 0) {
           out.error("failed to open the log file. check the log file path");
           return EXIT_FAILURE;
         }
+        out.set_log(log_fd);
         break;
       case 'q':
         out.set_quiet(true);

@@ -86,10 +86,9 @@ void interactive_loop(shell& sh, console& out) {
     out.print("Welcome to virtactor, the virtualization interactive terminal.\n\n"
               "Type:  'help' for help with commands\n"
               "       'quit' to quit\n\n");
-  std::string prompt = sh.config().readonly ? "virtactor > " : "virtactor # ";
   std::string line;
   while (sh.interactive()) {
-    out.print(prompt);
+    out.print(sh.config().readonly ? "virtactor > " : "virtactor # ");
     if (!std::getline(std::cin, line))
       break;
     if (!tty)

@@ -149,6 +149,7 @@ bool shell::reconnect(const std::string& uri, bool readonly, bool force) {
   }
   if (!uri.empty())
     settings_.uri = uri;
+  settings_.readonly = readonly;
   if (was_connected && !force)
     out_.error("Reconnected to the hypervisor");
   disconnected_ = false;

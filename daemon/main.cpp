@@ -1,8 +1,8 @@
 // virtactord: libvirt's remote protocol served by actors.
 //
 // Start-up: read the config, open the sockets (unix rw and ro always, tcp
-// with --listen), start the actor system, the driver registry (local drivers
-// only: the daemon is where remote URIs end) and one listener per socket,
+// and tls with --listen), start the actor system, the driver registry (local
+// drivers only: the daemon is where remote URIs end) and one listener per socket,
 // write the pid file, tell systemd. Then wait for signals: SIGTERM/SIGINT stop,
 // SIGHUP reloads what can change at run time.
 
@@ -29,6 +29,7 @@
 #include "client/registry.hpp"
 #include "daemon/config.hpp"
 #include "daemon/listener.hpp"
+#include "daemon/tls_listener.hpp"
 #include "drivers/test/test_driver_actor.hpp"
 
 namespace {
@@ -43,7 +44,7 @@ void usage(std::ostream& out, const char* argv0) {
       << "  -h | --help            Display program help\n"
       << "  -v | --verbose         Verbose messages\n"
       << "  -d | --daemon          Run as a daemon & write PID file\n"
-      << "  -l | --listen          Listen for TCP connections\n"
+      << "  -l | --listen          Listen for TCP/IP connections (tcp and tls)\n"
       << "  -t | --timeout <secs>  Exit after timeout period (no clients connected)\n"
       << "  -f | --config <file>   Configuration file\n"
       << "  -V | --version         Display version information\n"
@@ -264,6 +265,26 @@ int main(int argc, char** argv) {
     tcp = std::move(*t);
     log.log(2, "listening on tcp port " + std::to_string(tcp_port));
   }
+  // --- tls (--listen with listen_tls): credentials are checked before the
+  // port opens, and a daemon that cannot serve TLS does not start (libvirtd).
+  std::shared_ptr<tls::context> tls_ctx;
+  std::optional<unique_fd> tls_sock;
+  uint16_t tls_port = 0;
+  if (args.listen && cfg.listen_tls) {
+    const char* home = std::getenv("HOME");
+    auto ctx = daemon::make_server_context(cfg, ::geteuid() == 0, home ? home : "");
+    auto t = ctx ? listen_tcp(cfg.listen_addr.value_or(""), cfg.tls_port, tls_port)
+                 : result<unique_fd>{ctx.error()};
+    if (!t) {
+      ::unlink(rw_path.c_str());
+      ::unlink(ro_path.c_str());
+      std::cerr << "virtactord: " << t.error().message << "\n";
+      return 1;
+    }
+    tls_ctx = std::move(*ctx);
+    tls_sock = std::move(*t);
+    log.log(2, "listening on tls port " + std::to_string(tls_port));
+  }
 
   if (args.daemonize) {
     // Classic double fork is not needed under a supervisor; detach once.
@@ -300,6 +321,16 @@ int main(int argc, char** argv) {
     listeners.push_back(daemon::spawn_listener(sys, ro->release(), counter, ro_opts));
     if (tcp)
       listeners.push_back(daemon::spawn_listener(sys, tcp->release(), counter, tcp_opts));
+    if (tls_sock) {
+      auto tls_opts = std::make_shared<daemon::session_options>(*tcp_opts);
+      tls_opts->tls = true;
+      daemon::tls_listener_options lo;
+      lo.context = tls_ctx;
+      lo.max_pending = static_cast<int>(cfg.max_anonymous_clients);
+      lo.log = [&log](int level, const std::string& msg) { log.log(level, msg); };
+      listeners.push_back(
+        daemon::spawn_tls_listener(sys, tls_sock->release(), counter, tls_opts, std::move(lo)));
+    }
 
     if (!args.pid_file.empty() && !write_pid_file(args.pid_file)) {
       std::cerr << "virtactord: cannot write pid file '" << args.pid_file

@@ -366,7 +366,8 @@ void handle_remote_call(session_ptr self, const header& hdr, xdr::buffer args) {
       start_next_call(self);
       return;
     case proc::connect_is_secure:
-      reply_value(self, hdr, protocol::connect_is_secure_ret{st.opts->unix_socket ? 1 : 0});
+      reply_value(self, hdr,
+                  protocol::connect_is_secure_ret{st.opts->unix_socket || st.opts->tls ? 1 : 0});
       return;
     case proc::connect_register_close_callback:
       st.close_callback = true;

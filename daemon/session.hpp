@@ -22,6 +22,8 @@ struct session_options {
   bool read_only_socket = false;
   /// True on unix sockets (FD passing possible, "secure" transport).
   bool unix_socket = true;
+  /// True on the tls listener: encrypted, so CONNECT_IS_SECURE answers 1.
+  bool tls = false;
   /// Seconds between keepalive PINGs to an idle client (0: never).
   int keepalive_interval = 5;
   /// Unanswered PINGs after which the client is dropped.

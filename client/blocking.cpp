@@ -68,6 +68,7 @@ struct event_queue {
   std::condition_variable cv;
   std::deque<domain_event> events;
   bool closed = false;
+  int32_t close_reason = -1;
 };
 
 caf::behavior event_sink(caf::event_based_actor*, std::shared_ptr<event_queue> q) {
@@ -77,9 +78,10 @@ caf::behavior event_sink(caf::event_based_actor*, std::shared_ptr<event_queue> q
       q->events.push_back(ev);
       q->cv.notify_all();
     },
-    [q](const connection_closed&) {
+    [q](const connection_closed& c) {
       std::lock_guard<std::mutex> guard{q->mtx};
       q->closed = true;
+      q->close_reason = c.reason;
       q->cv.notify_all();
     },
     [](const connection_resumed&) {
@@ -206,6 +208,15 @@ bool blocking_connection::closed() const {
     return true;
   std::lock_guard<std::mutex> guard{impl_->queue->mtx};
   return impl_->queue->closed;
+}
+
+std::optional<int32_t> blocking_connection::lost_reason() const {
+  if (impl_->closed)
+    return std::nullopt;
+  std::lock_guard<std::mutex> guard{impl_->queue->mtx};
+  if (!impl_->queue->closed)
+    return std::nullopt;
+  return impl_->queue->close_reason;
 }
 
 result<void> blocking_connection::close() {

@@ -79,6 +79,11 @@ public:
   /// True once the connection is closed or lost.
   bool closed() const;
 
+  /// Why the connection was lost (`virConnectCloseReason`: 0 I/O error,
+  /// 1 end of file, 2 keepalive timeout); nothing while it is open or after
+  /// `close()`.
+  std::optional<int32_t> lost_reason() const;
+
   /// Closes the connection (`virConnectClose`). Called by the destructor.
   result<void> close();
 

@@ -186,7 +186,8 @@ bool cmd_event(shell& sh, const parsed_command& cmd) {
     }
     auto ev = conn->next_event(slice);
     if (!ev) {
-      if (conn->closed()) {
+      if (sh.check_lost()) {
+        // virsh's close callback ends the wait as if it were done.
         how = outcome::closed;
         break;
       }
@@ -209,19 +210,17 @@ bool cmd_event(shell& sh, const parsed_command& cmd) {
       out.print("event loop timed out\n");
       break;
     case outcome::closed:
-      sh.save_error(make_virt_error(error_code::no_connect, error_domain::none,
-                                    "no connection driver available: connection closed"));
-      break;
     case outcome::done:
       break;
   }
-  if (how != outcome::closed) {
-    out.print(format("events received: %d\n", count));
-    ret = count > 0;
-  }
-  for (auto cb : callbacks)
-    if (!conn->deregister_domain_event(cb))
+  out.print(format("events received: %d\n", count));
+  ret = count > 0;
+  for (auto cb : callbacks) {
+    if (auto r = conn->deregister_domain_event(cb); !r) {
+      sh.save_error(r.error());
       ret = false;
+    }
+  }
   return ret;
 }
 

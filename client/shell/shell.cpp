@@ -153,6 +153,7 @@ bool shell::reconnect(const std::string& uri, bool readonly, bool force) {
   if (was_connected && !force)
     out_.error("Reconnected to the hypervisor");
   disconnected_ = false;
+  loss_reported_ = false;
   return true;
 }
 
@@ -166,7 +167,26 @@ bool shell::connect_initial() {
   return true;
 }
 
+bool shell::check_lost() {
+  if (!conn_)
+    return false;
+  auto reason = conn_->lost_reason();
+  if (!reason)
+    return false;
+  if (!loss_reported_) {
+    loss_reported_ = true;
+    disconnected_ = true;
+    const char* why = *reason == 0   ? "Disconnected from %s due to I/O error"
+                      : *reason == 1 ? "Disconnected from %s due to end of file"
+                      : *reason == 2 ? "Disconnected from %s due to keepalive timeout"
+                                     : "unknown reason";
+    out_.error(format(why, conn_->uri().c_str()));
+  }
+  return true;
+}
+
 blocking_connection* shell::connection() {
+  check_lost();
   if (!conn_ || disconnected_ || conn_->closed()) {
     if (!reconnect({}, settings_.readonly, false))
       return nullptr;

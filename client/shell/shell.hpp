@@ -74,6 +74,11 @@ public:
   /// (`virshConnectionHandler`); nullptr after reporting why not.
   blocking_connection* connection();
 
+  /// Reports, once, that the server closed the connection, as virsh's close
+  /// callback does ("Disconnected from URI due to end of file"). True if the
+  /// connection is lost.
+  bool check_lost();
+
   // -- running ---------------------------------------------------------------------------
 
   /// Parses and runs one command string; returns the last command's result.
@@ -181,8 +186,11 @@ private:
   settings settings_;
   std::unique_ptr<blocking_connection> conn_;
   bool interactive_ = false;
-  /// Set when a command failed with an error that means the connection is gone.
+  /// Set when the connection is known to be gone (a failed command's error
+  /// or the server closing it).
   bool disconnected_ = false;
+  /// The loss of the current connection has been reported.
+  bool loss_reported_ = false;
 };
 
 /// The `<file>` commands (define, create, net-define, pool-create ...): reads

@@ -18,8 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -512,72 +515,232 @@ static int idle_sweep(struct idle_pool* p, long from, long to, int calling, uint
   return finished;
 }
 
-static void run_idle(struct bench* b) {
+/* Connections are held by child processes (shards): libvirt's client takes
+ * two or three descriptors per connection, and one process cannot raise its
+ * limit past the hard limit. The parent reads the daemon's RSS between the
+ * steps; parent and shards talk in lines over pipes:
+ *   shard: "B rss"                          at start (its RSS in KiB)
+ *   parent "O n" -> shard "O opened failed finished rss"   open up to n
+ *   parent "C"   -> shard "C ok failed finished"           one call on each
+ *   parent "Q"   -> the shard exits                                       */
+
+struct shard {
+  pid_t pid;
+  int to;   /* parent -> shard */
+  int from; /* shard -> parent */
+  char buf[256];
+  size_t len;
+};
+
+/* Reads one line from `fd` into `line` (buffered in `buf`), waiting at most
+ * until `deadline_ns`; 0 on success. */
+static int read_line(int fd, char* buf, size_t* len, size_t cap, char* line, size_t line_cap,
+                     uint64_t deadline_ns) {
+  for (;;) {
+    char* nl = memchr(buf, '\n', *len);
+    if (nl) {
+      size_t n = (size_t)(nl - buf);
+      if (n >= line_cap)
+        n = line_cap - 1;
+      memcpy(line, buf, n);
+      line[n] = '\0';
+      size_t used = (size_t)(nl - buf) + 1;
+      memmove(buf, buf + used, *len - used);
+      *len -= used;
+      return 0;
+    }
+    uint64_t now = bu_now_ns();
+    if (now >= deadline_ns || *len == cap)
+      return -1;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int wait_ms = (int)((deadline_ns - now) / 1000000) + 1;
+    int r = poll(&pfd, 1, wait_ms);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return -1;
+    ssize_t got = read(fd, buf + *len, cap - *len);
+    if (got <= 0)
+      return -1;
+    *len += (size_t)got;
+  }
+}
+
+static void write_line(int fd, const char* line) {
+  size_t n = strlen(line);
+  if (write(fd, line, n) != (ssize_t)n) {
+    /* nop: the other side is gone; its reader sees the end */
+  }
+}
+
+static void shard_main(struct bench* b, long index, long count, int in, int out) {
+  bu_raise_nofile(1L << 20);
+  if (virInitialize() < 0)
+    _exit(1);
   long max = b->opt.stages[b->opt.nstages - 1];
   struct idle_pool p;
   memset(&p, 0, sizeof p);
   p.b = b;
-  p.conns = calloc((size_t)max, sizeof *p.conns);
-  if (!p.conns) {
-    fprintf(stderr, "va_bench_libvirt: out of memory\n");
-    exit(1);
+  p.conns = calloc((size_t)max / (size_t)count + 1, sizeof *p.conns);
+  char line[128], buf[256];
+  size_t len = 0;
+  snprintf(line, sizeof line, "B %ld\n", bu_proc_rss_kib(0));
+  write_line(out, line);
+  long have = 0;
+  uint64_t forever = UINT64_MAX;
+  while (p.conns && read_line(in, buf, &len, sizeof buf, line, sizeof line, forever) == 0) {
+    if (line[0] == 'O') {
+      long n = bu_parse_count(line + 2);
+      /* This shard's part of n connections: an equal share, the first
+       * shards taking the remainder. */
+      long mine = n / count + (index < n % count ? 1 : 0);
+      int finished = idle_sweep(&p, have, mine, 0, bu_now_ns() + (uint64_t)(b->opt.deadline * 1e9));
+      long opened = 0;
+      for (long i = 0; finished && i < mine; ++i)
+        opened += p.conns[i] != NULL;
+      have = mine;
+      snprintf(line, sizeof line, "O %ld %ld %d %ld\n", opened, atomic_load(&p.failed), finished,
+               bu_proc_rss_kib(0));
+    } else if (line[0] == 'C') {
+      int finished = idle_sweep(&p, 0, have, 1, bu_now_ns() + (uint64_t)(b->opt.deadline * 1e9));
+      snprintf(line, sizeof line, "C %ld %ld %d\n", atomic_load(&p.ok), atomic_load(&p.failed),
+               finished);
+    } else {
+      break;
+    }
+    write_line(out, line);
+  }
+  if (b->first_error[0])
+    fprintf(stderr, "va_bench_libvirt: shard %ld: %s\n", index, b->first_error);
+  _exit(0); /* the daemon sees every connection end */
+}
+
+/* Sends `cmd` to every shard and sums the numbers of their one-line answers
+ * into `sums` (up to 4 fields after the letter); 0 when all answered. */
+static int shards_ask(struct shard* sh, long n, const char* cmd, long sums[4], uint64_t deadline) {
+  for (long i = 0; i < n; ++i)
+    write_line(sh[i].to, cmd);
+  memset(sums, 0, 4 * sizeof *sums);
+  for (long i = 0; i < n; ++i) {
+    char line[128];
+    if (read_line(sh[i].from, sh[i].buf, &sh[i].len, sizeof sh[i].buf, line, sizeof line,
+                  deadline) != 0)
+      return -1;
+    long v[4] = {0, 0, 0, 0};
+    sscanf(line + 1, "%ld %ld %ld %ld", &v[0], &v[1], &v[2], &v[3]);
+    for (int k = 0; k < 4; ++k)
+      sums[k] += v[k];
+  }
+  return 0;
+}
+
+static void run_idle(struct bench* b) {
+  long max = b->opt.stages[b->opt.nstages - 1];
+  /* Three descriptors per connection and some slack per shard. */
+  long per_shard = (bu_raise_nofile(1L << 20) - 256) / 3;
+  long nshards = per_shard > 0 ? (max + per_shard - 1) / per_shard : 1;
+  if (nshards < 1)
+    nshards = 1;
+  if (b->opt.openers < nshards)
+    b->opt.openers = nshards;
+  struct shard* sh = calloc((size_t)nshards, sizeof *sh);
+  long openers = b->opt.openers;
+  b->opt.openers = openers / nshards; /* each shard's threads */
+  for (long i = 0; i < nshards; ++i) {
+    int down[2], up[2];
+    if (pipe2(down, O_CLOEXEC) != 0 || pipe2(up, O_CLOEXEC) != 0) {
+      perror("va_bench_libvirt: pipe");
+      exit(1);
+    }
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+      perror("va_bench_libvirt: fork");
+      exit(1);
+    }
+    if (pid == 0) {
+      close(down[1]);
+      close(up[0]);
+      shard_main(b, i, nshards, down[0], up[1]);
+    }
+    close(down[0]);
+    close(up[1]);
+    sh[i].pid = pid;
+    sh[i].to = down[1];
+    sh[i].from = up[0];
   }
   uint64_t deadline = bu_now_ns() + (uint64_t)(b->opt.deadline * 0.9e9);
+  long client_base = 0;
+  for (long i = 0; i < nshards; ++i) {
+    char line[128];
+    if (read_line(sh[i].from, sh[i].buf, &sh[i].len, sizeof sh[i].buf, line, sizeof line,
+                  deadline) != 0) {
+      fprintf(stderr, "va_bench_libvirt: shard %ld did not start\n", i);
+      exit(1);
+    }
+    client_base += strtol(line + 2, NULL, 10);
+  }
   long daemon_base = bu_proc_rss_kib(b->opt.daemon_pid);
-  long client_base = bu_proc_rss_kib(0);
-  printf("{\"mode\":\"idle\",\"daemon_rss_base_kib\":%ld,\"client_rss_base_kib\":%ld,\"stages\":[",
-         daemon_base, client_base);
-  long have = 0;
+  printf("{\"mode\":\"idle\",\"shards\":%ld,\"daemon_rss_base_kib\":%ld,"
+         "\"client_rss_base_kib\":%ld,\"stages\":[",
+         nshards, daemon_base, client_base);
   int all_ok = 1;
+  long have = 0;
   for (int s = 0; s < b->opt.nstages; ++s) {
     long n = b->opt.stages[s];
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "O %ld\n", n);
+    long o[4], c[4] = {0, 0, 0, 0};
     uint64_t t0 = bu_now_ns();
-    int finished = idle_sweep(&p, have, n, 0, deadline);
+    int answered = shards_ask(sh, nshards, cmd, o, deadline) == 0;
     double open_s = (double)(bu_now_ns() - t0) / 1e9;
-    long opened_now = atomic_load(&p.ok);
-    long open_failed = atomic_load(&p.failed);
-    long opened = 0;
-    for (long i = 0; i < (finished ? n : 0); ++i)
-      opened += p.conns[i] != NULL;
+    int finished = answered && o[2] == nshards;
+    long opened = finished ? o[0] : 0;
     bu_sleep(0.5); /* let the daemon settle before reading its RSS */
     long daemon_rss = bu_proc_rss_kib(b->opt.daemon_pid);
-    long client_rss = bu_proc_rss_kib(0);
-    long call_ok = 0, call_failed = 0;
+    long client_rss = o[3];
     double call_s = 0;
     int call_finished = 0;
     if (finished) {
       uint64_t c0 = bu_now_ns();
-      call_finished = idle_sweep(&p, 0, n, 1, deadline);
+      call_finished = shards_ask(sh, nshards, "C\n", c, deadline) == 0 && c[2] == nshards;
       call_s = (double)(bu_now_ns() - c0) / 1e9;
-      call_ok = atomic_load(&p.ok);
-      call_failed = atomic_load(&p.failed);
     }
     printf("%s{\"n\":%ld,\"finished\":%s,\"opened\":%ld,\"opened_now\":%ld,\"open_failed\":%ld,"
            "\"open_s\":%.3f,\"daemon_rss_kib\":%ld,\"client_rss_kib\":%ld,"
            "\"daemon_kib_per_conn\":%.3f,\"client_kib_per_conn\":%.3f,"
            "\"call_ok\":%ld,\"call_failed\":%ld,\"call_s\":%.3f,\"calls_finished\":%s}",
-           s ? "," : "", n, finished ? "true" : "false", opened, opened_now, open_failed, open_s,
+           s ? "," : "", n, finished ? "true" : "false", opened, opened - have, o[1], open_s,
            daemon_rss, client_rss,
            opened > 0 ? (double)(daemon_rss - daemon_base) / (double)opened : 0.0,
-           opened > 0 ? (double)(client_rss - client_base) / (double)opened : 0.0, call_ok,
-           call_failed, call_s, call_finished ? "true" : "false");
+           opened > 0 ? (double)(client_rss - client_base) / (double)opened : 0.0, c[0], c[1],
+           call_s, call_finished ? "true" : "false");
     fflush(stdout);
-    if (!finished || !call_finished || open_failed > 0) {
+    if (!finished || !call_finished || o[1] > 0 || c[1] > 0) {
       all_ok = 0;
       break;
     }
-    have = n;
+    have = opened;
   }
   printf("],\"ok\":%s,\"first_error\":", all_ok ? "true" : "false");
-  json_string(b->first_error);
+  json_string(all_ok ? "" : "a shard could not open or call every connection in time");
   printf("}\n");
   fflush(stdout);
-  if (!all_ok)
-    _exit(0); /* workers may hang in a connect the daemon never answers */
-  for (long i = 0; i < have; ++i)
-    if (p.conns[i])
-      virConnectClose(p.conns[i]);
-  free(p.conns);
+  /* End the shards; one stuck in a connect the daemon never answers is killed. */
+  for (long i = 0; i < nshards; ++i)
+    write_line(sh[i].to, "Q\n");
+  for (long i = 0; i < nshards; ++i) {
+    uint64_t until = bu_now_ns() + 10000000000u;
+    while (waitpid(sh[i].pid, NULL, WNOHANG) == 0) {
+      if (bu_now_ns() > until) {
+        kill(sh[i].pid, SIGKILL);
+        waitpid(sh[i].pid, NULL, 0);
+        break;
+      }
+      bu_sleep(0.01);
+    }
+  }
+  free(sh);
 }
 
 /* -- command line ------------------------------------------------------------------------- */
@@ -744,15 +907,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
-  /* libvirt's remote client takes three descriptors per connection. */
-  long want = b.opt.mode == mode_idle ? b.opt.stages[b.opt.nstages - 1] * 3 + 256
-                                      : b.opt.clients * 3 + 256;
-  if (bu_raise_nofile(want < 1024 ? 1024 : want) < want)
-    fprintf(stderr, "va_bench_libvirt: could not raise the descriptor limit to %ld\n", want);
   pthread_mutex_init(&b.mtx, NULL);
   pthread_cond_init(&b.cv, NULL);
   atomic_store(&b.phase, phase_setup);
   virSetErrorFunc(NULL, quiet_errors);
+  if (b.opt.mode == mode_idle) {
+    /* The shards fork before any thread starts and initialise libvirt on
+     * their own; the parent's reads all carry deadlines. */
+    run_idle(&b);
+    return 0;
+  }
+  /* libvirt's remote client takes up to three descriptors per connection. */
+  long want = b.opt.clients * 3 + 256;
+  if (bu_raise_nofile(want < 1024 ? 1024 : want) < want)
+    fprintf(stderr, "va_bench_libvirt: descriptor limit below %ld\n", want);
   if (virInitialize() < 0) {
     fprintf(stderr, "va_bench_libvirt: virInitialize failed\n");
     return 1;
@@ -761,10 +929,7 @@ int main(int argc, char** argv) {
   pthread_t wd;
   pthread_create(&wd, NULL, watchdog, NULL);
   pthread_detach(wd);
-  if (b.opt.mode == mode_idle)
-    run_idle(&b);
-  else
-    run_closed_loop(&b);
+  run_closed_loop(&b);
   fflush(stdout);
   return 0;
 }

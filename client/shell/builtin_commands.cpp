@@ -99,11 +99,21 @@ std::string escape_xml(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t' || c == '\r')
           out.push_back(c);
@@ -152,46 +162,52 @@ bool cmd_echo(shell& sh, const parsed_command& cmd) {
 
 command_group builtin_commands() {
   return {
-    "Virsh itself",
-    "virsh",
-    {
-      {"cd",
-       "change the current directory",
-       "Change the current directory.",
-       {{"dir", opt_type::string, 0, "directory to switch to (default: home or else root)"}},
-       cmd_cd,
-       cmd_no_connect},
-      {"echo",
-       "echo arguments. Used for internal testing.",
-       "Echo back arguments, possibly with quoting. Used for internal testing.",
-       {{"shell", opt_type::boolean, 0, "escape for shell use"},
-        {"xml", opt_type::boolean, 0, "escape for XML use"},
-        {"split", opt_type::boolean, 0, "split each argument on ','; ',,' is an escape sequence"},
-        {"err", opt_type::boolean, 0, "output to stderr"},
-        {"str", opt_type::alias, 0, "string"},
-        {"hi", opt_type::alias, 0, "string=hello"},
-        {"string", opt_type::argv, 0, "arguments to echo"}},
-       cmd_echo,
-       cmd_no_connect},
-      {"exit", "quit this interactive terminal", "", {}, cmd_quit, cmd_no_connect},
-      {"help",
-       "print help",
-       "Prints global help, command specific help, or help for a\n    group of related commands",
-       {{"command", opt_type::string, 0,
-         "Prints global help, command specific help, or help for a group of related commands"}},
-       cmd_help,
-       cmd_no_connect},
-      {"pwd", "print the current directory", "Print the current directory.", {}, cmd_pwd,
-       cmd_no_connect},
-      {"quit", "quit this interactive terminal", "", {}, cmd_quit, cmd_no_connect},
-      {"connect",
-       "(re)connect to hypervisor",
-       "Connect to local hypervisor. This is built-in command after shell start up.",
-       {{"name", opt_type::string, opt_empty_ok, "hypervisor connection URI"},
-        {"readonly", opt_type::boolean, 0, "read-only connection"}},
-       cmd_connect,
-       cmd_no_connect},
-    },
+      "Virsh itself",
+      "virsh",
+      {
+          {"cd",
+           "change the current directory",
+           "Change the current directory.",
+           {{"dir", opt_type::string, 0, "directory to switch to (default: home or else root)"}},
+           cmd_cd,
+           cmd_no_connect},
+          {"echo",
+           "echo arguments. Used for internal testing.",
+           "Echo back arguments, possibly with quoting. Used for internal testing.",
+           {{"shell", opt_type::boolean, 0, "escape for shell use"},
+            {"xml", opt_type::boolean, 0, "escape for XML use"},
+            {"split", opt_type::boolean, 0,
+             "split each argument on ','; ',,' is an escape sequence"},
+            {"err", opt_type::boolean, 0, "output to stderr"},
+            {"str", opt_type::alias, 0, "string"},
+            {"hi", opt_type::alias, 0, "string=hello"},
+            {"string", opt_type::argv, 0, "arguments to echo"}},
+           cmd_echo,
+           cmd_no_connect},
+          {"exit", "quit this interactive terminal", "", {}, cmd_quit, cmd_no_connect},
+          {"help",
+           "print help",
+           "Prints global help, command specific help, or help for a\n    group of related "
+           "commands",
+           {{"command", opt_type::string, 0,
+             "Prints global help, command specific help, or help for a group of related commands"}},
+           cmd_help,
+           cmd_no_connect},
+          {"pwd",
+           "print the current directory",
+           "Print the current directory.",
+           {},
+           cmd_pwd,
+           cmd_no_connect},
+          {"quit", "quit this interactive terminal", "", {}, cmd_quit, cmd_no_connect},
+          {"connect",
+           "(re)connect to hypervisor",
+           "Connect to local hypervisor. This is built-in command after shell start up.",
+           {{"name", opt_type::string, opt_empty_ok, "hypervisor connection URI"},
+            {"readonly", opt_type::boolean, 0, "read-only connection"}},
+           cmd_connect,
+           cmd_no_connect},
+      },
   };
 }
 

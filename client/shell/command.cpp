@@ -59,7 +59,7 @@ struct opt_state {
   std::vector<bool> seen;
 
   explicit opt_state(const command_def& cmd)
-    : need_arg(cmd.opts.size()), required(cmd.opts.size()), seen(cmd.opts.size()) {
+      : need_arg(cmd.opts.size()), required(cmd.opts.size()), seen(cmd.opts.size()) {
     for (size_t i = 0; i < cmd.opts.size(); ++i) {
       const auto& o = cmd.opts[i];
       if (o.type == opt_type::boolean || o.type == opt_type::alias)
@@ -74,8 +74,8 @@ struct opt_state {
 
 /// `vshCmddefGetOption`: the definition of `--name`, following aliases.
 /// `optstr` carries an `=value` given inline or implied by an alias.
-const option_def* get_option(console& out, const command_def& cmd, std::string name,
-                             opt_state& st, size_t& index, std::optional<std::string>& optstr) {
+const option_def* get_option(console& out, const command_def& cmd, std::string name, opt_state& st,
+                             size_t& index, std::optional<std::string>& optstr) {
   if (name == help_option.name)
     return &help_option;
   for (size_t i = 0; i < cmd.opts.size(); ++i) {
@@ -105,8 +105,8 @@ const option_def* get_option(console& out, const command_def& cmd, std::string n
     return &o;
   }
   if (cmd.name != "help")
-    out.error(format("command '%.*s' doesn't support option --%s", static_cast<int>(cmd.name.size()),
-                     cmd.name.data(), name.c_str()));
+    out.error(format("command '%.*s' doesn't support option --%s",
+                     static_cast<int>(cmd.name.size()), cmd.name.data(), name.c_str()));
   return nullptr;
 }
 
@@ -132,8 +132,8 @@ bool check_required(console& out, const command_def& cmd, const opt_state& st) {
       continue;
     const auto& o = cmd.opts[i];
     const char* fmt = o.type == opt_type::data || o.type == opt_type::argv
-                        ? "command '%.*s' requires <%.*s> option"
-                        : "command '%.*s' requires --%.*s option";
+                          ? "command '%.*s' requires <%.*s> option"
+                          : "command '%.*s' requires --%.*s option";
     out.error(format(fmt, static_cast<int>(cmd.name.size()), cmd.name.data(),
                      static_cast<int>(o.name.size()), o.name.data()));
     ok = false;
@@ -142,7 +142,8 @@ bool check_required(console& out, const command_def& cmd, const opt_state& st) {
 }
 
 bool is_long_option(const std::string& s) {
-  return s.size() > 2 && s[0] == '-' && s[1] == '-' && std::isalnum(static_cast<unsigned char>(s[2]));
+  return s.size() > 2 && s[0] == '-' && s[1] == '-' &&
+         std::isalnum(static_cast<unsigned char>(s[2]));
 }
 
 } // namespace
@@ -272,7 +273,8 @@ std::vector<std::string> string_to_array(const std::string& s) {
   size_t start = 0;
   for (;;) {
     auto comma = s.find(',', start);
-    pieces.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    pieces.push_back(
+        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (comma == std::string::npos)
       break;
     start = comma + 1;
@@ -416,8 +418,8 @@ int opt_timeout_ms(console& out, const parsed_command& cmd, int& timeout_ms) {
   if (ret <= 0)
     return ret;
   if (seconds == 0 || seconds > INT_MAX / 1000) {
-    out.error(format("Numeric value '%u' for <timeout> option is malformed or out of range",
-                     seconds));
+    out.error(
+        format("Numeric value '%u' for <timeout> option is malformed or out of range", seconds));
     return -1;
   }
   timeout_ms = static_cast<int>(seconds) * 1000;
@@ -426,8 +428,8 @@ int opt_timeout_ms(console& out, const parsed_command& cmd, int& timeout_ms) {
 
 bool exclusive(console& out, std::string_view a, bool has_a, std::string_view b, bool has_b) {
   if (has_a && has_b) {
-    out.error(format("Options --%.*s and --%.*s are mutually exclusive",
-                     static_cast<int>(a.size()), a.data(), static_cast<int>(b.size()), b.data()));
+    out.error(format("Options --%.*s and --%.*s are mutually exclusive", static_cast<int>(a.size()),
+                     a.data(), static_cast<int>(b.size()), b.data()));
     return false;
   }
   return true;

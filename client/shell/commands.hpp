@@ -58,8 +58,7 @@ bool run_action(console& out, const std::string& name, const char* fail, const c
 }
 
 /// Sorts objects by name, ignoring case, as virsh's list commands do.
-template <class T>
-void sort_by_name(std::vector<T>& objects) {
+template <class T> void sort_by_name(std::vector<T>& objects) {
   std::stable_sort(objects.begin(), objects.end(), [](const T& a, const T& b) {
     return ::strcasecmp(a.name.c_str(), b.name.c_str()) < 0;
   });

@@ -35,7 +35,7 @@ void console::error(std::string_view message) {
       line.pop_back();
     line += '\n';
     // Best effort, like virsh: a log that cannot be written loses the line.
-    (void) !::write(log_fd_, line.data(), line.size());
+    (void)!::write(log_fd_, line.data(), line.size());
   }
 }
 

@@ -11,9 +11,9 @@
 
 namespace virtactor::client::shell {
 
-/// Output sink of the shell, and the error of the running command. virsh flushes stdout after every print and
-/// before every error so that `2>&1` interleaves the two streams in order;
-/// this does the same.
+/// Output sink of the shell, and the error of the running command. virsh flushes stdout after every
+/// print and before every error so that `2>&1` interleaves the two streams in order; this does the
+/// same.
 class console {
 public:
   console(std::FILE* out = stdout, std::FILE* err = stderr) : out_(out), err_(err) {}

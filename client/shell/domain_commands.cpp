@@ -15,25 +15,25 @@ namespace {
 using protocol::proc;
 
 // Flag values of libvirt's public API.
-constexpr uint32_t define_validate = 1;         // VIR_DOMAIN_DEFINE_VALIDATE
-constexpr uint32_t start_paused = 1;            // VIR_DOMAIN_START_PAUSED
-constexpr uint32_t start_autodestroy = 2;       // VIR_DOMAIN_START_AUTODESTROY
-constexpr uint32_t start_bypass_cache = 4;      // VIR_DOMAIN_START_BYPASS_CACHE
-constexpr uint32_t start_force_boot = 8;        // VIR_DOMAIN_START_FORCE_BOOT
-constexpr uint32_t start_validate = 16;         // VIR_DOMAIN_START_VALIDATE
-constexpr uint32_t start_reset_nvram = 32;      // VIR_DOMAIN_START_RESET_NVRAM
-constexpr uint32_t destroy_graceful = 1;        // VIR_DOMAIN_DESTROY_GRACEFUL
-constexpr uint32_t destroy_remove_logs = 2;     // VIR_DOMAIN_DESTROY_REMOVE_LOGS
-constexpr uint32_t affect_live = 1;             // VIR_DOMAIN_AFFECT_LIVE
-constexpr uint32_t affect_config = 2;           // VIR_DOMAIN_AFFECT_CONFIG
-constexpr uint32_t mem_maximum = 4;             // VIR_DOMAIN_MEM_MAXIMUM
-constexpr uint32_t vcpu_maximum = 4;            // VIR_DOMAIN_VCPU_MAXIMUM
-constexpr uint32_t vcpu_guest = 8;              // VIR_DOMAIN_VCPU_GUEST
-constexpr uint32_t vcpu_hotpluggable = 16;      // VIR_DOMAIN_VCPU_HOTPLUGGABLE
-constexpr uint32_t xml_security_info = 1;       // VIR_DOMAIN_XML_SECURE
-constexpr uint32_t xml_inactive = 2;            // VIR_DOMAIN_XML_INACTIVE
-constexpr uint32_t xml_update_cpu = 4;          // VIR_DOMAIN_XML_UPDATE_CPU
-constexpr uint32_t xml_migratable = 8;          // VIR_DOMAIN_XML_MIGRATABLE
+constexpr uint32_t define_validate = 1;     // VIR_DOMAIN_DEFINE_VALIDATE
+constexpr uint32_t start_paused = 1;        // VIR_DOMAIN_START_PAUSED
+constexpr uint32_t start_autodestroy = 2;   // VIR_DOMAIN_START_AUTODESTROY
+constexpr uint32_t start_bypass_cache = 4;  // VIR_DOMAIN_START_BYPASS_CACHE
+constexpr uint32_t start_force_boot = 8;    // VIR_DOMAIN_START_FORCE_BOOT
+constexpr uint32_t start_validate = 16;     // VIR_DOMAIN_START_VALIDATE
+constexpr uint32_t start_reset_nvram = 32;  // VIR_DOMAIN_START_RESET_NVRAM
+constexpr uint32_t destroy_graceful = 1;    // VIR_DOMAIN_DESTROY_GRACEFUL
+constexpr uint32_t destroy_remove_logs = 2; // VIR_DOMAIN_DESTROY_REMOVE_LOGS
+constexpr uint32_t affect_live = 1;         // VIR_DOMAIN_AFFECT_LIVE
+constexpr uint32_t affect_config = 2;       // VIR_DOMAIN_AFFECT_CONFIG
+constexpr uint32_t mem_maximum = 4;         // VIR_DOMAIN_MEM_MAXIMUM
+constexpr uint32_t vcpu_maximum = 4;        // VIR_DOMAIN_VCPU_MAXIMUM
+constexpr uint32_t vcpu_guest = 8;          // VIR_DOMAIN_VCPU_GUEST
+constexpr uint32_t vcpu_hotpluggable = 16;  // VIR_DOMAIN_VCPU_HOTPLUGGABLE
+constexpr uint32_t xml_security_info = 1;   // VIR_DOMAIN_XML_SECURE
+constexpr uint32_t xml_inactive = 2;        // VIR_DOMAIN_XML_INACTIVE
+constexpr uint32_t xml_update_cpu = 4;      // VIR_DOMAIN_XML_UPDATE_CPU
+constexpr uint32_t xml_migratable = 8;      // VIR_DOMAIN_XML_MIGRATABLE
 
 const char* cstr(const std::string& s) {
   return s.c_str();
@@ -113,9 +113,8 @@ bool cmd_start(shell& sh, const parsed_command& cmd) {
     auto saved = sh.call<proc::domain_has_managed_save_image>({*dom, 0});
     if (!saved) {
       sh.reset_error();
-    } else if (saved->value > 0 &&
-               !sh.call_number<xdr::empty>(proc::domain_managed_save_remove,
-                                           protocol::dom_flags_args{*dom, 0})) {
+    } else if (saved->value > 0 && !sh.call_number<xdr::empty>(proc::domain_managed_save_remove,
+                                                               protocol::dom_flags_args{*dom, 0})) {
       return false;
     }
     flags &= ~start_force_boot;
@@ -136,12 +135,13 @@ bool cmd_destroy(shell& sh, const parsed_command& cmd) {
   auto dom = sh.domain_opt(cmd, &name);
   if (!dom)
     return false;
-  uint32_t flags = option_bits(cmd, {{"graceful", destroy_graceful},
-                                     {"remove-logs", destroy_remove_logs}});
-  return run_action(sh.out(), name, "Failed to destroy domain '%s'", "Domain '%s' destroyed\n", [&] {
-    return flags != 0 ? sh.call<proc::domain_destroy_flags>({*dom, flags}).has_value()
-                      : sh.call<proc::domain_destroy>({*dom}).has_value();
-  });
+  uint32_t flags =
+      option_bits(cmd, {{"graceful", destroy_graceful}, {"remove-logs", destroy_remove_logs}});
+  return run_action(
+      sh.out(), name, "Failed to destroy domain '%s'", "Domain '%s' destroyed\n", [&] {
+        return flags != 0 ? sh.call<proc::domain_destroy_flags>({*dom, flags}).has_value()
+                          : sh.call<proc::domain_destroy>({*dom}).has_value();
+      });
 }
 
 /// Parses --mode of shutdown and reboot into `VIR_DOMAIN_SHUTDOWN_*` flags.
@@ -154,8 +154,8 @@ bool parse_modes(shell& sh, const parsed_command& cmd, const char* expecting, ui
   size_t start = 0;
   for (;;) {
     auto comma = mode->find(',', start);
-    std::string m = mode->substr(start, comma == std::string::npos ? std::string::npos
-                                                                   : comma - start);
+    std::string m =
+        mode->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (m == "acpi")
       flags |= 1;
     else if (m == "agent")
@@ -196,8 +196,8 @@ bool cmd_shutdown(shell& sh, const parsed_command& cmd) {
                      "Failed to shutdown domain '%s'", "Domain '%s' is being shutdown\n",
                      [&](const protocol::nonnull_domain& dom, uint32_t flags) {
                        return flags != 0
-                                ? sh.call<proc::domain_shutdown_flags>({dom, flags}).has_value()
-                                : sh.call<proc::domain_shutdown>({dom}).has_value();
+                                  ? sh.call<proc::domain_shutdown_flags>({dom, flags}).has_value()
+                                  : sh.call<proc::domain_shutdown>({dom}).has_value();
                      });
 }
 
@@ -338,7 +338,7 @@ bool cmd_undefine(shell& sh, const parsed_command& cmd) {
   if (!exclusive(out, cmd, "nvram", "keep-nvram") || !exclusive(out, cmd, "tpm", "keep-tpm"))
     return false;
   std::optional<std::string> storage;
-  (void) opt_string_quiet(cmd, "storage", storage);
+  (void)opt_string_quiet(cmd, "storage", storage);
   if (!(storage || remove_all_storage) && wipe_storage) {
     out.error("'--wipe-storage' requires '--storage <string>' or '--remove-all-storage'");
     return false;
@@ -461,8 +461,7 @@ bool cmd_undefine(shell& sh, const parsed_command& cmd) {
   for (const auto& v : vols) {
     if (wipe_storage) {
       out.print_extra(format("Wiping volume '%s'(%s) ... ", v.target.c_str(), v.source.c_str()));
-      if (!sh.call_number<xdr::empty>(proc::storage_vol_wipe,
-                                      protocol::vol_flags_args{v.vol, 0})) {
+      if (!sh.call_number<xdr::empty>(proc::storage_vol_wipe, protocol::vol_flags_args{v.vol, 0})) {
         out.error("Failed! Volume not removed.");
         ret = false;
         continue;
@@ -470,8 +469,8 @@ bool cmd_undefine(shell& sh, const parsed_command& cmd) {
       out.print_extra("Done.\n");
     }
     if (!sh.call<proc::storage_vol_delete>({v.vol, vol_flags})) {
-      out.error(format("Failed to remove storage volume '%s'(%s)", v.target.c_str(),
-                       v.source.c_str()));
+      out.error(
+          format("Failed to remove storage volume '%s'(%s)", v.target.c_str(), v.source.c_str()));
       ret = false;
     } else {
       out.print_extra(format("Volume '%s'(%s) removed.\n", v.target.c_str(), v.source.c_str()));
@@ -491,9 +490,8 @@ bool check_memory_nonzero(shell& sh, unsigned long long kib) {
 
 /// Shared by setmem and setmaxmem (after their option checks): the flags
 /// and the size in KiB.
-std::optional<std::pair<uint32_t, unsigned long long>> memory_args(shell& sh,
-                                                                   const parsed_command& cmd,
-                                                                   uint32_t flags) {
+std::optional<std::pair<uint32_t, unsigned long long>>
+memory_args(shell& sh, const parsed_command& cmd, uint32_t flags) {
   if (cmd.has("config"))
     flags |= affect_config;
   if (cmd.has("live"))
@@ -618,112 +616,150 @@ command_group domain_commands() {
   const auto live = bool_opt("live", "affect running domain");
   const auto current = bool_opt("current", "affect current domain");
   const auto mode = string_opt("mode", "shutdown mode: acpi|agent|initctl|signal|paravirt");
-  const auto xpath = string_opt("xpath", "xpath expression to filter the XML document",
-                                opt_named_only);
+  const auto xpath =
+      string_opt("xpath", "xpath expression to filter the XML document", opt_named_only);
   const auto wrap = bool_opt("wrap", "wrap xpath results in an common root element");
   return {
-    "Domain Management",
-    "domain",
-    {
-      {"autostart", "autostart a domain", "Configure a domain to be automatically started at boot.",
-       {domain_option(), bool_opt("disable", "disable autostarting")}, cmd_autostart},
-      {"create",
-       "create a domain from an XML file",
-       "Create a domain.",
-       {file_option("file containing an XML domain description"),
-        bool_opt("console", "attach to console after creation"),
-        bool_opt("paused", "leave the guest paused after creation"),
-        bool_opt("autodestroy", "automatically destroy the guest when virsh disconnects"),
-        string_opt("pass-fds", "pass file descriptors N,M,... to the guest"),
-        bool_opt("validate", "validate the XML against the schema"),
-        bool_opt("reset-nvram", "re-initialize NVRAM from its pristine template")},
-       cmd_create},
-      {"define",
-       "define (but don't start) a domain from an XML file",
-       "Define a domain.",
-       {file_option("file containing an XML domain description"),
-        bool_opt("validate", "validate the XML against the schema")},
-       cmd_define},
-      {"destroy",
-       "destroy (stop) a domain",
-       "Forcefully stop a given domain, but leave its resources intact.",
-       {domain_option(), bool_opt("graceful", "terminate gracefully"),
-        bool_opt("remove-logs", "remove domain logs")},
-       cmd_destroy},
-      {"domid", "convert a domain name or UUID to domain id", "",
-       {domain_option("domain name or uuid")}, cmd_domid},
-      {"domname", "convert a domain id or UUID to domain name", "",
-       {domain_option("domain id or uuid")}, cmd_domname},
-      {"domuuid", "convert a domain name or id to domain UUID", "",
-       {domain_option("domain id or name")}, cmd_domuuid},
-      {"dumpxml",
-       "domain information in XML",
-       "Output the domain information as an XML dump to stdout.",
-       {domain_option(), bool_opt("inactive", "show inactive defined XML"),
-        bool_opt("security-info", "include security sensitive information in XML dump"),
-        bool_opt("update-cpu", "update guest CPU according to host CPU"),
-        bool_opt("migratable", "provide XML suitable for migrations"), xpath, wrap},
-       cmd_dumpxml},
-      {"reboot", "reboot a domain", "Run a reboot command in the target domain.",
-       {domain_option(), mode}, cmd_reboot},
-      {"resume", "resume a domain", "Resume a previously suspended domain.", {domain_option()},
-       cmd_resume},
-      {"setmaxmem",
-       "change maximum memory limit",
-       "Change the maximum memory allocation limit in the guest domain.",
-       {domain_option(),
-        {"size", opt_type::integer, opt_required,
-         "new maximum memory size, as scaled integer (default KiB)"},
-        config, live, current},
-       cmd_setmaxmem},
-      {"setmem",
-       "change memory allocation",
-       "Change the current memory allocation in the guest domain.",
-       {domain_option(),
-        {"size", opt_type::integer, opt_required, "new memory size, as scaled integer (default KiB)"},
-        config, live, current},
-       cmd_setmem},
-      {"setvcpus",
-       "change number of virtual CPUs",
-       "Change the number of virtual CPUs in the guest domain.",
-       {domain_option(), {"count", opt_type::integer, opt_required, "number of virtual CPUs"},
-        bool_opt("maximum", "set maximum limit on next boot"), config, live, current,
-        bool_opt("guest", "modify cpu state in the guest"),
-        bool_opt("hotpluggable", "make added vcpus hot(un)pluggable")},
-       cmd_setvcpus},
-      {"shutdown", "gracefully shutdown a domain", "Run shutdown in the target domain.",
-       {domain_option(), mode}, cmd_shutdown},
-      {"start",
-       "start a (previously defined) inactive domain",
-       "Start a domain, either from the last managedsave\n    state, or via a fresh boot if no "
-       "managedsave state\n    is present.",
-       {domain_option("name of the inactive domain"),
-        bool_opt("console", "attach to console after creation"),
-        bool_opt("paused", "leave the guest paused after creation"),
-        bool_opt("autodestroy", "automatically destroy the guest when virsh disconnects"),
-        bool_opt("bypass-cache", "avoid file system cache when loading"),
-        bool_opt("force-boot", "force fresh boot by discarding any managed save"),
-        string_opt("pass-fds", "pass file descriptors N,M,... to the guest"),
-        bool_opt("reset-nvram", "re-initialize NVRAM from its pristine template")},
-       cmd_start},
-      {"suspend", "suspend a domain", "Suspend a running domain.", {domain_option()}, cmd_suspend},
-      {"undefine",
-       "undefine a domain",
-       "Undefine an inactive domain, or convert persistent to transient.",
-       {domain_option(), bool_opt("managed-save", "remove domain managed state file"),
-        string_opt("storage", "remove associated storage volumes (comma separated list of "
-                              "targets or source paths) (see domblklist)"),
-        bool_opt("remove-all-storage", "remove all associated storage volumes (use with caution)"),
-        bool_opt("delete-storage-volume-snapshots",
-             "delete snapshots associated with volume(s), requires --remove-all-storage (must "
-             "be supported by storage driver)"),
-        bool_opt("wipe-storage", "wipe data on the removed volumes"),
-        bool_opt("snapshots-metadata", "remove all domain snapshot metadata (vm must be inactive)"),
-        bool_opt("checkpoints-metadata", "remove all domain checkpoint metadata (vm must be inactive)"),
-        bool_opt("nvram", "remove nvram file"), bool_opt("keep-nvram", "keep nvram file"),
-        bool_opt("tpm", "remove TPM state"), bool_opt("keep-tpm", "keep TPM state")},
-       cmd_undefine},
-    },
+      "Domain Management",
+      "domain",
+      {
+          {"autostart",
+           "autostart a domain",
+           "Configure a domain to be automatically started at boot.",
+           {domain_option(), bool_opt("disable", "disable autostarting")},
+           cmd_autostart},
+          {"create",
+           "create a domain from an XML file",
+           "Create a domain.",
+           {file_option("file containing an XML domain description"),
+            bool_opt("console", "attach to console after creation"),
+            bool_opt("paused", "leave the guest paused after creation"),
+            bool_opt("autodestroy", "automatically destroy the guest when virsh disconnects"),
+            string_opt("pass-fds", "pass file descriptors N,M,... to the guest"),
+            bool_opt("validate", "validate the XML against the schema"),
+            bool_opt("reset-nvram", "re-initialize NVRAM from its pristine template")},
+           cmd_create},
+          {"define",
+           "define (but don't start) a domain from an XML file",
+           "Define a domain.",
+           {file_option("file containing an XML domain description"),
+            bool_opt("validate", "validate the XML against the schema")},
+           cmd_define},
+          {"destroy",
+           "destroy (stop) a domain",
+           "Forcefully stop a given domain, but leave its resources intact.",
+           {domain_option(), bool_opt("graceful", "terminate gracefully"),
+            bool_opt("remove-logs", "remove domain logs")},
+           cmd_destroy},
+          {"domid",
+           "convert a domain name or UUID to domain id",
+           "",
+           {domain_option("domain name or uuid")},
+           cmd_domid},
+          {"domname",
+           "convert a domain id or UUID to domain name",
+           "",
+           {domain_option("domain id or uuid")},
+           cmd_domname},
+          {"domuuid",
+           "convert a domain name or id to domain UUID",
+           "",
+           {domain_option("domain id or name")},
+           cmd_domuuid},
+          {"dumpxml",
+           "domain information in XML",
+           "Output the domain information as an XML dump to stdout.",
+           {domain_option(), bool_opt("inactive", "show inactive defined XML"),
+            bool_opt("security-info", "include security sensitive information in XML dump"),
+            bool_opt("update-cpu", "update guest CPU according to host CPU"),
+            bool_opt("migratable", "provide XML suitable for migrations"), xpath, wrap},
+           cmd_dumpxml},
+          {"reboot",
+           "reboot a domain",
+           "Run a reboot command in the target domain.",
+           {domain_option(), mode},
+           cmd_reboot},
+          {"resume",
+           "resume a domain",
+           "Resume a previously suspended domain.",
+           {domain_option()},
+           cmd_resume},
+          {"setmaxmem",
+           "change maximum memory limit",
+           "Change the maximum memory allocation limit in the guest domain.",
+           {domain_option(),
+            {"size", opt_type::integer, opt_required,
+             "new maximum memory size, as scaled integer (default KiB)"},
+            config,
+            live,
+            current},
+           cmd_setmaxmem},
+          {"setmem",
+           "change memory allocation",
+           "Change the current memory allocation in the guest domain.",
+           {domain_option(),
+            {"size", opt_type::integer, opt_required,
+             "new memory size, as scaled integer (default KiB)"},
+            config,
+            live,
+            current},
+           cmd_setmem},
+          {"setvcpus",
+           "change number of virtual CPUs",
+           "Change the number of virtual CPUs in the guest domain.",
+           {domain_option(),
+            {"count", opt_type::integer, opt_required, "number of virtual CPUs"},
+            bool_opt("maximum", "set maximum limit on next boot"),
+            config,
+            live,
+            current,
+            bool_opt("guest", "modify cpu state in the guest"),
+            bool_opt("hotpluggable", "make added vcpus hot(un)pluggable")},
+           cmd_setvcpus},
+          {"shutdown",
+           "gracefully shutdown a domain",
+           "Run shutdown in the target domain.",
+           {domain_option(), mode},
+           cmd_shutdown},
+          {"start",
+           "start a (previously defined) inactive domain",
+           "Start a domain, either from the last managedsave\n    state, or via a fresh boot if no "
+           "managedsave state\n    is present.",
+           {domain_option("name of the inactive domain"),
+            bool_opt("console", "attach to console after creation"),
+            bool_opt("paused", "leave the guest paused after creation"),
+            bool_opt("autodestroy", "automatically destroy the guest when virsh disconnects"),
+            bool_opt("bypass-cache", "avoid file system cache when loading"),
+            bool_opt("force-boot", "force fresh boot by discarding any managed save"),
+            string_opt("pass-fds", "pass file descriptors N,M,... to the guest"),
+            bool_opt("reset-nvram", "re-initialize NVRAM from its pristine template")},
+           cmd_start},
+          {"suspend",
+           "suspend a domain",
+           "Suspend a running domain.",
+           {domain_option()},
+           cmd_suspend},
+          {"undefine",
+           "undefine a domain",
+           "Undefine an inactive domain, or convert persistent to transient.",
+           {domain_option(), bool_opt("managed-save", "remove domain managed state file"),
+            string_opt("storage", "remove associated storage volumes (comma separated list of "
+                                  "targets or source paths) (see domblklist)"),
+            bool_opt("remove-all-storage",
+                     "remove all associated storage volumes (use with caution)"),
+            bool_opt(
+                "delete-storage-volume-snapshots",
+                "delete snapshots associated with volume(s), requires --remove-all-storage (must "
+                "be supported by storage driver)"),
+            bool_opt("wipe-storage", "wipe data on the removed volumes"),
+            bool_opt("snapshots-metadata",
+                     "remove all domain snapshot metadata (vm must be inactive)"),
+            bool_opt("checkpoints-metadata",
+                     "remove all domain checkpoint metadata (vm must be inactive)"),
+            bool_opt("nvram", "remove nvram file"), bool_opt("keep-nvram", "keep nvram file"),
+            bool_opt("tpm", "remove TPM state"), bool_opt("keep-tpm", "keep TPM state")},
+           cmd_undefine},
+      },
   };
 }
 

@@ -17,15 +17,33 @@ namespace {
 
 /// virsh's event names, indexed by `virDomainEventID` (libvirt 9.0 has 27).
 const char* const event_names[] = {
-  "lifecycle",         "reboot",         "rtc-change",
-  "watchdog",          "io-error",       "graphics",
-  "io-error-reason",   "control-error",  "block-job",
-  "disk-change",       "tray-change",    "pm-wakeup",
-  "pm-suspend",        "balloon-change", "pm-suspend-disk",
-  "device-removed",    "block-job-2",    "tunable",
-  "agent-lifecycle",   "device-added",   "migration-iteration",
-  "job-completed",     "device-removal-failed", "metadata-change",
-  "block-threshold",   "memory-failure", "memory-device-size-change",
+    "lifecycle",
+    "reboot",
+    "rtc-change",
+    "watchdog",
+    "io-error",
+    "graphics",
+    "io-error-reason",
+    "control-error",
+    "block-job",
+    "disk-change",
+    "tray-change",
+    "pm-wakeup",
+    "pm-suspend",
+    "balloon-change",
+    "pm-suspend-disk",
+    "device-removed",
+    "block-job-2",
+    "tunable",
+    "agent-lifecycle",
+    "device-added",
+    "migration-iteration",
+    "job-completed",
+    "device-removal-failed",
+    "metadata-change",
+    "block-threshold",
+    "memory-failure",
+    "memory-device-size-change",
 };
 static_assert(std::size(event_names) == domain_event_id_last);
 
@@ -37,16 +55,16 @@ const char* lifecycle_name(int event) {
 
 const char* lifecycle_detail(int event, int detail) {
   static const std::vector<std::vector<const char*>> details = {
-    {"Added", "Updated", "Renamed", "Snapshot"},
-    {"Removed", "Renamed"},
-    {"Booted", "Migrated", "Restored", "Snapshot", "Event wakeup"},
-    {"Paused", "Migrated", "I/O Error", "Watchdog", "Restored", "Snapshot", "API error",
-     "Post-copy", "Post-copy Error"},
-    {"Unpaused", "Migrated", "Snapshot", "Post-copy", "Post-copy Error"},
-    {"Shutdown", "Destroyed", "Crashed", "Migrated", "Saved", "Failed", "Snapshot"},
-    {"Finished", "Finished after guest request", "Finished after host request"},
-    {"Memory", "Disk"},
-    {"Panicked", "Crashloaded"},
+      {"Added", "Updated", "Renamed", "Snapshot"},
+      {"Removed", "Renamed"},
+      {"Booted", "Migrated", "Restored", "Snapshot", "Event wakeup"},
+      {"Paused", "Migrated", "I/O Error", "Watchdog", "Restored", "Snapshot", "API error",
+       "Post-copy", "Post-copy Error"},
+      {"Unpaused", "Migrated", "Snapshot", "Post-copy", "Post-copy Error"},
+      {"Shutdown", "Destroyed", "Crashed", "Migrated", "Saved", "Failed", "Snapshot"},
+      {"Finished", "Finished after guest request", "Finished after host request"},
+      {"Memory", "Disk"},
+      {"Panicked", "Crashloaded"},
   };
   if (event >= 0 && static_cast<size_t>(event) < details.size()) {
     const auto& d = details[static_cast<size_t>(event)];
@@ -101,9 +119,8 @@ std::string describe(const domain_event& ev) {
   if (ev.event_id == static_cast<int32_t>(domain_event_id::lifecycle))
     return format("event 'lifecycle' for domain '%s': %s %s\n", ev.dom.name.c_str(),
                   lifecycle_name(ev.event), lifecycle_detail(ev.event, ev.detail));
-  const char* name = ev.event_id >= 0 && ev.event_id < domain_event_id_last
-                       ? event_names[ev.event_id]
-                       : "unknown";
+  const char* name =
+      ev.event_id >= 0 && ev.event_id < domain_event_id_last ? event_names[ev.event_id] : "unknown";
   return format("event '%s' for domain '%s'\n", name, ev.dom.name.c_str());
 }
 
@@ -228,21 +245,21 @@ bool cmd_event(shell& sh, const parsed_command& cmd) {
 
 command_group event_commands() {
   return {
-    "Domain Events",
-    "events",
-    {
-      {"event",
-       "Domain Events",
-       "List event types, or wait for domain events to occur",
-       {{"domain", opt_type::string, 0, "filter by domain name, id or uuid"},
-        {"event", opt_type::string, 0, "which event type to wait for"},
-        {"all", opt_type::boolean, 0, "wait for all events instead of just one type"},
-        {"loop", opt_type::boolean, 0, "loop until timeout or interrupt, rather than one-shot"},
-        {"timeout", opt_type::integer, 0, "timeout seconds"},
-        {"list", opt_type::boolean, 0, "list valid event types"},
-        {"timestamp", opt_type::boolean, 0, "show timestamp for each printed event"}},
-       cmd_event},
-    },
+      "Domain Events",
+      "events",
+      {
+          {"event",
+           "Domain Events",
+           "List event types, or wait for domain events to occur",
+           {{"domain", opt_type::string, 0, "filter by domain name, id or uuid"},
+            {"event", opt_type::string, 0, "which event type to wait for"},
+            {"all", opt_type::boolean, 0, "wait for all events instead of just one type"},
+            {"loop", opt_type::boolean, 0, "loop until timeout or interrupt, rather than one-shot"},
+            {"timeout", opt_type::integer, 0, "timeout seconds"},
+            {"list", opt_type::boolean, 0, "list valid event types"},
+            {"timestamp", opt_type::boolean, 0, "show timestamp for each printed event"}},
+           cmd_event},
+      },
   };
 }
 

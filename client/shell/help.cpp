@@ -92,8 +92,8 @@ void print_command_help(console& out, const command_def& cmd) {
 }
 
 void print_group_help(console& out, const command_group& group) {
-  std::string text = format(" %s (help keyword '%s'):\n", sv(group.name).c_str(),
-                            sv(group.keyword).c_str());
+  std::string text =
+      format(" %s (help keyword '%s'):\n", sv(group.name).c_str(), sv(group.keyword).c_str());
   for (const auto& c : group.commands) {
     if (c.flags & cmd_alias)
       continue;

@@ -5,8 +5,8 @@
 #include <climits>
 #include <clocale>
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <getopt.h>
@@ -94,7 +94,7 @@ void interactive_loop(shell& sh, console& out) {
     if (!tty)
       out.print(line + "\n"); // line editors echo what they read
     if (!line.empty())
-      (void) sh.run_string(line);
+      (void)sh.run_string(line);
   }
   out.print("\n");
 }
@@ -108,18 +108,18 @@ int main(int argc, char** argv) {
   settings cfg;
 
   static const struct option long_options[] = {
-    {"connect", required_argument, nullptr, 'c'},
-    {"debug", required_argument, nullptr, 'd'},
-    {"escape", required_argument, nullptr, 'e'},
-    {"help", no_argument, nullptr, 'h'},
-    {"keepalive-interval", required_argument, nullptr, 'k'},
-    {"keepalive-count", required_argument, nullptr, 'K'},
-    {"log", required_argument, nullptr, 'l'},
-    {"quiet", no_argument, nullptr, 'q'},
-    {"readonly", no_argument, nullptr, 'r'},
-    {"timing", no_argument, nullptr, 't'},
-    {"version", optional_argument, nullptr, 'v'},
-    {nullptr, 0, nullptr, 0},
+      {"connect", required_argument, nullptr, 'c'},
+      {"debug", required_argument, nullptr, 'd'},
+      {"escape", required_argument, nullptr, 'e'},
+      {"help", no_argument, nullptr, 'h'},
+      {"keepalive-interval", required_argument, nullptr, 'k'},
+      {"keepalive-count", required_argument, nullptr, 'K'},
+      {"log", required_argument, nullptr, 'l'},
+      {"quiet", no_argument, nullptr, 'q'},
+      {"readonly", no_argument, nullptr, 'r'},
+      {"timing", no_argument, nullptr, 't'},
+      {"version", optional_argument, nullptr, 'v'},
+      {nullptr, 0, nullptr, 0},
   };
   int log_fd = -1;
   int longindex = -1;
@@ -134,7 +134,8 @@ int main(int argc, char** argv) {
       case 'd': {
         int level = 0;
         if (!parse_int(optarg, level)) {
-          out.error(format("option %s takes a numeric argument", longindex == -1 ? "-d" : "--debug"));
+          out.error(
+              format("option %s takes a numeric argument", longindex == -1 ? "-d" : "--debug"));
           return EXIT_FAILURE;
         }
         if (level < 0 || level > 4)

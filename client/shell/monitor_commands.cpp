@@ -223,7 +223,8 @@ bool cmd_domstate(shell& sh, const parsed_command& cmd) {
   if (state < 0)
     return false;
   if (cmd.has("reason"))
-    sh.out().print(format("%s (%s)\n", domain_state_name(state), domain_state_reason(state, reason)));
+    sh.out().print(
+        format("%s (%s)\n", domain_state_name(state), domain_state_reason(state, reason)));
   else
     sh.out().print(format("%s\n", domain_state_name(state)));
   return true;
@@ -244,40 +245,46 @@ command_group monitor_commands() {
     return option_def{name, opt_type::boolean, 0, help};
   };
   return {
-    "Domain Monitoring",
-    "monitor",
-    {
-      {"dominfo", "domain information", "Returns basic information about the domain.",
-       {domain_option()}, cmd_dominfo},
-      {"domstate", "domain state", "Returns state about a domain.",
-       {domain_option(), b("reason", "also print reason for the state")}, cmd_domstate},
-      {"list",
-       "list domains",
-       "Returns list of domains.",
-       {b("inactive", "list inactive domains"),
-        b("all", "list inactive & active domains"),
-        b("transient", "list transient domains"),
-        b("persistent", "list persistent domains"),
-        b("with-snapshot", "list domains with existing snapshot"),
-        b("without-snapshot", "list domains without a snapshot"),
-        b("with-checkpoint", "list domains with existing checkpoint"),
-        b("without-checkpoint", "list domains without a checkpoint"),
-        b("state-running", "list domains in running state"),
-        b("state-paused", "list domains in paused state"),
-        b("state-shutoff", "list domains in shutoff state"),
-        b("state-other", "list domains in other states"),
-        b("autostart", "list domains with autostart enabled"),
-        b("no-autostart", "list domains with autostart disabled"),
-        b("with-managed-save", "list domains with managed save state"),
-        b("without-managed-save", "list domains without managed save"),
-        b("uuid", "list uuid's only"),
-        b("name", "list domain names only"),
-        b("id", "list domain IDs only"),
-        b("table", "list table (default)"),
-        b("managed-save", "mark inactive domains with managed save state"),
-        b("title", "show domain title")},
-       cmd_list},
-    },
+      "Domain Monitoring",
+      "monitor",
+      {
+          {"dominfo",
+           "domain information",
+           "Returns basic information about the domain.",
+           {domain_option()},
+           cmd_dominfo},
+          {"domstate",
+           "domain state",
+           "Returns state about a domain.",
+           {domain_option(), b("reason", "also print reason for the state")},
+           cmd_domstate},
+          {"list",
+           "list domains",
+           "Returns list of domains.",
+           {b("inactive", "list inactive domains"),
+            b("all", "list inactive & active domains"),
+            b("transient", "list transient domains"),
+            b("persistent", "list persistent domains"),
+            b("with-snapshot", "list domains with existing snapshot"),
+            b("without-snapshot", "list domains without a snapshot"),
+            b("with-checkpoint", "list domains with existing checkpoint"),
+            b("without-checkpoint", "list domains without a checkpoint"),
+            b("state-running", "list domains in running state"),
+            b("state-paused", "list domains in paused state"),
+            b("state-shutoff", "list domains in shutoff state"),
+            b("state-other", "list domains in other states"),
+            b("autostart", "list domains with autostart enabled"),
+            b("no-autostart", "list domains with autostart disabled"),
+            b("with-managed-save", "list domains with managed save state"),
+            b("without-managed-save", "list domains without managed save"),
+            b("uuid", "list uuid's only"),
+            b("name", "list domain names only"),
+            b("id", "list domain IDs only"),
+            b("table", "list table (default)"),
+            b("managed-save", "mark inactive domains with managed save state"),
+            b("title", "show domain title")},
+           cmd_list},
+      },
   };
 }
 

@@ -61,7 +61,9 @@ bool cmd_net_list(shell& sh, const parsed_command& cmd) {
       auto active = sh.call<proc::network_is_active>({net});
       auto persistent = sh.call<proc::network_is_persistent>({net});
       tab.add_row({net.name, !active || active->value != 0 ? "active" : "inactive",
-                   !autostart ? "no autostart" : autostart->value ? "yes" : "no",
+                   !autostart         ? "no autostart"
+                   : autostart->value ? "yes"
+                                      : "no",
                    !persistent || persistent->value != 0 ? "yes" : "no"});
     }
     sh.reset_error();
@@ -117,25 +119,27 @@ bool define_or_create(shell& sh, const parsed_command& cmd, bool create) {
   if (opt_string_req(sh.out(), cmd, "file", from) < 0 || !from)
     return false;
   bool validate = cmd.has("validate");
-  return from_file(
-    sh, *from, create ? "Failed to create network from %s" : "Failed to define network from %s",
-    create ? "Network %s created from %s\n" : "Network %s defined from %s\n",
-    [&](const std::string& xml) -> std::optional<std::string> {
-      std::optional<protocol::net_only> r;
-      if (create && validate)
-        r = sh.call_number<protocol::net_only>(
-          proc::network_create_xml_flags, protocol::xml_flags_args{xml, network_create_validate});
-      else if (create)
-        r = sh.call<proc::network_create_xml>({xml});
-      else if (validate)
-        r = sh.call_number<protocol::net_only>(
-          proc::network_define_xml_flags, protocol::xml_flags_args{xml, network_define_validate});
-      else
-        r = sh.call<proc::network_define_xml>({xml});
-      if (!r)
-        return std::nullopt;
-      return r->net.name;
-    });
+  return from_file(sh, *from,
+                   create ? "Failed to create network from %s" : "Failed to define network from %s",
+                   create ? "Network %s created from %s\n" : "Network %s defined from %s\n",
+                   [&](const std::string& xml) -> std::optional<std::string> {
+                     std::optional<protocol::net_only> r;
+                     if (create && validate)
+                       r = sh.call_number<protocol::net_only>(
+                           proc::network_create_xml_flags,
+                           protocol::xml_flags_args{xml, network_create_validate});
+                     else if (create)
+                       r = sh.call<proc::network_create_xml>({xml});
+                     else if (validate)
+                       r = sh.call_number<protocol::net_only>(
+                           proc::network_define_xml_flags,
+                           protocol::xml_flags_args{xml, network_define_validate});
+                     else
+                       r = sh.call<proc::network_define_xml>({xml});
+                     if (!r)
+                       return std::nullopt;
+                     return r->net.name;
+                   });
 }
 
 bool cmd_net_define(shell& sh, const parsed_command& cmd) {
@@ -212,51 +216,77 @@ option_def network_option(std::string_view help = "network name or uuid") {
 command_group network_commands() {
   const auto validate = bool_opt("validate", "validate the XML against the schema");
   return {
-    "Networking",
-    "network",
-    {
-      {"net-autostart", "autostart a network",
-       "Configure a network to be automatically started at boot.",
-       {network_option(), bool_opt("disable", "disable autostarting")}, cmd_net_autostart},
-      {"net-create", "create a network from an XML file", "Create a network.",
-       {file_option("file containing an XML network description"), validate}, cmd_net_create},
-      {"net-define",
-       "define an inactive persistent virtual network or modify an existing persistent one "
-       "from an XML file",
-       "Define or modify a persistent virtual network.",
-       {file_option("file containing an XML network description"), validate}, cmd_net_define},
-      {"net-destroy", "destroy (stop) a network", "Forcefully stop a given network.",
-       {network_option()}, cmd_net_destroy},
-      {"net-dumpxml",
-       "network information in XML",
-       "Output the network information as an XML dump to stdout.",
-       {network_option(), bool_opt("inactive", "show inactive defined XML"),
-        {"xpath", opt_type::string, opt_named_only, "xpath expression to filter the XML document"},
-        bool_opt("wrap", "wrap xpath results in an common root element")},
-       cmd_net_dumpxml},
-      {"net-info", "network information", "Returns basic information about the network",
-       {network_option()}, cmd_net_info},
-      {"net-list",
-       "list networks",
-       "Returns list of networks.",
-       {bool_opt("inactive", "list inactive networks"), bool_opt("all", "list inactive & active networks"),
-        bool_opt("persistent", "list persistent networks"),
-        bool_opt("transient", "list transient networks"),
-        bool_opt("autostart", "list networks with autostart enabled"),
-        bool_opt("no-autostart", "list networks with autostart disabled"),
-        bool_opt("uuid", "list uuid's only"), bool_opt("name", "list network names only"),
-        bool_opt("table", "list table (default)")},
-       cmd_net_list},
-      {"net-name", "convert a network UUID to network name", "",
-       {network_option("network uuid")}, cmd_net_name},
-      {"net-start", "start a (previously defined) inactive network", "Start a network.",
-       {network_option()}, cmd_net_start},
-      {"net-undefine", "undefine a persistent network",
-       "Undefine the configuration for a persistent network.", {network_option()},
-       cmd_net_undefine},
-      {"net-uuid", "convert a network name to network UUID", "",
-       {network_option("network name")}, cmd_net_uuid},
-    },
+      "Networking",
+      "network",
+      {
+          {"net-autostart",
+           "autostart a network",
+           "Configure a network to be automatically started at boot.",
+           {network_option(), bool_opt("disable", "disable autostarting")},
+           cmd_net_autostart},
+          {"net-create",
+           "create a network from an XML file",
+           "Create a network.",
+           {file_option("file containing an XML network description"), validate},
+           cmd_net_create},
+          {"net-define",
+           "define an inactive persistent virtual network or modify an existing persistent one "
+           "from an XML file",
+           "Define or modify a persistent virtual network.",
+           {file_option("file containing an XML network description"), validate},
+           cmd_net_define},
+          {"net-destroy",
+           "destroy (stop) a network",
+           "Forcefully stop a given network.",
+           {network_option()},
+           cmd_net_destroy},
+          {"net-dumpxml",
+           "network information in XML",
+           "Output the network information as an XML dump to stdout.",
+           {network_option(),
+            bool_opt("inactive", "show inactive defined XML"),
+            {"xpath", opt_type::string, opt_named_only,
+             "xpath expression to filter the XML document"},
+            bool_opt("wrap", "wrap xpath results in an common root element")},
+           cmd_net_dumpxml},
+          {"net-info",
+           "network information",
+           "Returns basic information about the network",
+           {network_option()},
+           cmd_net_info},
+          {"net-list",
+           "list networks",
+           "Returns list of networks.",
+           {bool_opt("inactive", "list inactive networks"),
+            bool_opt("all", "list inactive & active networks"),
+            bool_opt("persistent", "list persistent networks"),
+            bool_opt("transient", "list transient networks"),
+            bool_opt("autostart", "list networks with autostart enabled"),
+            bool_opt("no-autostart", "list networks with autostart disabled"),
+            bool_opt("uuid", "list uuid's only"), bool_opt("name", "list network names only"),
+            bool_opt("table", "list table (default)")},
+           cmd_net_list},
+          {"net-name",
+           "convert a network UUID to network name",
+           "",
+           {network_option("network uuid")},
+           cmd_net_name},
+          {"net-start",
+           "start a (previously defined) inactive network",
+           "Start a network.",
+           {network_option()},
+           cmd_net_start},
+          {"net-undefine",
+           "undefine a persistent network",
+           "Undefine the configuration for a persistent network.",
+           {network_option()},
+           cmd_net_undefine},
+          {"net-uuid",
+           "convert a network name to network UUID",
+           "",
+           {network_option("network name")},
+           cmd_net_uuid},
+      },
   };
 }
 

@@ -28,16 +28,16 @@ enum pool_list_flag : uint32_t {
 
 /// Pool type names and their list filter bits, in `virStoragePoolType` order.
 const std::pair<const char*, uint32_t> pool_types[] = {
-  {"dir", 64},       {"fs", 128},        {"netfs", 256},    {"logical", 512},
-  {"disk", 1024},    {"iscsi", 2048},    {"iscsi-direct", 524288}, {"scsi", 4096},
-  {"mpath", 8192},   {"rbd", 16384},     {"sheepdog", 32768}, {"gluster", 65536},
-  {"zfs", 131072},   {"vstorage", 262144},
+    {"dir", 64},     {"fs", 128},          {"netfs", 256},           {"logical", 512},
+    {"disk", 1024},  {"iscsi", 2048},      {"iscsi-direct", 524288}, {"scsi", 4096},
+    {"mpath", 8192}, {"rbd", 16384},       {"sheepdog", 32768},      {"gluster", 65536},
+    {"zfs", 131072}, {"vstorage", 262144},
 };
 
 constexpr int pool_running = 2;
 constexpr int pool_degraded = 3;
-constexpr uint32_t storage_xml_inactive = 1;   // VIR_STORAGE_XML_INACTIVE
-constexpr uint32_t pool_define_validate = 1;   // VIR_STORAGE_POOL_DEFINE_VALIDATE
+constexpr uint32_t storage_xml_inactive = 1; // VIR_STORAGE_XML_INACTIVE
+constexpr uint32_t pool_define_validate = 1; // VIR_STORAGE_POOL_DEFINE_VALIDATE
 
 const char* pool_state_name(int state) {
   static const char* const names[] = {"inactive", "building", "running", "degraded",
@@ -144,8 +144,8 @@ bool cmd_pool_list(shell& sh, const parsed_command& cmd) {
   table tab{{"Name", "State", "Autostart", "Persistent", "Capacity", "Allocation", "Available"}};
   for (size_t i = 0; i < pools.size(); ++i) {
     const auto& t = rows[i];
-    tab.add_row({pools[i].name, t.state, t.autostart, t.persistent, t.capacity, t.allocation,
-                 t.available});
+    tab.add_row(
+        {pools[i].name, t.state, t.autostart, t.persistent, t.capacity, t.allocation, t.available});
   }
   out.print(tab.render(!out.quiet()));
   return true;
@@ -265,17 +265,15 @@ bool simple_pool_action(shell& sh, const parsed_command& cmd, const char* fail, 
 }
 
 bool cmd_pool_destroy(shell& sh, const parsed_command& cmd) {
-  return simple_pool_action(sh, cmd, "Failed to destroy pool %s", "Pool %s destroyed\n",
-                            [&](const auto& p) {
-                              return sh.call<proc::storage_pool_destroy>({p}).has_value();
-                            });
+  return simple_pool_action(
+      sh, cmd, "Failed to destroy pool %s", "Pool %s destroyed\n",
+      [&](const auto& p) { return sh.call<proc::storage_pool_destroy>({p}).has_value(); });
 }
 
 bool cmd_pool_undefine(shell& sh, const parsed_command& cmd) {
-  return simple_pool_action(sh, cmd, "Failed to undefine pool %s", "Pool %s has been undefined\n",
-                            [&](const auto& p) {
-                              return sh.call<proc::storage_pool_undefine>({p}).has_value();
-                            });
+  return simple_pool_action(
+      sh, cmd, "Failed to undefine pool %s", "Pool %s has been undefined\n",
+      [&](const auto& p) { return sh.call<proc::storage_pool_undefine>({p}).has_value(); });
 }
 
 bool cmd_pool_refresh(shell& sh, const parsed_command& cmd) {
@@ -292,10 +290,12 @@ bool cmd_pool_autostart(shell& sh, const parsed_command& cmd) {
     return false;
   int32_t autostart = cmd.has("disable") ? 0 : 1;
   return run_action(
-    sh.out(), name,
-    autostart ? "failed to mark pool %s as autostarted" : "failed to unmark pool %s as autostarted",
-    autostart ? "Pool %s marked as autostarted\n" : "Pool %s unmarked as autostarted\n",
-    [&] { return sh.call<proc::storage_pool_set_autostart>({*pool, autostart}).has_value(); });
+      sh.out(), name,
+      autostart ? "failed to mark pool %s as autostarted"
+                : "failed to unmark pool %s as autostarted",
+      autostart ? "Pool %s marked as autostarted\n" : "Pool %s unmarked as autostarted\n", [&] {
+        return sh.call<proc::storage_pool_set_autostart>({*pool, autostart}).has_value();
+      });
 }
 
 bool cmd_pool_uuid(shell& sh, const parsed_command& cmd) {
@@ -325,56 +325,77 @@ command_group pool_commands() {
   const auto no_overwrite = bool_opt("no-overwrite", "do not overwrite any existing data");
   const auto overwrite = bool_opt("overwrite", "overwrite any existing data");
   return {
-    "Storage Pool",
-    "pool",
-    {
-      {"pool-autostart", "autostart a pool",
-       "Configure a pool to be automatically started at boot.",
-       {pool_option(), bool_opt("disable", "disable autostarting")}, cmd_pool_autostart},
-      {"pool-create", "create a pool from an XML file", "Create a pool.",
-       {file_option("file containing an XML pool description"), build, no_overwrite, overwrite},
-       cmd_pool_create},
-      {"pool-define",
-       "define an inactive persistent storage pool or modify an existing persistent one from "
-       "an XML file",
-       "Define or modify a persistent storage pool.",
-       {file_option("file containing an XML pool description"),
-        bool_opt("validate", "validate the XML against the schema")},
-       cmd_pool_define},
-      {"pool-destroy", "destroy (stop) a pool",
-       "Forcefully stop a given pool. Raw data in the pool is untouched", {pool_option()},
-       cmd_pool_destroy},
-      {"pool-dumpxml",
-       "pool information in XML",
-       "Output the pool information as an XML dump to stdout.",
-       {pool_option(), bool_opt("inactive", "show inactive defined XML"),
-        {"xpath", opt_type::string, opt_named_only, "xpath expression to filter the XML document"},
-        bool_opt("wrap", "wrap xpath results in an common root element")},
-       cmd_pool_dumpxml},
-      {"pool-info", "storage pool information",
-       "Returns basic information about the storage pool.",
-       {pool_option(), bool_opt("bytes", "Return pool info in bytes")}, cmd_pool_info},
-      {"pool-list",
-       "list pools",
-       "Returns list of pools.",
-       {bool_opt("inactive", "list inactive pools"), bool_opt("all", "list inactive & active pools"),
-        bool_opt("transient", "list transient pools"), bool_opt("persistent", "list persistent pools"),
-        bool_opt("autostart", "list pools with autostart enabled"),
-        bool_opt("no-autostart", "list pools with autostart disabled"),
-        {"type", opt_type::string, 0, "only list pool of specified type(s) (if supported)"},
-        bool_opt("details", "display extended details for pools"),
-        bool_opt("uuid", "list UUID of active pools only"),
-        bool_opt("name", "list name of active pools only")},
-       cmd_pool_list},
-      {"pool-name", "convert a pool UUID to pool name", "", {pool_option()}, cmd_pool_name},
-      {"pool-refresh", "refresh a pool", "Refresh a given pool.", {pool_option()},
-       cmd_pool_refresh},
-      {"pool-start", "start a (previously defined) inactive pool", "Start a pool.",
-       {pool_option(), build, no_overwrite, overwrite}, cmd_pool_start},
-      {"pool-undefine", "undefine an inactive pool",
-       "Undefine the configuration for an inactive pool.", {pool_option()}, cmd_pool_undefine},
-      {"pool-uuid", "convert a pool name to pool UUID", "", {pool_option()}, cmd_pool_uuid},
-    },
+      "Storage Pool",
+      "pool",
+      {
+          {"pool-autostart",
+           "autostart a pool",
+           "Configure a pool to be automatically started at boot.",
+           {pool_option(), bool_opt("disable", "disable autostarting")},
+           cmd_pool_autostart},
+          {"pool-create",
+           "create a pool from an XML file",
+           "Create a pool.",
+           {file_option("file containing an XML pool description"), build, no_overwrite, overwrite},
+           cmd_pool_create},
+          {"pool-define",
+           "define an inactive persistent storage pool or modify an existing persistent one from "
+           "an XML file",
+           "Define or modify a persistent storage pool.",
+           {file_option("file containing an XML pool description"),
+            bool_opt("validate", "validate the XML against the schema")},
+           cmd_pool_define},
+          {"pool-destroy",
+           "destroy (stop) a pool",
+           "Forcefully stop a given pool. Raw data in the pool is untouched",
+           {pool_option()},
+           cmd_pool_destroy},
+          {"pool-dumpxml",
+           "pool information in XML",
+           "Output the pool information as an XML dump to stdout.",
+           {pool_option(),
+            bool_opt("inactive", "show inactive defined XML"),
+            {"xpath", opt_type::string, opt_named_only,
+             "xpath expression to filter the XML document"},
+            bool_opt("wrap", "wrap xpath results in an common root element")},
+           cmd_pool_dumpxml},
+          {"pool-info",
+           "storage pool information",
+           "Returns basic information about the storage pool.",
+           {pool_option(), bool_opt("bytes", "Return pool info in bytes")},
+           cmd_pool_info},
+          {"pool-list",
+           "list pools",
+           "Returns list of pools.",
+           {bool_opt("inactive", "list inactive pools"),
+            bool_opt("all", "list inactive & active pools"),
+            bool_opt("transient", "list transient pools"),
+            bool_opt("persistent", "list persistent pools"),
+            bool_opt("autostart", "list pools with autostart enabled"),
+            bool_opt("no-autostart", "list pools with autostart disabled"),
+            {"type", opt_type::string, 0, "only list pool of specified type(s) (if supported)"},
+            bool_opt("details", "display extended details for pools"),
+            bool_opt("uuid", "list UUID of active pools only"),
+            bool_opt("name", "list name of active pools only")},
+           cmd_pool_list},
+          {"pool-name", "convert a pool UUID to pool name", "", {pool_option()}, cmd_pool_name},
+          {"pool-refresh",
+           "refresh a pool",
+           "Refresh a given pool.",
+           {pool_option()},
+           cmd_pool_refresh},
+          {"pool-start",
+           "start a (previously defined) inactive pool",
+           "Start a pool.",
+           {pool_option(), build, no_overwrite, overwrite},
+           cmd_pool_start},
+          {"pool-undefine",
+           "undefine an inactive pool",
+           "Undefine the configuration for an inactive pool.",
+           {pool_option()},
+           cmd_pool_undefine},
+          {"pool-uuid", "convert a pool name to pool UUID", "", {pool_option()}, cmd_pool_uuid},
+      },
   };
 }
 

@@ -67,7 +67,7 @@ std::string format_uuid(const xdr::uuid& u) {
 }
 
 const char* domain_state_name(int state) {
-  static const char* const names[] = {"no state", "running",  "idle",    "paused",
+  static const char* const names[] = {"no state",    "running",  "idle",    "paused",
                                       "in shutdown", "shut off", "crashed", "pmsuspended"};
   if (state >= 0 && state < 8)
     return names[state];
@@ -76,19 +76,19 @@ const char* domain_state_name(int state) {
 
 const char* domain_state_reason(int state, int reason) {
   static const std::vector<std::vector<const char*>> reasons = {
-    {"unknown"},
-    {"unknown", "booted", "migrated", "restored", "from snapshot", "unpaused",
-     "migration canceled", "save canceled", "event wakeup", "crashed", "post-copy",
-     "post-copy failed"},
-    {"unknown"},
-    {"unknown", "user", "migrating", "saving", "dumping", "I/O error", "watchdog",
-     "from snapshot", "shutting down", "creating snapshot", "crashed", "starting up",
-     "post-copy", "post-copy failed", "api error"},
-    {"unknown", "user"},
-    {"unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
-     "from snapshot", "daemon"},
-    {"unknown", "panicked"},
-    {"unknown"},
+      {"unknown"},
+      {"unknown", "booted", "migrated", "restored", "from snapshot", "unpaused",
+       "migration canceled", "save canceled", "event wakeup", "crashed", "post-copy",
+       "post-copy failed"},
+      {"unknown"},
+      {"unknown", "user", "migrating", "saving", "dumping", "I/O error", "watchdog",
+       "from snapshot", "shutting down", "creating snapshot", "crashed", "starting up", "post-copy",
+       "post-copy failed", "api error"},
+      {"unknown", "user"},
+      {"unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
+       "from snapshot", "daemon"},
+      {"unknown", "panicked"},
+      {"unknown"},
   };
   if (state >= 0 && static_cast<size_t>(state) < reasons.size()) {
     const auto& r = reasons[static_cast<size_t>(state)];
@@ -101,14 +101,14 @@ const char* domain_state_reason(int state, int reason) {
 // -- shell -----------------------------------------------------------------------------------
 
 shell::shell(const command_table& table, console& out, settings s)
-  : table_(table), out_(out), settings_(std::move(s)) {
+    : table_(table), out_(out), settings_(std::move(s)) {
   if (settings_.uri.empty())
     settings_.uri = default_uri();
 }
 
 shell::~shell() {
   if (conn_)
-    (void) conn_->close();
+    (void)conn_->close();
 }
 
 bool shell::open_connection(const std::string& uri, bool readonly) {
@@ -127,7 +127,7 @@ bool shell::open_connection(const std::string& uri, bool readonly) {
     save_error(make_virt_error(error_code::no_support, error_domain::none,
                                "this function is not supported by the connection driver: "
                                "virConnectSetKeepAlive"));
-    (void) conn_->close();
+    (void)conn_->close();
     conn_.reset();
     return false;
   }
@@ -138,7 +138,7 @@ bool shell::reconnect(const std::string& uri, bool readonly, bool force) {
   bool was_connected = false;
   if (conn_) {
     was_connected = true;
-    (void) conn_->close();
+    (void)conn_->close();
     conn_.reset();
   }
   const std::string& target = uri.empty() ? settings_.uri : uri;
@@ -267,8 +267,7 @@ bool shell::run_argv(std::vector<std::string> words) {
 
 // -- lookups ---------------------------------------------------------------------------------
 
-std::optional<protocol::nonnull_domain> shell::lookup_domain(const std::string& name,
-                                                             unsigned by) {
+std::optional<protocol::nonnull_domain> shell::lookup_domain(const std::string& name, unsigned by) {
   std::optional<protocol::nonnull_domain> dom;
   int id = 0;
   if ((by & by_id) && parse_int(name, id) && id >= 0) {
@@ -309,7 +308,7 @@ namespace {
 /// in the error for a malformed UUID.
 template <protocol::proc ByUuid, protocol::proc ByName, class Get>
 auto by_uuid_or_name(shell& sh, const std::string& n, unsigned by, const char* api, Get get)
-  -> std::optional<decltype(get(*sh.call<ByName>({n})))> {
+    -> std::optional<decltype(get(*sh.call<ByName>({n})))> {
   std::optional<decltype(get(*sh.call<ByName>({n})))> found;
   if ((by & by_uuid) && n.size() == 36) {
     if (auto uuid = parse_uuid(n)) {
@@ -338,7 +337,7 @@ std::optional<protocol::nonnull_network> shell::network_opt(const parsed_command
     *name = *n;
   auto net = by_uuid_or_name<protocol::proc::network_lookup_by_uuid,
                              protocol::proc::network_lookup_by_name>(
-    *this, *n, by, "virNetworkLookupByUUIDString", [](const auto& r) { return r.net; });
+      *this, *n, by, "virNetworkLookupByUUIDString", [](const auto& r) { return r.net; });
   if (!net)
     out_.error(format("failed to get network '%s'", n->c_str()));
   return net;
@@ -354,7 +353,7 @@ std::optional<protocol::nonnull_storage_pool> shell::pool_opt(const parsed_comma
     *name = *n;
   auto pool = by_uuid_or_name<protocol::proc::storage_pool_lookup_by_uuid,
                               protocol::proc::storage_pool_lookup_by_name>(
-    *this, *n, by, "virStoragePoolLookupByUUIDString", [](const auto& r) { return r.pool; });
+      *this, *n, by, "virStoragePoolLookupByUUIDString", [](const auto& r) { return r.pool; });
   if (!pool)
     out_.error(format("failed to get pool '%s'", n->c_str()));
   return pool;
@@ -428,9 +427,9 @@ std::optional<std::string> shell::read_file(const std::string& path) {
   constexpr size_t max_size = 10 * 1024 * 1024;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    save_error(make_virt_error(error_code::system_error, error_domain::none,
-                               format("Failed to open file '%s': %s", path.c_str(),
-                                      std::strerror(errno))));
+    save_error(make_virt_error(
+        error_code::system_error, error_domain::none,
+        format("Failed to open file '%s': %s", path.c_str(), std::strerror(errno))));
     return std::nullopt;
   }
   std::string data;
@@ -454,9 +453,9 @@ std::optional<std::string> shell::read_file(const std::string& path) {
   }
   ::close(fd);
   if (err != 0) {
-    save_error(make_virt_error(error_code::system_error, error_domain::none,
-                               format("Failed to read file '%s': %s", path.c_str(),
-                                      std::strerror(err))));
+    save_error(
+        make_virt_error(error_code::system_error, error_domain::none,
+                        format("Failed to read file '%s': %s", path.c_str(), std::strerror(err))));
     return std::nullopt;
   }
   return data;

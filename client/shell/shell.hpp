@@ -100,7 +100,7 @@ public:
     if (c == nullptr) {
       save_error(make_virt_error(error_code::invalid_conn, error_domain::none,
                                  "invalid connection pointer in " +
-                                   std::string{protocol::proc_traits<P>::api}));
+                                     std::string{protocol::proc_traits<P>::api}));
       return std::nullopt;
     }
     auto r = c->template call<P>(args);
@@ -129,8 +129,8 @@ public:
     }
     Ret ret{};
     if (auto err = xdr::decode(*reply, ret); !err.empty()) {
-      save_error(make_virt_error(error_code::rpc, error_domain::rpc,
-                                 "Unable to decode message payload"));
+      save_error(
+          make_virt_error(error_code::rpc, error_domain::rpc, "Unable to decode message payload"));
       return std::nullopt;
     }
     return ret;
@@ -165,11 +165,9 @@ public:
                                                          unsigned by = by_uuid | by_name);
   /// A volume by name within --pool (when `pool_optname` is not empty and
   /// given), else by key, else by path.
-  std::optional<protocol::nonnull_storage_vol> vol_opt(const parsed_command& cmd,
-                                                       std::string_view optname,
-                                                       std::string_view pool_optname,
-                                                       std::string* name = nullptr,
-                                                       unsigned by = by_uuid | by_name);
+  std::optional<protocol::nonnull_storage_vol>
+  vol_opt(const parsed_command& cmd, std::string_view optname, std::string_view pool_optname,
+          std::string* name = nullptr, unsigned by = by_uuid | by_name);
 
   /// `virshDomainState`: the state (and reason) of `dom`, -1 on failure.
   int domain_state(const protocol::nonnull_domain& dom, int* reason = nullptr);

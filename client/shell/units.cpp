@@ -82,7 +82,9 @@ bool parse_ulonglong_prefix(const std::string& s, unsigned long long& value, std
 
 std::optional<virt_error> scale_integer(unsigned long long& value, std::string_view suffix,
                                         unsigned long long scale, unsigned long long limit) {
-  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
   auto iequal = [&](std::string_view a, std::string_view b) {
     if (a.size() != b.size())
       return false;
@@ -109,12 +111,24 @@ std::optional<virt_error> scale_integer(unsigned long long& value, std::string_v
                                     static_cast<int>(suffix.size()), suffix.data()));
     int power = 0;
     switch (lower(suffix[0])) {
-      case 'k': power = 1; break;
-      case 'm': power = 2; break;
-      case 'g': power = 3; break;
-      case 't': power = 4; break;
-      case 'p': power = 5; break;
-      case 'e': power = 6; break;
+      case 'k':
+        power = 1;
+        break;
+      case 'm':
+        power = 2;
+        break;
+      case 'g':
+        power = 3;
+        break;
+      case 't':
+        power = 4;
+        break;
+      case 'p':
+        power = 5;
+        break;
+      case 'e':
+        power = 6;
+        break;
       default:
         return make_virt_error(error_code::invalid_arg, error_domain::none,
                                format("invalid argument: unknown suffix '%.*s'",

@@ -15,9 +15,9 @@ namespace {
 
 using protocol::proc;
 
-constexpr uint32_t vol_get_physical = 1;        // VIR_STORAGE_VOL_GET_PHYSICAL
-constexpr uint32_t vol_delete_snapshots = 2;    // VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS
-constexpr uint32_t vol_prealloc_metadata = 1;   // VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
+constexpr uint32_t vol_get_physical = 1;      // VIR_STORAGE_VOL_GET_PHYSICAL
+constexpr uint32_t vol_delete_snapshots = 2;  // VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS
+constexpr uint32_t vol_prealloc_metadata = 1; // VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
 
 const char* vol_type_name(int type) {
   static const char* const names[] = {"file", "block", "dir", "network", "netdir", "ploop"};
@@ -67,8 +67,8 @@ bool cmd_vol_list(shell& sh, const parsed_command& cmd) {
     if (!info)
       tab->add_row({vol.name, path_text, "unknown", "unknown", "unknown"});
     else
-      tab->add_row({vol.name, path_text, vol_type_name(info->type),
-                    format_capacity(info->capacity), format_capacity(info->allocation)});
+      tab->add_row({vol.name, path_text, vol_type_name(info->type), format_capacity(info->capacity),
+                    format_capacity(info->allocation)});
   }
   sh.reset_error();
   out.print(tab->render(!out.quiet()));
@@ -86,7 +86,7 @@ bool cmd_vol_info(shell& sh, const parsed_command& cmd) {
   std::optional<protocol::storage_vol_get_info_ret> info;
   if (physical)
     info = sh.call_number<protocol::storage_vol_get_info_ret>(
-      proc::storage_vol_get_info_flags, protocol::vol_flags_args{*vol, vol_get_physical});
+        proc::storage_vol_get_info_flags, protocol::vol_flags_args{*vol, vol_get_physical});
   else
     info = sh.call<proc::storage_vol_get_info>({*vol});
   if (!info)
@@ -118,9 +118,8 @@ bool cmd_vol_dumpxml(shell& sh, const parsed_command& cmd) {
 }
 
 /// The backing volume of vol-create-as: by name in the pool, by key, by path.
-std::optional<protocol::nonnull_storage_vol> backing_volume(shell& sh,
-                                                            const protocol::nonnull_storage_pool& pool,
-                                                            const std::string& spec) {
+std::optional<protocol::nonnull_storage_vol>
+backing_volume(shell& sh, const protocol::nonnull_storage_pool& pool, const std::string& spec) {
   if (auto r = sh.call<proc::storage_vol_lookup_by_name>({pool, spec}))
     return r->vol;
   if (auto r = sh.call<proc::storage_vol_lookup_by_key>({spec}))
@@ -261,60 +260,76 @@ option_def pool_name_option() {
 
 command_group volume_commands() {
   return {
-    "Storage Volume",
-    "volume",
-    {
-      {"vol-create-as",
-       "create a volume from a set of args",
-       "Create a vol.",
-       {{"pool", opt_type::data, opt_required, "pool name"},
-        {"name", opt_type::data, opt_required, "name of the volume"},
-        {"capacity", opt_type::data, opt_required,
-         "size of the vol, as scaled integer (default bytes)"},
-        string_opt("allocation", "initial allocation size, as scaled integer (default bytes)"),
-        string_opt("format", "file format type raw,bochs,qcow,qcow2,qed,vmdk"),
-        string_opt("backing-vol", "the backing volume if taking a snapshot"),
-        string_opt("backing-vol-format", "format of backing volume if taking a snapshot"),
-        bool_opt("prealloc-metadata", "preallocate metadata (for qcow2 instead of full allocation)"),
-        bool_opt("print-xml", "print XML document, but don't define/create")},
-       cmd_vol_create_as},
-      {"vol-delete",
-       "delete a vol",
-       "Delete a given vol.",
-       {vol_option(), pool_name_option(),
-        bool_opt("delete-snapshots",
-             "delete snapshots associated with volume (must be supported by storage driver)")},
-       cmd_vol_delete},
-      {"vol-dumpxml",
-       "vol information in XML",
-       "Output the vol information as an XML dump to stdout.",
-       {vol_option(), pool_name_option(),
-        {"xpath", opt_type::string, opt_named_only, "xpath expression to filter the XML document"},
-        bool_opt("wrap", "wrap xpath results in an common root element")},
-       cmd_vol_dumpxml},
-      {"vol-info",
-       "storage vol information",
-       "Returns basic information about the storage vol.",
-       {vol_option(), pool_name_option(),
-        bool_opt("bytes", "sizes are represented in bytes rather than pretty units"),
-        bool_opt("physical", "return the physical size of the volume in allocation field")},
-       cmd_vol_info},
-      {"vol-key", "returns the volume key for a given volume name or path", "",
-       {vol_option("volume name or path"), pool_name_option()}, cmd_vol_key},
-      {"vol-list",
-       "list vols",
-       "Returns list of vols by pool.",
-       {{"pool", opt_type::data, opt_required, "pool name or uuid"},
-        bool_opt("details", "display extended details for volumes")},
-       cmd_vol_list},
-      {"vol-name", "returns the volume name for a given volume key or path", "",
-       {vol_option("volume key or path")}, cmd_vol_name},
-      {"vol-path", "returns the volume path for a given volume name or key", "",
-       {vol_option("volume name or key"), pool_name_option()}, cmd_vol_path},
-      {"vol-pool", "returns the storage pool for a given volume key or path", "",
-       {vol_option("volume key or path"), bool_opt("uuid", "return the pool uuid rather than pool name")},
-       cmd_vol_pool},
-    },
+      "Storage Volume",
+      "volume",
+      {
+          {"vol-create-as",
+           "create a volume from a set of args",
+           "Create a vol.",
+           {{"pool", opt_type::data, opt_required, "pool name"},
+            {"name", opt_type::data, opt_required, "name of the volume"},
+            {"capacity", opt_type::data, opt_required,
+             "size of the vol, as scaled integer (default bytes)"},
+            string_opt("allocation", "initial allocation size, as scaled integer (default bytes)"),
+            string_opt("format", "file format type raw,bochs,qcow,qcow2,qed,vmdk"),
+            string_opt("backing-vol", "the backing volume if taking a snapshot"),
+            string_opt("backing-vol-format", "format of backing volume if taking a snapshot"),
+            bool_opt("prealloc-metadata",
+                     "preallocate metadata (for qcow2 instead of full allocation)"),
+            bool_opt("print-xml", "print XML document, but don't define/create")},
+           cmd_vol_create_as},
+          {"vol-delete",
+           "delete a vol",
+           "Delete a given vol.",
+           {vol_option(), pool_name_option(),
+            bool_opt(
+                "delete-snapshots",
+                "delete snapshots associated with volume (must be supported by storage driver)")},
+           cmd_vol_delete},
+          {"vol-dumpxml",
+           "vol information in XML",
+           "Output the vol information as an XML dump to stdout.",
+           {vol_option(),
+            pool_name_option(),
+            {"xpath", opt_type::string, opt_named_only,
+             "xpath expression to filter the XML document"},
+            bool_opt("wrap", "wrap xpath results in an common root element")},
+           cmd_vol_dumpxml},
+          {"vol-info",
+           "storage vol information",
+           "Returns basic information about the storage vol.",
+           {vol_option(), pool_name_option(),
+            bool_opt("bytes", "sizes are represented in bytes rather than pretty units"),
+            bool_opt("physical", "return the physical size of the volume in allocation field")},
+           cmd_vol_info},
+          {"vol-key",
+           "returns the volume key for a given volume name or path",
+           "",
+           {vol_option("volume name or path"), pool_name_option()},
+           cmd_vol_key},
+          {"vol-list",
+           "list vols",
+           "Returns list of vols by pool.",
+           {{"pool", opt_type::data, opt_required, "pool name or uuid"},
+            bool_opt("details", "display extended details for volumes")},
+           cmd_vol_list},
+          {"vol-name",
+           "returns the volume name for a given volume key or path",
+           "",
+           {vol_option("volume key or path")},
+           cmd_vol_name},
+          {"vol-path",
+           "returns the volume path for a given volume name or key",
+           "",
+           {vol_option("volume name or key"), pool_name_option()},
+           cmd_vol_path},
+          {"vol-pool",
+           "returns the storage pool for a given volume key or path",
+           "",
+           {vol_option("volume key or path"),
+            bool_opt("uuid", "return the pool uuid rather than pool name")},
+           cmd_vol_pool},
+      },
   };
 }
 

@@ -16,14 +16,29 @@ std::string escape(const char* s, bool attribute) {
   std::string out;
   for (; *s != '\0'; ++s) {
     switch (*s) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '\r': out += "&#13;"; break;
-      case '"': out += attribute ? "&quot;" : "\""; break;
-      case '\n': out += attribute ? "&#10;" : "\n"; break;
-      case '\t': out += attribute ? "&#9;" : "\t"; break;
-      default: out.push_back(*s);
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      case '"':
+        out += attribute ? "&quot;" : "\"";
+        break;
+      case '\n':
+        out += attribute ? "&#10;" : "\n";
+        break;
+      case '\t':
+        out += attribute ? "&#9;" : "\t";
+        break;
+      default:
+        out.push_back(*s);
     }
   }
   return out;
@@ -149,7 +164,8 @@ bool dump_xml(shell& sh, const std::string& xml, const std::optional<std::string
       if (xn.attribute()) {
         root.remove_attribute(xn.attribute().name());
         root.append_attribute(xn.attribute().name()) = xn.attribute().value();
-      } else if (xn.node().type() == pugi::node_pcdata && root.last_child().type() == pugi::node_pcdata) {
+      } else if (xn.node().type() == pugi::node_pcdata &&
+                 root.last_child().type() == pugi::node_pcdata) {
         std::string merged = std::string{root.last_child().value()} + xn.node().value();
         root.last_child().set_value(merged.c_str());
       } else {

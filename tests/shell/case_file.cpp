@@ -16,9 +16,15 @@ std::string unescape(const std::string& s) {
     }
     char c = s[++i];
     switch (c) {
-      case 'n': out.push_back('\n'); break;
-      case 't': out.push_back('\t'); break;
-      case '\\': out.push_back('\\'); break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
       default:
         out.push_back('\\');
         out.push_back(c);
@@ -35,7 +41,8 @@ std::pair<std::optional<case_list>, std::string> parse_case_file(const std::stri
   std::string raw_line;
   int lineno = 0;
   auto fail = [&](const std::string& why) {
-    return std::make_pair(std::optional<case_list>{}, "line " + std::to_string(lineno) + ": " + why);
+    return std::make_pair(std::optional<case_list>{},
+                          "line " + std::to_string(lineno) + ": " + why);
   };
   while (std::getline(in, raw_line)) {
     ++lineno;
@@ -95,9 +102,8 @@ std::pair<std::optional<case_list>, std::string> parse_case_file(const std::stri
   }
   for (const auto& c : list.cases)
     if (c.args.empty() && c.stdin_text.empty() && !c.raw)
-      return std::make_pair(std::optional<case_list>{},
-                            "line " + std::to_string(c.line) + ": case '" + c.name +
-                              "' has no arg");
+      return std::make_pair(std::optional<case_list>{}, "line " + std::to_string(c.line) +
+                                                            ": case '" + c.name + "' has no arg");
   return {std::move(list), {}};
 }
 

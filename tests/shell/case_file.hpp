@@ -13,14 +13,14 @@ namespace virtactor::tests::shell {
 
 /// One invocation and how to compare it.
 struct shell_case {
-  std::string name;                                      ///< a sentence
-  std::vector<std::string> args;                         ///< argv after the URI options
-  std::vector<std::pair<std::string, std::string>> env;  ///< extra environment
-  std::vector<std::string> masks;                        ///< regexes hidden in both outputs
-  std::string stdin_text;                                ///< fed to the process
-  bool raw = false;                                      ///< no `-c URI` in front of args
-  std::string known_gap;  ///< why virtactor differs today; empty when it must match
-  int line = 0;                                          ///< where the case starts in the file
+  std::string name;                                     ///< a sentence
+  std::vector<std::string> args;                        ///< argv after the URI options
+  std::vector<std::pair<std::string, std::string>> env; ///< extra environment
+  std::vector<std::string> masks;                       ///< regexes hidden in both outputs
+  std::string stdin_text;                               ///< fed to the process
+  bool raw = false;                                     ///< no `-c URI` in front of args
+  std::string known_gap; ///< why virtactor differs today; empty when it must match
+  int line = 0;          ///< where the case starts in the file
 };
 
 /// All cases of a file, plus the masks that apply to every case.

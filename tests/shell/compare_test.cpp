@@ -99,8 +99,8 @@ BOOST_AUTO_TEST_CASE(every_case_prints_what_virsh_prints,
   auto [list, error] = ts::parse_case_file(text.str());
   BOOST_REQUIRE_MESSAGE(list, "case file: " << error);
 
-  std::string bin = env_or("VA_SHELL_BIN", env_or("VA_BINARY_DIR", ".") +
-                                             "/client/shell/virtactor");
+  std::string bin =
+      env_or("VA_SHELL_BIN", env_or("VA_BINARY_DIR", ".") + "/client/shell/virtactor");
   std::string uri = env_or("VA_SHELL_URI", "test:///default");
   std::string ref_bin = reference_binary();
   std::string ref_uri = env_or("VA_SHELL_REF_URI", "test:///default");
@@ -109,8 +109,11 @@ BOOST_AUTO_TEST_CASE(every_case_prints_what_virsh_prints,
   std::string only = env_or("VA_SHELL_ONLY", "");
   // Both sides see the same, fixed language so messages and widths agree.
   const std::vector<std::pair<std::string, std::string>> base_env = {
-    {"LC_ALL", "C.UTF-8"}, {"LANG", "C.UTF-8"}, {"LIBVIRT_DEFAULT_URI", ""},
-    {"VIRSH_DEFAULT_CONNECT_URI", ""}, {"VIRTACTOR_DEFAULT_URI", ""}};
+      {"LC_ALL", "C.UTF-8"},
+      {"LANG", "C.UTF-8"},
+      {"LIBVIRT_DEFAULT_URI", ""},
+      {"VIRSH_DEFAULT_CONNECT_URI", ""},
+      {"VIRTACTOR_DEFAULT_URI", ""}};
 
   int compared = 0;
   for (const auto& c : list->cases) {
@@ -142,8 +145,8 @@ BOOST_AUTO_TEST_CASE(every_case_prints_what_virsh_prints,
       auto act_out = ts::apply_masks(actual.out, masks);
       auto act_err = ts::apply_masks(actual.err, masks);
       BOOST_CHECK_MESSAGE(!actual.timed_out && !expected.timed_out, "a shell timed out");
-      bool same = exp_out == act_out && exp_err == act_err &&
-                  expected.exit_code == actual.exit_code;
+      bool same =
+          exp_out == act_out && exp_err == act_err && expected.exit_code == actual.exit_code;
       if (!c.known_gap.empty()) {
         // A difference another part of virtactor owns: say so, do not fail.
         if (same)
@@ -154,12 +157,14 @@ BOOST_AUTO_TEST_CASE(every_case_prints_what_virsh_prints,
         ++compared;
         continue;
       }
-      BOOST_CHECK_MESSAGE(exp_out == act_out, "stdout differs for" << quoted_args(c.args)
-                                                << "\n  virsh:\n" << show(exp_out)
-                                                << "  virtactor:\n" << show(act_out));
-      BOOST_CHECK_MESSAGE(exp_err == act_err, "stderr differs for" << quoted_args(c.args)
-                                                << "\n  virsh:\n" << show(exp_err)
-                                                << "  virtactor:\n" << show(act_err));
+      BOOST_CHECK_MESSAGE(exp_out == act_out, "stdout differs for"
+                                                  << quoted_args(c.args) << "\n  virsh:\n"
+                                                  << show(exp_out) << "  virtactor:\n"
+                                                  << show(act_out));
+      BOOST_CHECK_MESSAGE(exp_err == act_err, "stderr differs for"
+                                                  << quoted_args(c.args) << "\n  virsh:\n"
+                                                  << show(exp_err) << "  virtactor:\n"
+                                                  << show(act_err));
       BOOST_CHECK_MESSAGE(expected.exit_code == actual.exit_code,
                           "exit status differs for" << quoted_args(c.args) << ": virsh "
                                                     << expected.exit_code << ", virtactor "

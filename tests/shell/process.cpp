@@ -86,7 +86,7 @@ process_result run_process(const std::vector<std::string>& argv, const std::stri
   char buf[8192];
   while (out_open || err_open) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       res.timed_out = true;
       ::kill(pid, SIGKILL);
@@ -129,8 +129,8 @@ std::string find_program(const std::string& name) {
   size_t start = 0;
   while (start <= dirs.size()) {
     auto colon = dirs.find(':', start);
-    std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos
-                                                                    : colon - start);
+    std::string dir =
+        dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
     if (::access(candidate.c_str(), X_OK) == 0)
       return candidate;

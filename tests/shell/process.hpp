@@ -12,7 +12,7 @@ namespace virtactor::tests::shell {
 struct process_result {
   std::string out;
   std::string err;
-  int exit_code = -1;  ///< exit status, or 128 + signal
+  int exit_code = -1; ///< exit status, or 128 + signal
   bool timed_out = false;
 };
 

@@ -35,10 +35,10 @@ BOOST_AUTO_TEST_CASE(the_default_uri_is_the_test_driver) {
 }
 
 BOOST_AUTO_TEST_CASE(virtactors_default_uri_variable_wins_over_libvirts) {
-  auto r = ts::run_process({binary(), "uri"}, "/",
-                           {{"VIRTACTOR_DEFAULT_URI", "test:///default"},
-                            {"LIBVIRT_DEFAULT_URI", "bogus:///nowhere"}},
-                           "", std::chrono::seconds{60});
+  auto r = ts::run_process(
+      {binary(), "uri"}, "/",
+      {{"VIRTACTOR_DEFAULT_URI", "test:///default"}, {"LIBVIRT_DEFAULT_URI", "bogus:///nowhere"}},
+      "", std::chrono::seconds{60});
   BOOST_TEST(r.out == "test:///default\n\n");
   BOOST_TEST(r.err == "");
 }

@@ -49,34 +49,37 @@ bool noop(shell&, const parsed_command&) {
 
 command_table test_table() {
   return command_table{{
-    {"Test",
-     "test",
-     {
-       {"dominfo", "domain information", "Returns basic information about the domain.",
-        {{"domain", opt_type::data, opt_required, "domain name, id or uuid"}}, noop},
-       {"setmem",
-        "change memory allocation",
-        "",
-        {{"domain", opt_type::data, opt_required, "domain name, id or uuid"},
-         {"size", opt_type::integer, opt_required, "new memory size"},
-         {"config", opt_type::boolean, 0, "affect next boot"}},
-        noop},
-       {"dumpxml",
-        "domain information in XML",
-        "",
-        {{"domain", opt_type::data, opt_required, "domain name, id or uuid"},
-         {"xpath", opt_type::string, opt_named_only, "xpath expression"},
-         {"mode", opt_type::string, 0, "a mode"}},
-        noop},
-       {"echo",
-        "echo arguments",
-        "",
-        {{"str", opt_type::alias, 0, "string"},
-         {"hi", opt_type::alias, 0, "string=hello"},
-         {"string", opt_type::argv, 0, "arguments to echo"}},
-        noop},
-       {"help", "print help", "", {{"command", opt_type::string, 0, "command"}}, noop},
-     }},
+      {"Test",
+       "test",
+       {
+           {"dominfo",
+            "domain information",
+            "Returns basic information about the domain.",
+            {{"domain", opt_type::data, opt_required, "domain name, id or uuid"}},
+            noop},
+           {"setmem",
+            "change memory allocation",
+            "",
+            {{"domain", opt_type::data, opt_required, "domain name, id or uuid"},
+             {"size", opt_type::integer, opt_required, "new memory size"},
+             {"config", opt_type::boolean, 0, "affect next boot"}},
+            noop},
+           {"dumpxml",
+            "domain information in XML",
+            "",
+            {{"domain", opt_type::data, opt_required, "domain name, id or uuid"},
+             {"xpath", opt_type::string, opt_named_only, "xpath expression"},
+             {"mode", opt_type::string, 0, "a mode"}},
+            noop},
+           {"echo",
+            "echo arguments",
+            "",
+            {{"str", opt_type::alias, 0, "string"},
+             {"hi", opt_type::alias, 0, "string=hello"},
+             {"string", opt_type::argv, 0, "arguments to echo"}},
+            noop},
+           {"help", "print help", "", {{"command", opt_type::string, 0, "command"}}, noop},
+       }},
   }};
 }
 
@@ -303,14 +306,14 @@ BOOST_AUTO_TEST_CASE(table_cells_measure_wide_characters_in_a_utf8_locale) {
 }
 
 BOOST_AUTO_TEST_CASE(the_case_file_parser_reads_cases_masks_and_escapes) {
-  auto [list, error] = virtactor::tests::shell::parse_case_file(
-    "# comment\n"
-    "mask-all: ^CPU time:.*$\n"
-    "case: a define then a list shows the domain\n"
-    "  arg: define demo.xml; list --all\n"
-    "  arg-esc: a\\nb\n"
-    "  env: LC_ALL=C\n"
-    "  mask: [0-9]+\n");
+  auto [list, error] =
+      virtactor::tests::shell::parse_case_file("# comment\n"
+                                               "mask-all: ^CPU time:.*$\n"
+                                               "case: a define then a list shows the domain\n"
+                                               "  arg: define demo.xml; list --all\n"
+                                               "  arg-esc: a\\nb\n"
+                                               "  env: LC_ALL=C\n"
+                                               "  mask: [0-9]+\n");
   BOOST_TEST(error == "");
   BOOST_REQUIRE(list);
   BOOST_REQUIRE_EQUAL(list->cases.size(), 1u);
@@ -326,7 +329,7 @@ BOOST_AUTO_TEST_CASE(the_case_file_parser_reads_cases_masks_and_escapes) {
 
 BOOST_AUTO_TEST_CASE(the_case_file_parser_rejects_unknown_keys_with_a_line_number) {
   auto [list, error] =
-    virtactor::tests::shell::parse_case_file("case: x\n  arg: uri\n  bogus: 1\n");
+      virtactor::tests::shell::parse_case_file("case: x\n  arg: uri\n  bogus: 1\n");
   BOOST_TEST(!list);
   BOOST_TEST(error == "line 3: unknown key 'bogus'");
 }

@@ -24,6 +24,7 @@
 #include "actors/tls_session.hpp"
 #include "tests/interop/harness.hpp"
 #include "tests/transports/tls/test_pki.hpp"
+#include "tests/transports/tls/tls_peers.hpp"
 
 namespace virtactor::tls {
 
@@ -48,40 +49,13 @@ using test_pki::issued;
 namespace {
 
 const std::string client_dn = "C=GB,ST=London,L=London,O=Red Hat,CN=client";
-const std::string verification_failed =
-    "server verification (of our certificate or IP address) failed";
-const std::string peer_refused = "authentication failed: Failed to verify peer's certificate: ";
+const std::string refused = tls_test::peer_refused + ": ";
 
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.rfind(prefix, 0) == 0;
-}
+using tls_test::contains;
+using tls_test::starts_with;
+using tls_test::verification_failed;
 
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
-
-/// A CA with a server and a client certificate, written in libvirt's layout.
-struct pki {
-  temp_dir dir;
-  authority ca{"Test CA"};
-  authority other_ca{"Other CA"};
-  issued server = ca.issue(test_pki::server_spec());
-  issued client = ca.issue(test_pki::client_spec());
-
-  /// A client directory with `cert` (and `crl`) under our CA (or `ca_pem`).
-  std::string client_dir(const std::string& name, const issued& cert, const std::string& crl = {},
-                         const std::string& ca_pem = {}) {
-    auto d = dir.file(name);
-    test_pki::write_pki_dir(d, "client", ca_pem.empty() ? ca.cert_pem() : ca_pem, cert, crl);
-    return d;
-  }
-  std::string server_dir(const std::string& name, const issued& cert, const std::string& crl = {},
-                         const std::string& ca_pem = {}) {
-    auto d = dir.file(name);
-    test_pki::write_pki_dir(d, "server", ca_pem.empty() ? ca.cert_pem() : ca_pem, cert, crl);
-    return d;
-  }
-};
+using pki = tls_test::pki_set;
 
 tls::context_options options(tls::role r, const std::string& dir) {
   tls::context_options o;
@@ -477,7 +451,7 @@ BOOST_AUTO_TEST_CASE(the_server_refuses_bad_client_certificates_and_names_the_re
       auto o = open_pair(make(co), server);
       BOOST_REQUIRE(!o.server.ok());
       BOOST_TEST(o.server.error().code == error_code::auth_failed);
-      BOOST_TEST(starts_with(o.server.error().message, peer_refused + r.reason),
+      BOOST_TEST(starts_with(o.server.error().message, refused + r.reason),
                  o.server.error().message);
       BOOST_TEST(contains(o.server.error().message, client_dn));
       BOOST_REQUIRE(!o.client.ok());
@@ -493,7 +467,7 @@ BOOST_AUTO_TEST_CASE(the_server_refuses_bad_client_certificates_and_names_the_re
                      make(options(tls::role::server, p.server_dir("s", p.server))));
   BOOST_REQUIRE(!o.server.ok());
   BOOST_TEST(o.server.error().message ==
-             peer_refused + "Unable to verify TLS peer: No certificate was found.");
+             refused + "Unable to verify TLS peer: No certificate was found.");
   BOOST_TEST(message(o.client) == verification_failed);
 }
 
@@ -513,7 +487,7 @@ BOOST_AUTO_TEST_CASE(the_server_checks_the_client_dn_against_the_allow_list) {
     auto o = with_list(list);
     BOOST_REQUIRE(!o.server.ok());
     BOOST_TEST(o.server.error().message ==
-               peer_refused +
+               refused +
                    "Client's Distinguished Name is not on the list of allowed clients "
                    "(tls_allowed_dn_list) (certificate DN '" +
                    client_dn + "')");
@@ -560,7 +534,7 @@ BOOST_AUTO_TEST_CASE(the_client_refuses_bad_server_certificates_and_names_the_re
       BOOST_REQUIRE(!o.client.ok());
       BOOST_TEST(o.client.error().code == error_code::auth_failed);
       BOOST_TEST(o.client.error().domain == error_domain::rpc);
-      BOOST_TEST(starts_with(o.client.error().message, peer_refused + r.reason),
+      BOOST_TEST(starts_with(o.client.error().message, refused + r.reason),
                  o.client.error().message);
       // no_verify=1: the same server is accepted.
       auto lax = options(tls::role::client, cdir);
@@ -575,7 +549,7 @@ BOOST_AUTO_TEST_CASE(the_client_refuses_bad_server_certificates_and_names_the_re
   auto server = make(options(tls::role::server, p.server_dir("s", p.server)));
   auto o = open_pair(client, server, "127.0.0.2");
   BOOST_TEST(starts_with(message(o.client),
-                         peer_refused + "Certificate owner does not match the hostname 127.0.0.2"));
+                         refused + "Certificate owner does not match the hostname 127.0.0.2"));
 }
 
 BOOST_AUTO_TEST_CASE(an_opening_with_a_silent_peer_ends_at_its_deadline) {

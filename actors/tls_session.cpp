@@ -85,6 +85,8 @@ struct step_result {
   /// errno after a failed system call.
   int sys_errno = 0;
   bool timed_out = false;
+  /// The cancel descriptor became readable.
+  bool cancelled = false;
   /// OpenSSL's reason, when it gave one.
   std::string reason;
 
@@ -92,8 +94,10 @@ struct step_result {
 };
 
 /// Repeats `step` (an SSL_* call on the non-blocking `fd`) until it succeeds,
-/// fails, or `deadline` passes, waiting with poll for what OpenSSL needs.
-template <class Step> step_result drive(SSL* ssl, int fd, clock::time_point deadline, Step step) {
+/// fails, `deadline` passes or `cancel_fd` (if not -1) becomes readable,
+/// waiting with poll for what OpenSSL needs.
+template <class Step>
+step_result drive(SSL* ssl, int fd, clock::time_point deadline, int cancel_fd, Step step) {
   for (;;) {
     ERR_clear_error();
     errno = 0;
@@ -118,8 +122,12 @@ template <class Step> step_result drive(SSL* ssl, int fd, clock::time_point dead
         r.timed_out = true;
         return r;
       }
-      pollfd p{fd, events, 0};
-      int n = ::poll(&p, 1, static_cast<int>(left));
+      pollfd p[2] = {{fd, events, 0}, {cancel_fd, POLLIN, 0}};
+      int n = ::poll(p, cancel_fd >= 0 ? 2 : 1, static_cast<int>(left));
+      if (n > 0 && p[1].revents != 0) {
+        r.cancelled = true;
+        return r;
+      }
       if (n > 0)
         break;
       if (n < 0 && errno != EINTR) {
@@ -135,6 +143,8 @@ template <class Step> step_result drive(SSL* ssl, int fd, clock::time_point dead
 std::string describe(const step_result& r) {
   if (r.timed_out)
     return std::strerror(ETIMEDOUT);
+  if (r.cancelled)
+    return "abandoned: the server is stopping";
   if (r.ssl_error == SSL_ERROR_ZERO_RETURN)
     return "the peer closed the connection";
   if (!r.reason.empty())
@@ -219,14 +229,14 @@ void session::notify_close() {
 // --- libvirt's opening sequence ---------------------------------------------------
 
 result<void> session::handshake(clock::time_point deadline,
-                                const std::optional<std::string>& hostname) {
+                                const std::optional<std::string>& hostname, int cancel_fd) {
   const bool server = ctx_->options().role == role::server;
   SSL* ssl = ssl_;
   if (server)
     SSL_set_accept_state(ssl);
   else
     SSL_set_connect_state(ssl);
-  auto hs = drive(ssl, fd(), deadline, [ssl] { return SSL_do_handshake(ssl); });
+  auto hs = drive(ssl, fd(), deadline, cancel_fd, [ssl] { return SSL_do_handshake(ssl); });
   if (!hs.ok())
     return auth_failed("TLS handshake failed " + describe(hs));
   auto check = ctx_->check_peer(ssl, hostname);
@@ -252,7 +262,7 @@ result<std::shared_ptr<session>> connect(std::shared_ptr<context> ctx, unique_fd
   SSL* ssl = (*s)->native();
   unsigned char confirm = 0;
   auto rd =
-      drive(ssl, (*s)->fd(), deadline, [ssl, &confirm] { return SSL_read(ssl, &confirm, 1); });
+      drive(ssl, (*s)->fd(), deadline, -1, [ssl, &confirm] { return SSL_read(ssl, &confirm, 1); });
   if (rd.ok() ? confirm != 1 : rd.ssl_error == SSL_ERROR_ZERO_RETURN && !rd.timed_out)
     return make_virt_error(error_code::rpc, error_domain::rpc,
                            "server verification (of our certificate or IP address) failed");
@@ -264,16 +274,16 @@ result<std::shared_ptr<session>> connect(std::shared_ptr<context> ctx, unique_fd
 }
 
 result<std::shared_ptr<session>> accept(std::shared_ptr<context> ctx, unique_fd fd,
-                                        clock::time_point deadline) {
+                                        clock::time_point deadline, int cancel_fd) {
   auto s = session::make(std::move(ctx), std::move(fd));
   if (!s)
     return s.error();
-  if (auto ok = (*s)->handshake(deadline, std::nullopt); !ok)
+  if (auto ok = (*s)->handshake(deadline, std::nullopt, cancel_fd); !ok)
     return ok.error();
   SSL* ssl = (*s)->native();
   const unsigned char confirm = 1;
-  auto wr =
-      drive(ssl, (*s)->fd(), deadline, [ssl, &confirm] { return SSL_write(ssl, &confirm, 1); });
+  auto wr = drive(ssl, (*s)->fd(), deadline, cancel_fd,
+                  [ssl, &confirm] { return SSL_write(ssl, &confirm, 1); });
   if (!wr.ok())
     return make_virt_error(error_code::system_error, error_domain::rpc,
                            "Unable to send TLS confirmation: " + describe(wr));

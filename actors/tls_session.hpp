@@ -49,9 +49,11 @@ public:
   void notify_close();
 
   /// The handshake and the checks of the peer's certificate, by `deadline`
-  /// (the opening up to the confirmation byte; see `connect` and `accept`).
-  /// A server that refuses its client sends close_notify.
-  result<void> handshake(clock::time_point deadline, const std::optional<std::string>& hostname);
+  /// or until `cancel_fd` (if not -1) becomes readable (the opening up to the
+  /// confirmation byte; see `connect` and `accept`). A server that refuses
+  /// its client sends close_notify.
+  result<void> handshake(clock::time_point deadline, const std::optional<std::string>& hostname,
+                         int cancel_fd = -1);
 
 private:
   session(std::shared_ptr<context> ctx, unique_fd fd, ssl_st* ssl);
@@ -83,8 +85,9 @@ result<std::shared_ptr<session>> connect(std::shared_ptr<context> ctx, unique_fd
 /// certificate and DN (unless the context lets every client in), send the
 /// confirmation byte. A refused client gets close_notify and nothing else;
 /// the error (VIR_ERR_AUTH_FAILED) names the client and the reason, for the
-/// daemon's log. Every step ends by `deadline`.
+/// daemon's log. Every step ends by `deadline`, or as soon as `cancel_fd`
+/// (if not -1) becomes readable: a stopping server abandons its openings.
 result<std::shared_ptr<session>> accept(std::shared_ptr<context> ctx, unique_fd fd,
-                                        clock::time_point deadline);
+                                        clock::time_point deadline, int cancel_fd = -1);
 
 } // namespace virtactor::tls

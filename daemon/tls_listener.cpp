@@ -1,7 +1,11 @@
 #include "daemon/tls_listener.hpp"
 
+#include <climits>
 #include <set>
 #include <utility>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -62,16 +66,20 @@ public:
   }
 };
 
+/// Readable once the listener has stopped: handshakes in progress give up.
+using cancel_signal = std::shared_ptr<unique_fd>;
+
 /// One client's handshake on a thread of its own; it ends with the reply.
-caf::behavior handshake_worker(caf::event_based_actor* self, tls_listener_options opts) {
+caf::behavior handshake_worker(caf::event_based_actor* self, tls_listener_options opts,
+                               cancel_signal cancel) {
   return {
-      [self,
-       opts](tls_handshake_atom,
-             std::shared_ptr<tls_handoff>& h) -> caf::result<std::shared_ptr<stream_endpoint>> {
+      [self, opts,
+       cancel](tls_handshake_atom,
+               std::shared_ptr<tls_handoff>& h) -> caf::result<std::shared_ptr<stream_endpoint>> {
         self->quit();
         auto peer = tls::peer_address_of(h->fd.get());
-        auto s =
-            tls::accept(opts.context, std::move(h->fd), tls::clock::now() + opts.handshake_timeout);
+        auto s = tls::accept(opts.context, std::move(h->fd),
+                             tls::clock::now() + opts.handshake_timeout, cancel->get());
         if (!s) {
           if (opts.log)
             opts.log(3, "TLS client " + peer + " refused: " + s.error().message);
@@ -105,6 +113,11 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
   auto door = caf::make_counted<tls_doorman>(mpx, fd);
   st->acceptor = door->hdl();
   self->add_doorman(std::move(door));
+  cancel_signal cancel = std::make_shared<unique_fd>(::eventfd(0, EFD_CLOEXEC));
+  self->attach_functor([cancel] {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(cancel->get(), &one, sizeof one);
+  });
   self->set_down_handler([st](const caf::down_msg& dm) {
     for (auto i = st->clients.begin(); i != st->clients.end(); ++i)
       if (i->address() == dm.source) {
@@ -118,7 +131,8 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
     st->clients.clear();
     self->quit(em.reason);
   });
-  const int max_pending = std::max(1, tls.max_pending);
+  // 0: no limit (libvirtd's meaning).
+  const int max_pending = tls.max_pending > 0 ? tls.max_pending : INT_MAX;
   // A handshake ended (either way): accept again if we had paused.
   auto finished = [self, st, max_pending] {
     --st->pending;
@@ -128,8 +142,8 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
     }
   };
   return {
-      [self, st, counter, opts, tls, max_pending, finished](tls_accept_atom,
-                                                            std::shared_ptr<tls_handoff>& h) {
+      [self, st, counter, opts, tls, max_pending, finished,
+       cancel](tls_accept_atom, std::shared_ptr<tls_handoff>& h) {
         if (counter->clients.load() >= counter->max_clients.load()) {
           ++counter->refused;
           return; // the socket closes with the message
@@ -141,7 +155,7 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
           st->paused = true;
           self->halt(st->acceptor);
         }
-        auto worker = self->spawn<caf::detached>(handshake_worker, tls);
+        auto worker = self->spawn<caf::detached>(handshake_worker, tls, cancel);
         // The worker keeps its own deadline; this one only guards against a lost reply.
         self->request(worker, tls.handshake_timeout + std::chrono::seconds{10},
                       tls_handshake_atom::value, std::move(h))

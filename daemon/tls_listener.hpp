@@ -27,8 +27,8 @@ struct tls_listener_options {
   std::shared_ptr<tls::context> context;
   /// How long a client may take for its handshake and the checks.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds{30}};
-  /// Clients in their handshake at once (`max_anonymous_clients`); further
-  /// clients wait in the kernel's backlog until one finishes.
+  /// Clients in their handshake at once (`max_anonymous_clients`, 0: no
+  /// limit); further clients wait in the kernel's backlog until one finishes.
   int max_pending = 20;
   /// Refused clients and clients let in despite a bad certificate are logged here.
   log_fn log;

@@ -71,10 +71,16 @@ BOOST_AUTO_TEST_CASE(our_client_works_over_tls_and_the_connection_is_secure) {
     BOOST_REQUIRE(ev.has_value());
     BOOST_TEST(ev->event == event);
   }
-  // A reply larger than one TLS record (16 KiB) arrives whole.
-  auto xml = conn.call<proc::connect_get_capabilities>();
+  // Messages of many TLS records (16 KiB each) arrive whole, both ways.
+  std::string text(200000, 'x');
+  auto big = conn.call<proc::domain_define_xml>(
+      {"<domain type='test'><name>big</name><memory>8192</memory><os><type>hvm</type></os>"
+       "<description>" +
+       text + "</description></domain>"});
+  BOOST_REQUIRE_MESSAGE(big.ok(), (big.ok() ? "" : big.error().message));
+  auto xml = conn.call<proc::domain_get_xml_desc>({big->dom, 0});
   BOOST_REQUIRE(xml.ok());
-  BOOST_TEST(contains(xml->capabilities, "<capabilities>"));
+  BOOST_TEST(contains(xml->xml, "<description>" + text + "</description>"));
   BOOST_TEST(conn.close().ok());
 }
 
@@ -294,4 +300,15 @@ BOOST_AUTO_TEST_CASE(the_daemon_does_not_start_without_usable_credentials_or_pri
       BOOST_TEST(contains(error, b.message), error);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_stopping_daemon_abandons_the_handshakes_in_progress) {
+  pki_set pki;
+  tls_virtactord daemon{pki.server_dir("server", pki.server)};
+  auto silent = connect_tcp("127.0.0.1", daemon.port(), 5000);
+  BOOST_REQUIRE(silent.ok());
+  // The handshake worker has the client once the daemon counts it.
+  BOOST_REQUIRE(list_domains(daemon.uri(pki.client_dir("client", pki.client))).ok());
+  BOOST_TEST(daemon.stop() == 0);
+  BOOST_TEST(contains(daemon.log(), "abandoned: the server is stopping"), daemon.log());
 }

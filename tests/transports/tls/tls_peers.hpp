@@ -52,6 +52,8 @@ public:
   }
   /// What the daemon logged so far.
   std::string log() const { return proc_->log(); }
+  /// SIGTERM and wait; the exit status.
+  int stop() { return proc_->stop(); }
 
 private:
   uint16_t port_ = 0;

@@ -6,6 +6,7 @@
 // write the pid file, tell systemd. Then wait for signals: SIGTERM/SIGINT stop,
 // SIGHUP reloads what can change at run time.
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -302,6 +303,13 @@ int main(int argc, char** argv) {
   {
     caf::actor_system_config sys_cfg;
     sys_cfg.load<caf::io::middleman>();
+    // Scheduler threads for the cores CAF's I/O thread leaves, and idle
+    // workers that wait instead of sleep-polling every 50 us: on 2 cores this
+    // nearly doubled calls per daemon CPU-second (docs/benchmarks.md).
+    auto cores = std::max(2u, std::thread::hardware_concurrency());
+    sys_cfg.set("scheduler.max-threads", size_t{cores - 1});
+    sys_cfg.set("work-stealing.aggressive-poll-attempts", size_t{10});
+    sys_cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
     caf::actor_system sys{sys_cfg};
 
     std::vector<driver_actor> drivers;

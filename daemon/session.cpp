@@ -1,6 +1,7 @@
 #include "daemon/session.hpp"
 
-#include <deque>
+#include <chrono>
+#include <list>
 #include <map>
 
 #include <caf/actor_system.hpp>
@@ -34,6 +35,15 @@ struct queued_call {
   xdr::buffer args;
 };
 
+/// A call the driver is working on: its header and when it times out.
+struct running_call {
+  header hdr;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+/// Wakes a session to time out calls past their deadline.
+using deadline_atom = caf::atom_constant<caf::atom("va_dline")>;
+
 struct session_state {
   caf::actor broker;
   std::shared_ptr<const session_options> opts;
@@ -45,8 +55,15 @@ struct session_state {
   bool close_callback = false; // CONNECT_REGISTER_CLOSE_CALLBACK
   int idle_ticks = 0;          // keepalive intervals without traffic
   int unanswered = 0;          // PINGs sent since the last message from the client
-  int in_flight = 0;
-  std::deque<queued_call> waiting;
+  // Calls the driver is working on, by session-local id: ids grow and every
+  // call has the same timeout, so the first entry has the earliest deadline.
+  // The session keeps these deadlines itself (one timer per session, not a
+  // CAF request timeout per call: see docs/benchmarks.md).
+  std::map<uint64_t, running_call> running;
+  uint64_t next_call_id = 0;
+  bool deadline_timer = false; // a deadline_atom is on its way
+  // A list allocates nothing while empty; most sessions never queue a call.
+  std::list<queued_call> waiting;
   std::map<int32_t, int32_t> legacy_events; // eventID -> callback id (procs 167/168)
   static inline const char* name = "va_session";
 };
@@ -154,14 +171,49 @@ bool decode_args(session_ptr self, const header& hdr, const xdr::buffer& args, T
 
 void start_next_call(session_ptr self);
 
-/// Forwards a decoded-and-checked call to the driver connection.
+/// Arms the deadline timer for the earliest running call, unless armed.
+void arm_deadline(session_ptr self) {
+  auto& st = self->state;
+  if (st.deadline_timer || st.running.empty())
+    return;
+  st.deadline_timer = true;
+  auto wait = st.running.begin()->second.deadline - std::chrono::steady_clock::now();
+  if (wait < std::chrono::steady_clock::duration::zero())
+    wait = std::chrono::steady_clock::duration::zero();
+  self->delayed_send(self, wait, deadline_atom::value);
+}
+
+/// Answers every call past its deadline with a timeout (a late reply from
+/// the driver is then dropped), and re-arms the timer for the rest.
+void expire_calls(session_ptr self) {
+  auto& st = self->state;
+  st.deadline_timer = false;
+  auto now = std::chrono::steady_clock::now();
+  while (!st.running.empty() && st.running.begin()->second.deadline <= now) {
+    auto hdr = st.running.begin()->second.hdr;
+    st.running.erase(st.running.begin());
+    if (!st.closing)
+      reply_error(self, hdr,
+                  from_caf_error(caf::make_error(caf::sec::request_timeout),
+                                 protocol::proc_name(hdr.proc)));
+  }
+  arm_deadline(self);
+  start_next_call(self);
+}
+
+/// Forwards a decoded-and-checked call to the driver connection. The request
+/// itself carries no CAF timeout: the session's own deadline (opts.call_timeout)
+/// answers the client if the driver never does.
 void forward_call(session_ptr self, header hdr, xdr::buffer args) {
   auto& st = self->state;
-  ++st.in_flight;
-  self->request(st.conn, st.opts->call_timeout, call_atom::value, hdr.proc, std::move(args))
+  auto id = st.next_call_id++;
+  st.running.emplace(id, running_call{hdr, std::chrono::steady_clock::now() + st.opts->call_timeout});
+  arm_deadline(self);
+  self->request(st.conn, caf::infinite, call_atom::value, hdr.proc, std::move(args))
     .then(
-      [self, hdr](const xdr::buffer& ret) {
-        --self->state.in_flight;
+      [self, hdr, id](const xdr::buffer& ret) {
+        if (self->state.running.erase(id) == 0)
+          return; // answered already: it timed out
         if (!self->state.closing)
           reply_ok(self, hdr, ret);
         if (hdr.proc == static_cast<int32_t>(proc::connect_close))
@@ -169,8 +221,9 @@ void forward_call(session_ptr self, header hdr, xdr::buffer args) {
         else
           start_next_call(self);
       },
-      [self, hdr](caf::error& err) {
-        --self->state.in_flight;
+      [self, hdr, id](caf::error& err) {
+        if (self->state.running.erase(id) == 0)
+          return;
         if (!self->state.closing)
           reply_error(self, hdr, from_caf_error(err, protocol::proc_name(hdr.proc)));
         start_next_call(self);
@@ -179,7 +232,8 @@ void forward_call(session_ptr self, header hdr, xdr::buffer args) {
 
 void start_next_call(session_ptr self) {
   auto& st = self->state;
-  while (!st.waiting.empty() && st.in_flight < st.opts->max_client_requests && st.conn) {
+  while (!st.waiting.empty() && static_cast<int>(st.running.size()) < st.opts->max_client_requests &&
+         st.conn) {
     auto next = std::move(st.waiting.front());
     st.waiting.pop_front();
     forward_call(self, next.hdr, std::move(next.args));
@@ -395,6 +449,10 @@ void handle_remote_call(session_ptr self, const header& hdr, xdr::buffer args) {
     default:
       break;
   }
+  if (st.waiting.empty() && static_cast<int>(st.running.size()) < st.opts->max_client_requests) {
+    forward_call(self, hdr, std::move(args)); // a free slot: no queueing
+    return;
+  }
   st.waiting.push_back({hdr, std::move(args)});
   start_next_call(self);
 }
@@ -479,6 +537,7 @@ caf::behavior session(session_ptr self, caf::actor broker,
     [self](frame_atom, xdr::buffer& frame, caf::actor_id) { handle_frame(self, frame); },
     [self](closed_atom, const std::string&, caf::actor_id) { shutdown(self); },
     [self](tick_atom) { keepalive_tick(self); },
+    [self](deadline_atom) { expire_calls(self); },
     [self](const domain_event& ev) {
       xdr::buffer body;
       bool legacy = false;

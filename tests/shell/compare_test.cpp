@@ -40,15 +40,13 @@ std::string reference_binary() {
 }
 
 /// Skips the comparison with a clear message when virsh is not installed.
-struct reference_available {
-  boost::test_tools::assertion_result operator()(utf::test_unit_id) const {
-    boost::test_tools::assertion_result res(!reference_binary().empty());
-    if (!res)
-      res.message() << "the reference shell '" << env_or("VA_SHELL_REF_BIN", "virsh")
-                    << "' is not installed; skipping the virsh comparison";
-    return res;
-  }
-};
+boost::test_tools::assertion_result reference_available(utf::test_unit_id) {
+  boost::test_tools::assertion_result res(!reference_binary().empty());
+  if (!res)
+    res.message() << "the reference shell '" << env_or("VA_SHELL_REF_BIN", "virsh")
+                  << "' is not installed; skipping the virsh comparison";
+  return res;
+}
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
   if (from.empty() || from == to)
@@ -89,8 +87,7 @@ BOOST_AUTO_TEST_CASE(the_case_file_is_well_formed) {
   BOOST_TEST(list->cases.size() > 0u);
 }
 
-BOOST_AUTO_TEST_CASE(every_case_prints_what_virsh_prints,
-                     *utf::precondition(reference_available{})) {
+BOOST_AUTO_TEST_CASE(every_case_prints_what_virsh_prints, *utf::precondition(reference_available)) {
   std::string path = env_or("VA_SHELL_CASES", source_dir() + "/tests/shell/cases.txt");
   std::ifstream in{path};
   BOOST_REQUIRE_MESSAGE(in, "cannot read " << path);

@@ -73,27 +73,32 @@ std::string show(const std::string& text) {
   return out.str();
 }
 
+std::string case_file_path() {
+  return env_or("VA_SHELL_CASES", source_dir() + "/tests/shell/cases.txt");
+}
+
+/// The parsed case file, or the reason it cannot be read or parsed.
+std::pair<std::optional<ts::case_list>, std::string> load_cases() {
+  std::ifstream in{case_file_path()};
+  if (!in)
+    return {std::nullopt, "cannot read " + case_file_path()};
+  std::stringstream text;
+  text << in.rdbuf();
+  return ts::parse_case_file(text.str());
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(the_case_file_is_well_formed) {
-  std::string path = env_or("VA_SHELL_CASES", source_dir() + "/tests/shell/cases.txt");
-  std::ifstream in{path};
-  BOOST_REQUIRE_MESSAGE(in, "cannot read " << path);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto [list, error] = ts::parse_case_file(text.str());
+  auto [list, error] = load_cases();
   BOOST_TEST(error == "");
   BOOST_REQUIRE(list.has_value());
   BOOST_TEST(list->cases.size() > 0u);
 }
 
 BOOST_AUTO_TEST_CASE(every_case_prints_what_virsh_prints, *utf::precondition(reference_available)) {
-  std::string path = env_or("VA_SHELL_CASES", source_dir() + "/tests/shell/cases.txt");
-  std::ifstream in{path};
-  BOOST_REQUIRE_MESSAGE(in, "cannot read " << path);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto [list, error] = ts::parse_case_file(text.str());
+  std::string path = case_file_path();
+  auto [list, error] = load_cases();
   BOOST_REQUIRE_MESSAGE(list, "case file: " << error);
 
   std::string bin =

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include <caf/actor_system.hpp>
@@ -48,6 +49,8 @@ std::string uuid_key(const xdr::uuid& u) {
 
 struct domain_state {
   std::shared_ptr<domain_object> obj;
+  /// What the owner last heard; a call that changes nothing sends nothing.
+  std::optional<domain_summary> told;
   caf::actor owner;
   std::shared_ptr<std::atomic<int32_t>> next_id;
   static inline const char* name = "va_test_domain";
@@ -70,8 +73,13 @@ caf::behavior domain_actor(caf::stateful_actor<domain_state>* self,
       ctx.next_domain_id = [ids = st.next_id] { return ids->fetch_add(1); };
       auto res = st.obj->dispatch(proc, args, ctx);
       // The update reaches the owner before the caller sees the reply, so a
-      // listing the caller makes next already reflects this call.
-      self->send(st.owner, update_atom::value, domain_update{st.obj->summary(), std::move(events)});
+      // listing the caller makes next already reflects this call. Most calls
+      // (getters) change nothing: they cost the owner no message.
+      auto now = st.obj->summary();
+      if (!events.empty() || st.told != now) {
+        st.told = now;
+        self->send(st.owner, update_atom::value, domain_update{std::move(now), std::move(events)});
+      }
       if (!res)
         return to_caf_error(res.error());
       return std::move(*res);

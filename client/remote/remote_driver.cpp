@@ -1,7 +1,5 @@
 #include "client/remote/remote_driver.hpp"
 
-#include <algorithm>
-#include <array>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -15,23 +13,11 @@
 
 namespace virtactor::client {
 
-namespace {
-
-/// Drivers that exist only inside a daemon: without a host or transport the
-/// remote driver reaches them through the local daemon socket.
-using namespace std::string_view_literals;
-constexpr std::array daemon_drivers = {
-  "remote"sv, "qemu"sv, "lxc"sv, "xen"sv, "libxl"sv, "vbox"sv, "bhyve"sv, "vz"sv,
-  "openvz"sv, "ch"sv, "network"sv, "nodedev"sv, "nwfilter"sv, "secret"sv, "storage"sv,
-  "interface"sv,
-};
-
-} // namespace
-
-bool remote_accepts(const uri& u) {
-  if (u.transport || u.host)
-    return true;
-  return std::find(daemon_drivers.begin(), daemon_drivers.end(), u.driver) != daemon_drivers.end();
+bool remote_accepts(const uri&) {
+  // As libvirt's client library: every URI no local driver took goes to a
+  // daemon (the local one without a host), which then says whether it has a
+  // driver for it ("no connection driver available for ...").
+  return true;
 }
 
 driver_actor spawn_remote_driver(caf::actor_system& sys) {

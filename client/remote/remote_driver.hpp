@@ -17,8 +17,9 @@ namespace virtactor::client {
 /// Spawns the remote driver. It is the last driver of a client registry.
 driver_actor spawn_remote_driver(caf::actor_system& sys);
 
-/// Whether the remote driver takes `u` (libvirt's rules): a transport or a
-/// host in the URI, or a scheme naming a driver that lives in a daemon.
+/// Whether the remote driver takes `u`. In a client (the remote driver is not
+/// in the daemon's registry) it takes every URI the local drivers declined, as
+/// libvirt's does: `bogus:///x` goes to the local daemon socket.
 bool remote_accepts(const uri& u);
 
 } // namespace virtactor::client

@@ -19,6 +19,7 @@
 #include "actors/fd.hpp"
 #include "client/async.hpp"
 #include "client/runtime.hpp"
+#include "drivers/test/test_driver_actor.hpp"
 #include "protocol/header.hpp"
 
 using namespace virtactor;
@@ -230,4 +231,20 @@ BOOST_AUTO_TEST_CASE(a_call_the_daemon_never_answers_ends_at_its_deadline) {
       [](caf::error&) {});
   BOOST_TEST(type == "SILENT");
   self->request(conn, 10s, close_atom::value).receive([](bool) {}, [](caf::error&) {});
+}
+
+BOOST_AUTO_TEST_CASE(a_registry_whose_drivers_all_decline_gives_libvirts_no_connect_error) {
+  // The daemon's registry holds local drivers only: this is what a client of
+  // virtactord sees for a URI no driver serves.
+  auto& sys = client::process_system();
+  auto reg = client::spawn_registry(sys, {drivers::test::spawn_test_driver(sys)});
+  caf::scoped_actor self{sys};
+  std::optional<virt_error> err;
+  self->request(reg, 10s, open_atom::value, std::string{"bogus:///x"}, uint32_t{0}, open_options{})
+    .receive([](const connection_actor&) {}, [&](caf::error& e) { err = from_caf_error(e); });
+  BOOST_REQUIRE(err.has_value());
+  BOOST_TEST(err->code == error_code::no_connect);
+  BOOST_TEST(err->domain == error_domain::none);
+  BOOST_TEST(err->message == "no connection driver available for bogus:///x");
+  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }

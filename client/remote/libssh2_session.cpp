@@ -123,9 +123,16 @@ answer ask(const connect_auth& auth, credential_type type, const std::string& pr
   return {true, q[0].result};
 }
 
+/// The first type `auth` offers for a hidden answer (a passphrase, a password).
+std::optional<credential_type> secret_type(const connect_auth& auth) {
+  for (auto t : auth.types)
+    if (t == credential_type::passphrase || t == credential_type::noechoprompt)
+      return t;
+  return std::nullopt;
+}
+
 bool ieq(const std::string& a, const std::string& b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -213,19 +220,20 @@ result<void> check_host_key(ssh_link& l, const libssh2_settings& s, const ssh_er
   if (!key)
     return err.session("Failed to retrieve ssh host key: " + l.last_error());
   libssh2_knownhost* entry = nullptr;
-  auto check = libssh2_knownhost_checkp(l.hosts, s.host.c_str(), s.port, key, key_len,
-                                        LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW,
-                                        &entry);
+  auto check =
+      libssh2_knownhost_checkp(l.hosts, s.host.c_str(), s.port, key, key_len,
+                               LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW, &entry);
   switch (check) {
     case LIBSSH2_KNOWNHOST_CHECK_MATCH:
       return {};
     case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
       return err.auth_failed(
-        "!!! SSH HOST KEY VERIFICATION FAILED !!!: Identity of host '" + s.host + ":" +
-        std::to_string(s.port) + "' differs from stored identity. Please verify the new host key '" +
-        std::string{entry && entry->key ? entry->key : ""} +
-        "' to avoid possible man in the middle attack. The key is stored in '" + s.known_hosts +
-        "'.");
+          "!!! SSH HOST KEY VERIFICATION FAILED !!!: Identity of host '" + s.host + ":" +
+          std::to_string(s.port) +
+          "' differs from stored identity. Please verify the new host key '" +
+          std::string{entry && entry->key ? entry->key : ""} +
+          "' to avoid possible man in the middle attack. The key is stored in '" + s.known_hosts +
+          "'.");
     case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
       break;
     default:
@@ -233,7 +241,8 @@ result<void> check_host_key(ssh_link& l, const libssh2_settings& s, const ssh_er
   }
   if (s.verify == host_key_check::normal) {
     if (!s.auth || !s.auth->callback)
-      return err.session("No user interaction callback provided: Can't verify the session host key");
+      return err.session(
+          "No user interaction callback provided: Can't verify the session host key");
     if (!s.auth->offers(credential_type::echoprompt))
       return err.session("no suitable callback for host key verification");
     auto hash = libssh2_hostkey_hash(l.session, LIBSSH2_HOSTKEY_HASH_MD5);
@@ -247,7 +256,7 @@ result<void> check_host_key(ssh_link& l, const libssh2_settings& s, const ssh_er
     }
     auto decision = ask(*s.auth, credential_type::echoprompt,
                         "Accept SSH host key with hash '" + hex + "' for host '" + s.host + ":" +
-                          std::to_string(s.port) + "' (y/n)?");
+                            std::to_string(s.port) + "' (y/n)?");
     if (!decision.answered)
       return err.session("failed to retrieve decision to accept host key");
     if (!decision.result || !ieq(*decision.result, "y"))
@@ -258,10 +267,9 @@ result<void> check_host_key(ssh_link& l, const libssh2_settings& s, const ssh_er
     return err.session("unsupported SSH key type");
   auto name = "[" + s.host + "]:" + std::to_string(s.port);
   static constexpr char comment[] = "added by libvirt ssh transport";
-  if (libssh2_knownhost_addc(l.hosts, name.c_str(), nullptr, key, key_len, comment,
-                             sizeof comment - 1,
-                             LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | type,
-                             nullptr) < 0)
+  if (libssh2_knownhost_addc(
+          l.hosts, name.c_str(), nullptr, key, key_len, comment, sizeof comment - 1,
+          LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | type, nullptr) < 0)
     return err.session("unable to add SSH host key for host '" + name + "': " + l.last_error());
   // libvirt fails when the directory is missing; making it is kinder.
   std::error_code ec;
@@ -333,13 +341,7 @@ auth_outcome auth_privkey(ssh_link& l, const libssh2_settings& s, const ssh_erro
   if (!s.auth || !s.auth->callback)
     return {-1, err.session("No user interaction callback provided: "
                             "Can't retrieve private key passphrase")};
-  std::optional<credential_type> type;
-  for (auto t : s.auth->types) {
-    if (t == credential_type::passphrase || t == credential_type::noechoprompt) {
-      type = t;
-      break;
-    }
-  }
+  auto type = secret_type(*s.auth);
   if (!type)
     return {-1, err.session("no suitable method to retrieve key passphrase")};
   auto pass = ask(*s.auth, *type, "Passphrase for key '" + file + "'");
@@ -355,13 +357,7 @@ auth_outcome auth_privkey(ssh_link& l, const libssh2_settings& s, const ssh_erro
 auth_outcome auth_password(ssh_link& l, const libssh2_settings& s, const ssh_errors& err) {
   if (!s.auth || !s.auth->callback)
     return {-1, err.session("Can't perform authentication: Authentication callback not provided")};
-  std::optional<credential_type> type;
-  for (auto t : s.auth->types) {
-    if (t == credential_type::passphrase || t == credential_type::noechoprompt) {
-      type = t;
-      break;
-    }
-  }
+  auto type = secret_type(*s.auth);
   if (!type)
     return {-1, err.session("no suitable method to retrieve authentication credentials")};
   int r;
@@ -406,8 +402,8 @@ auth_outcome auth_keyboard(ssh_link& l, const libssh2_settings& s, const ssh_err
 result<void> authenticate(ssh_link& l, const libssh2_settings& s, const ssh_errors& err) {
   if (s.methods.empty())
     return err.session("No authentication methods and credentials provided");
-  auto list = libssh2_userauth_list(l.session, s.user.c_str(),
-                                    static_cast<unsigned int>(s.user.size()));
+  auto list =
+      libssh2_userauth_list(l.session, s.user.c_str(), static_cast<unsigned int>(s.user.size()));
   if (!list) {
     if (libssh2_userauth_authenticated(l.session) == 1)
       return {}; // the server took "none"
@@ -473,9 +469,8 @@ result<void> establish(ssh_link& l, const libssh2_settings& s, const ssh_errors&
   std::error_code ec;
   if (!s.known_hosts.empty() && std::filesystem::exists(s.known_hosts, ec) &&
       libssh2_knownhost_readfile(l.hosts, s.known_hosts.c_str(), LIBSSH2_KNOWNHOST_FILE_OPENSSH) <
-        0)
-    return err.session("unable to load knownhosts file '" + s.known_hosts +
-                       "': " + l.last_error());
+          0)
+    return err.session("unable to load knownhosts file '" + s.known_hosts + "': " + l.last_error());
   if (libssh2_session_handshake(l.session, l.sock.get()) < 0)
     return err.no_connect("SSH session handshake failed: " + l.last_error());
   if (auto r = check_host_key(l, s, err); !r)
@@ -492,12 +487,20 @@ result<void> establish(ssh_link& l, const libssh2_settings& s, const ssh_errors&
 
 // -- the pump ------------------------------------------------------------------
 
+constexpr size_t stderr_limit = 4096;
+
 /// How the pump ended, for the connection's error message.
 struct pump_report {
   std::mutex mtx;
   std::string remote_stderr; // the channel's stderr, first 4 KiB
   std::optional<int> exit_status;
   std::optional<virt_error> failure;
+
+  void add_stderr(const char* data, size_t n) {
+    std::lock_guard<std::mutex> guard{mtx};
+    auto room = stderr_limit - std::min(stderr_limit, remote_stderr.size());
+    remote_stderr.append(data, std::min(room, n));
+  }
 };
 
 /// The owner's way to stop the pump: a pipe it writes to when released.
@@ -517,7 +520,6 @@ struct pump_owner {
 };
 
 constexpr size_t pump_buffer_limit = 256 * 1024;
-constexpr size_t stderr_limit = 4096;
 
 /// Moves bytes between the channel and the local socket until either side
 /// ends or the owner stops it. Runs on the connection's own thread.
@@ -571,9 +573,7 @@ void pump(ssh_link& l, int local, int stop, pump_report& report, const ssh_error
       }
       auto e = libssh2_channel_read_stderr(l.channel, buf.data(), buf.size());
       if (e > 0) {
-        std::lock_guard<std::mutex> guard{report.mtx};
-        auto room = stderr_limit - std::min(stderr_limit, report.remote_stderr.size());
-        report.remote_stderr.append(buf.data(), std::min(room, static_cast<size_t>(e)));
+        report.add_stderr(buf.data(), static_cast<size_t>(e));
         progress = true;
       }
       if (libssh2_channel_eof(l.channel)) {
@@ -600,11 +600,8 @@ void pump(ssh_link& l, int local, int stop, pump_report& report, const ssh_error
       libssh2_channel_close(l.channel);
       libssh2_channel_wait_closed(l.channel);
       int e;
-      while ((e = libssh2_channel_read_stderr(l.channel, buf.data(), buf.size())) > 0) {
-        std::lock_guard<std::mutex> guard{report.mtx};
-        auto room = stderr_limit - std::min(stderr_limit, report.remote_stderr.size());
-        report.remote_stderr.append(buf.data(), std::min(room, static_cast<size_t>(e)));
-      }
+      while ((e = libssh2_channel_read_stderr(l.channel, buf.data(), buf.size())) > 0)
+        report.add_stderr(buf.data(), static_cast<size_t>(e));
       std::lock_guard<std::mutex> guard{report.mtx};
       report.exit_status = libssh2_channel_get_exit_status(l.channel);
       return;
@@ -635,8 +632,8 @@ std::optional<virt_error> explain(pump_report& report, const ssh_errors& err) {
   if (report.failure)
     return report.failure;
   if (report.exit_status && *report.exit_status != 0) {
-    auto text = "Remote command terminated with non-zero code: " +
-                std::to_string(*report.exit_status);
+    auto text =
+        "Remote command terminated with non-zero code: " + std::to_string(*report.exit_status);
     auto said = report.remote_stderr;
     auto end = said.find_last_not_of(" \t\r\n");
     if (end != std::string::npos)
@@ -678,9 +675,9 @@ result<libssh2_settings> make_libssh2_settings(const remote_target& t, bool read
     }
   }
   if (t.sshauth.empty()) {
-    s.methods = s.keyfile ? std::vector<std::string>{"agent", "privkey", "password",
-                                                     "keyboard-interactive"}
-                          : std::vector<std::string>{"agent", "password", "keyboard-interactive"};
+    s.methods =
+        s.keyfile ? std::vector<std::string>{"agent", "privkey", "password", "keyboard-interactive"}
+                  : std::vector<std::string>{"agent", "password", "keyboard-interactive"};
   } else {
     for (auto m : t.sshauth) {
       std::transform(m.begin(), m.end(), m.begin(),
@@ -716,7 +713,8 @@ result<stream_endpoint> open_libssh2_stream(const libssh2_settings& s) {
   ssh_errors err{s.libssh_flavour};
   std::promise<result<void>> ready;
   auto outcome = ready.get_future();
-  std::thread{[s, err, stop, report, local = std::move(theirs), ready = std::move(ready)]() mutable {
+  std::thread{[s, err, stop, report, local = std::move(theirs),
+               ready = std::move(ready)]() mutable {
     // libssh2 may write to a socket the peer closed: EPIPE, not SIGPIPE.
     sigset_t pipe_only;
     sigemptyset(&pipe_only);

@@ -273,8 +273,7 @@ struct exec_image {
   }
   // Descriptors some library opened without O_CLOEXEC must not leak in;
   // `report_fd` (close-on-exec) stays until exec.
-  if (::close_range(3, report_fd - 1, 0) != 0 ||
-      ::close_range(report_fd + 1, ~0U, 0) != 0) {
+  if (::close_range(3, report_fd - 1, 0) != 0 || ::close_range(report_fd + 1, ~0U, 0) != 0) {
     for (int fd = 3; fd < max_fd; ++fd) {
       if (fd != report_fd)
         ::close(fd);

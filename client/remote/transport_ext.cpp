@@ -10,8 +10,9 @@ namespace virtactor::client {
 // its short common environment; the stream is the command's stdin/stdout.
 result<connector> ext_connector(const remote_target& t) {
   if (!t.command)
-    return make_virt_error(error_code::invalid_arg, error_domain::remote,
-                           "invalid argument: remote_open: for 'ext' transport, command is required");
+    return make_virt_error(
+        error_code::invalid_arg, error_domain::remote,
+        "invalid argument: remote_open: for 'ext' transport, command is required");
   process_spec spec;
   spec.argv = {*t.command};
   spec.env = command_environment();

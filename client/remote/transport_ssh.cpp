@@ -45,11 +45,13 @@ result<std::string> ssh_remote_command(const remote_target& t, bool read_only) {
   if (!socket)
     return socket.error();
   auto nc = double_escape_shell(t.netcat ? *t.netcat : "nc");
-  // libvirt 9.0 inserts the socket path unquoted; escaping it twice leaves
-  // ordinary paths as they are and keeps odd ones (spaces, quotes) one word.
-  std::string nccmd = "if '" + nc + "' -q 2>&1 | grep \"requires an argument\" >/dev/null 2>&1; "
+  // libvirt 9.0 inserts the socket path bare, which breaks paths with shell
+  // metacharacters; those are quoted here like the other words.
+  auto sock = escape_shell(*socket) == *socket ? *socket : "'" + double_escape_shell(*socket) + "'";
+  std::string nccmd = "if '" + nc +
+                      "' -q 2>&1 | grep \"requires an argument\" >/dev/null 2>&1; "
                       "then ARG=-q0;else ARG=;fi;'" +
-                      nc + "' $ARG -U " + double_escape_shell(*socket);
+                      nc + "' $ARG -U " + sock;
   std::string helpercmd = std::string{"virt-ssh-helper"} + (read_only ? " -r " : " ") + "'" +
                           double_escape_shell(t.helper_name) + "'";
   switch (proxy) {

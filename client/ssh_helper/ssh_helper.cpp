@@ -58,7 +58,9 @@ std::variant<options, std::string> parse_options(const std::vector<std::string>&
 
 std::string usage(const std::string& name) {
   return "Usage:\n"
-         "  " + name + " [OPTION?] URI - libvirt socket proxy\n"
+         "  " +
+         name +
+         " [OPTION?] URI - libvirt socket proxy\n"
          "\n"
          "Carries one libvirt connection between stdin/stdout and the local\n"
          "daemon's socket. Run by ssh on behalf of a remote client, not by hand.\n"
@@ -79,7 +81,7 @@ socket_choice choose_socket(const std::string& uri_text, bool read_only,
     // A text without a scheme parses for libvirt, whose scheme split fails.
     if (u.error().code == error_code::no_connect)
       return {std::nullopt, "cannot parse URI transport '" + uri_text +
-                              "': invalid argument: missing scheme for URI"};
+                                "': invalid argument: missing scheme for URI"};
     return {std::nullopt, "cannot parse '" + uri_text + "': " + u.error().message};
   }
   auto kind = u->host ? client::transport::tls : client::transport::unix;
@@ -87,8 +89,8 @@ socket_choice choose_socket(const std::string& uri_text, bool read_only,
     auto named = client::parse_transport(*u->transport);
     if (!named)
       return {std::nullopt, "cannot parse URI transport '" + uri_text +
-                              "': invalid argument: remote_open: transport in URL not recognised "
-                              "(should be tls|unix|ssh|ext|tcp|libssh2|libssh)"};
+                                "': invalid argument: remote_open: transport in URL not recognised "
+                                "(should be tls|unix|ssh|ext|tcp|libssh2|libssh)"};
     kind = *named;
   }
   if (kind != client::transport::unix)
@@ -99,7 +101,8 @@ socket_choice choose_socket(const std::string& uri_text, bool read_only,
   if (t->socket)
     return {t->socket, {}};
   auto path = client::default_unix_socket(
-    client::socket_query{client::transport::unix, t->mode, t->driver, read_only, t->session}, env);
+      client::socket_query{client::transport::unix, t->mode, t->driver, read_only, t->session},
+      env);
   if (!path)
     return {std::nullopt, "failed to generate UNIX socket path: " + path.error().message};
   return {*path, {}};
@@ -189,8 +192,8 @@ std::optional<std::string> proxy(int in, int out, int sock) {
     if ((up.eof && up.empty()) || (down.eof && down.empty()))
       return std::nullopt;
     auto in_events = static_cast<short>(!up.eof && room(up) ? POLLIN : 0);
-    auto sock_events = static_cast<short>((!down.eof && room(down) ? POLLIN : 0) |
-                                          (!up.empty() ? POLLOUT : 0));
+    auto sock_events =
+        static_cast<short>((!down.eof && room(down) ? POLLIN : 0) | (!up.empty() ? POLLOUT : 0));
     auto out_events = static_cast<short>(!down.empty() ? POLLOUT : 0);
     // A descriptor that ended is left out: its POLLHUP would wake us forever.
     pollfd fds[3] = {{up.eof ? -1 : in, in_events, 0},

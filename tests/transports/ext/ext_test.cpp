@@ -15,18 +15,17 @@
 #include "client/remote/process.hpp"
 #include "tests/interop/harness.hpp"
 #include "tests/transports/ssh/census.hpp"
+#include "tests/transports/ssh/client_checks.hpp"
 
 using namespace virtactor;
 using namespace std::chrono_literals;
 using client::blocking_connection;
 using protocol::proc;
+using tests::domain_names;
+using tests::list_through;
+using tests::open_error;
 
 namespace {
-
-const std::string list_all = " Id   Name   State\n"
-                             "----------------------\n"
-                             " 1    test   running\n"
-                             "\n";
 
 /// A test virtactord and scripts that connect to it.
 struct fixture {
@@ -42,37 +41,12 @@ struct fixture {
   }
   std::string helper_script() {
     return script("via-helper", std::string{"exec "} + VA_SSH_HELPER_PATH +
-                                  " 'test:///default?socket=" + daemon.rw_socket() + "'");
+                                    " 'test:///default?socket=" + daemon.rw_socket() + "'");
   }
   std::string uri(const std::string& command) const {
     return "test+ext:///default?command=" + command;
   }
 };
-
-std::vector<std::string> domain_names(blocking_connection& c) {
-  auto all = c.call<proc::connect_list_all_domains>({1, 3});
-  BOOST_REQUIRE_MESSAGE(all.ok(), (all.ok() ? "" : all.error().message));
-  std::vector<std::string> names;
-  for (const auto& d : all->domains)
-    names.push_back(d.name);
-  return names;
-}
-
-void list_through(const std::string& uri) {
-  auto c = blocking_connection::open(uri);
-  BOOST_REQUIRE_MESSAGE(c.ok(), uri << ": " << (c.ok() ? "" : c.error().message));
-  BOOST_TEST(domain_names(**c) == std::vector<std::string>{"test"});
-  auto type = (*c)->call<proc::connect_get_type>();
-  BOOST_REQUIRE(type.ok());
-  BOOST_TEST(type->type == "TEST");
-  BOOST_TEST((*c)->close().ok());
-}
-
-virt_error open_error(const std::string& uri) {
-  auto c = blocking_connection::open(uri);
-  BOOST_REQUIRE_MESSAGE(!c.ok(), uri << " opened, but should not");
-  return c.error();
-}
 
 bool have_socat() {
   return ::access("/usr/bin/socat", X_OK) == 0;
@@ -125,7 +99,7 @@ BOOST_AUTO_TEST_CASE(what_the_command_says_on_stderr_explains_its_end) {
 BOOST_AUTO_TEST_CASE(the_command_gets_libvirts_short_environment_and_no_arguments) {
   auto out = dir.file("env");
   auto e = open_error(uri(script("env-dump", "env > " + out + "; echo \"$#\" >> " + out)));
-  (void) e;
+  (void)e;
   auto text = interop::read_file(out);
   BOOST_TEST(text.find("LC_ALL=C\n") != std::string::npos, text);
   BOOST_TEST(text.find("PATH=") != std::string::npos, text);
@@ -135,11 +109,10 @@ BOOST_AUTO_TEST_CASE(the_command_gets_libvirts_short_environment_and_no_argument
 
 BOOST_AUTO_TEST_CASE(the_virtactor_shell_lists_domains_over_ext) {
 #ifdef VA_VIRTACTOR_SHELL_PATH
-  auto r = interop::run_process({VA_VIRTACTOR_SHELL_PATH, "-c", uri(helper_script()), "list",
-                                 "--all"},
-                                {}, 120s);
+  auto r = interop::run_process(
+      {VA_VIRTACTOR_SHELL_PATH, "-c", uri(helper_script()), "list", "--all"}, {}, 120s);
   BOOST_TEST(r.exit_code == 0, r.err);
-  BOOST_TEST(r.out == list_all);
+  BOOST_TEST(r.out == tests::list_all_text);
 #else
   BOOST_TEST_MESSAGE("skipped: the virtactor shell is not part of this build");
 #endif
@@ -150,10 +123,10 @@ BOOST_AUTO_TEST_CASE(the_real_virsh_reaches_virtactord_through_our_helper) {
     BOOST_TEST_MESSAGE("skipped: virsh is not installed (CI installs libvirt-clients)");
     return;
   }
-  auto r = interop::run_process({"/usr/bin/virsh", "-c", uri(helper_script()), "list", "--all"},
-                                {}, 120s);
+  auto r = interop::run_process({"/usr/bin/virsh", "-c", uri(helper_script()), "list", "--all"}, {},
+                                120s);
   BOOST_TEST(r.exit_code == 0, r.err);
-  BOOST_TEST(r.out == list_all);
+  BOOST_TEST(r.out == tests::list_all_text);
 }
 
 BOOST_AUTO_TEST_CASE(many_opens_and_closes_leave_no_descriptors_or_children_behind) {
@@ -164,8 +137,7 @@ BOOST_AUTO_TEST_CASE(many_opens_and_closes_leave_no_descriptors_or_children_behi
     return tests::children_except(peers).empty() && client::unreaped_stream_processes() == 0;
   };
   auto settled = [&](size_t baseline) {
-    return interop::wait_until([&] { return tests::open_fds() <= baseline && no_children(); },
-                               20s);
+    return interop::wait_until([&] { return tests::open_fds() <= baseline && no_children(); }, 20s);
   };
   BOOST_REQUIRE(interop::wait_until(no_children, 20s));
   auto baseline = tests::open_fds();
@@ -177,10 +149,10 @@ BOOST_AUTO_TEST_CASE(many_opens_and_closes_leave_no_descriptors_or_children_behi
       BOOST_TEST((*c)->close().ok()); // else the destructor closes it
   }
   for (int i = 0; i < 10; ++i)
-    (void) blocking_connection::open(uri("/bin/true"));
-  BOOST_TEST(settled(baseline), "descriptors " << tests::open_fds() << " (baseline " << baseline
-                                               << "), children: "
-                                               << tests::describe(tests::children_except(peers)));
+    (void)blocking_connection::open(uri("/bin/true"));
+  BOOST_TEST(settled(baseline),
+             "descriptors " << tests::open_fds() << " (baseline " << baseline
+                            << "), children: " << tests::describe(tests::children_except(peers)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

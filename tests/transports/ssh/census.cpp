@@ -42,8 +42,8 @@ std::vector<child_info> children() {
     rest >> state >> ppid;
     if (ppid != self)
       continue;
-    out.push_back({static_cast<pid_t>(std::stol(name)), line.substr(open + 1, close - open - 1),
-                   state});
+    out.push_back(
+        {static_cast<pid_t>(std::stol(name)), line.substr(open + 1, close - open - 1), state});
   }
   return out;
 }

@@ -41,20 +41,40 @@ const std::string nc_probe = "if 'nc' -q 2>&1 | grep \"requires an argument\" >/
 BOOST_AUTO_TEST_CASE(the_default_probes_for_virt_ssh_helper_and_falls_back_to_netcat) {
   auto argv = line("qemu+ssh://u@h:2/system");
   std::vector<std::string> expected = {
-    "ssh", "-p", "2", "-l", "u", "-T", "-e", "none", "--", "h",
-    "sh -c 'which virt-ssh-helper 1>/dev/null 2>&1; if test $? = 0; then     virt-ssh-helper "
-    "'qemu:///system'; else    " +
-      nc_probe + "/var/run/libvirt/libvirt-sock; fi'"};
+      "ssh",
+      "-p",
+      "2",
+      "-l",
+      "u",
+      "-T",
+      "-e",
+      "none",
+      "--",
+      "h",
+      "sh -c 'which virt-ssh-helper 1>/dev/null 2>&1; if test $? = 0; then     virt-ssh-helper "
+      "'qemu:///system'; else    " +
+          nc_probe + "/var/run/libvirt/libvirt-sock; fi'"};
   BOOST_TEST(argv == expected, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(options_follow_libvirts_order) {
-  auto argv = line("test+ssh://h/default?command=/x/ssh&no_tty=1&keyfile=/k&no_verify=1&netcat=/my/nc");
+  auto argv =
+      line("test+ssh://h/default?command=/x/ssh&no_tty=1&keyfile=/k&no_verify=1&netcat=/my/nc");
   std::vector<std::string> expected = {
-    "/x/ssh", "-i", "/k", "-T", "-e", "none", "-o", "BatchMode=yes", "-o",
-    "StrictHostKeyChecking=no", "--", "h",
-    "sh -c 'if '/my/nc' -q 2>&1 | grep \"requires an argument\" >/dev/null 2>&1; then "
-    "ARG=-q0;else ARG=;fi;'/my/nc' $ARG -U /var/run/libvirt/libvirt-sock'"};
+      "/x/ssh",
+      "-i",
+      "/k",
+      "-T",
+      "-e",
+      "none",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=no",
+      "--",
+      "h",
+      "sh -c 'if '/my/nc' -q 2>&1 | grep \"requires an argument\" >/dev/null 2>&1; then "
+      "ARG=-q0;else ARG=;fi;'/my/nc' $ARG -U /var/run/libvirt/libvirt-sock'"};
   BOOST_TEST(argv == expected, boost::test_tools::per_element());
 }
 
@@ -63,7 +83,7 @@ BOOST_AUTO_TEST_CASE(read_only_opens_use_the_read_only_socket_and_helper_flag) {
   BOOST_TEST(argv.back() ==
              "sh -c 'which virt-ssh-helper 1>/dev/null 2>&1; if test $? = 0; then     "
              "virt-ssh-helper -r 'qemu:///system'; else    " +
-               nc_probe + "/var/run/libvirt/libvirt-sock-ro; fi'");
+                 nc_probe + "/var/run/libvirt/libvirt-sock-ro; fi'");
 }
 
 BOOST_AUTO_TEST_CASE(uris_with_metacharacters_are_quoted_twice) {
@@ -71,10 +91,11 @@ BOOST_AUTO_TEST_CASE(uris_with_metacharacters_are_quoted_twice) {
   auto argv = line("qemu+ssh://h/system?proxy=native&foo=bar&baz=1");
   BOOST_TEST(argv.back() == "sh -c 'virt-ssh-helper '''\\''qemu:///system?foo=bar&baz=1'\\'''''");
   auto socket = line("qemu+ssh://h/system?socket=/a%20b/c%27d");
-  BOOST_TEST(socket.back() == "sh -c '" + std::string{"if 'nc' -q 2>&1 | grep \"requires an "
-                                                      "argument\" >/dev/null 2>&1; then "
-                                                      "ARG=-q0;else ARG=;fi;'nc' $ARG -U "} +
-                                "'''\\''/a b/c'\\''\\'\\'''\\''d'\\''''" + "'");
+  BOOST_TEST(socket.back() == "sh -c '" +
+                                  std::string{"if 'nc' -q 2>&1 | grep \"requires an "
+                                              "argument\" >/dev/null 2>&1; then "
+                                              "ARG=-q0;else ARG=;fi;'nc' $ARG -U "} +
+                                  "'''\\''/a b/c'\\''\\'\\'''\\''d'\\''''" + "'");
 }
 
 BOOST_AUTO_TEST_CASE(odd_words_survive_the_login_shell_and_sh) {
@@ -84,7 +105,7 @@ BOOST_AUTO_TEST_CASE(odd_words_survive_the_login_shell_and_sh) {
   auto fake = [&](const std::string& name) {
     auto path = tmp.file(name);
     interop::write_file(path, "#!/bin/sh\nfor a in \"$@\"; do printf '<%s>' \"$a\"; done >> " +
-                                tmp.file("args") + "\necho >> " + tmp.file("args") + "\n");
+                                  tmp.file("args") + "\necho >> " + tmp.file("args") + "\n");
     std::filesystem::permissions(path, std::filesystem::perms::owner_all);
     return path;
   };
@@ -94,7 +115,8 @@ BOOST_AUTO_TEST_CASE(odd_words_survive_the_login_shell_and_sh) {
     std::filesystem::remove(tmp.file("args"));
     auto command = client::ssh_remote_command(target(uri), false);
     BOOST_REQUIRE(command.ok());
-    auto r = interop::run_process({"/bin/sh", "-c", *command}, {"PATH=" + tmp.path() + ":/usr/bin:/bin"});
+    auto r = interop::run_process({"/bin/sh", "-c", *command},
+                                  {"PATH=" + tmp.path() + ":/usr/bin:/bin"});
     BOOST_TEST(r.exit_code == 0, r.err);
     return interop::read_file(tmp.file("args"));
   };
@@ -136,33 +158,34 @@ BOOST_AUTO_TEST_CASE(the_command_line_matches_python_libvirt_for_the_same_uris) 
   // A fake ssh that records its arguments, one per line (none holds a newline).
   auto fake = tmp.file("fake-ssh");
   interop::write_file(fake, "#!/bin/sh\nfor a in \"$0\" \"$@\"; do printf '%s\\n' \"$a\"; done > " +
-                              tmp.file("argv") + "\nexit 1\n");
+                                tmp.file("argv") + "\nexit 1\n");
   std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
   std::vector<std::pair<std::string, bool>> cases = {
-    {"qemu+ssh://u@h:2/system", false},
-    {"qemu+ssh://h/system", true},
-    {"test+ssh://h/default?no_tty=1&keyfile=/k&no_verify=1&netcat=/my/nc", false},
-    {"qemu+ssh://h/system?proxy=native", false},
-    {"qemu+ssh://h/system?proxy=netcat", true},
-    {"qemu+ssh://h/session", false},
-    {"qemu+ssh://h/system?foo=bar&baz=1", false},
-    {"qemu+ssh://h/system?name=qemu:///x%20y", false},
-    {"qemu+ssh://h/sys%20tem", false},
-    {"qemu+ssh://h/system?socket=/run/other-sock", false},
-    {"remote+ssh://h/", false},
-    {"qemu+ssh://[::1]:22/system", false},
+      {"qemu+ssh://u@h:2/system", false},
+      {"qemu+ssh://h/system", true},
+      {"test+ssh://h/default?no_tty=1&keyfile=/k&no_verify=1&netcat=/my/nc", false},
+      {"qemu+ssh://h/system?proxy=native", false},
+      {"qemu+ssh://h/system?proxy=netcat", true},
+      {"qemu+ssh://h/session", false},
+      {"qemu+ssh://h/system?foo=bar&baz=1", false},
+      {"qemu+ssh://h/system?name=qemu:///x%20y", false},
+      {"qemu+ssh://h/sys%20tem", false},
+      {"qemu+ssh://h/system?socket=/run/other-sock", false},
+      {"remote+ssh://h/", false},
+      {"qemu+ssh://[::1]:22/system", false},
   };
   for (const auto& [uri, ro] : cases) {
     auto full = uri + (uri.find('?') == std::string::npos ? "?" : "&") + "command=" + fake;
-    std::string script = "import libvirt, sys\n"
-                         "libvirt.registerErrorHandler(lambda c, e: None, None)\n"
-                         "try:\n"
-                         "    (libvirt.openReadOnly if sys.argv[2] == '1' else libvirt.open)(sys.argv[1])\n"
-                         "except libvirt.libvirtError:\n"
-                         "    pass\n";
+    std::string script =
+        "import libvirt, sys\n"
+        "libvirt.registerErrorHandler(lambda c, e: None, None)\n"
+        "try:\n"
+        "    (libvirt.openReadOnly if sys.argv[2] == '1' else libvirt.open)(sys.argv[1])\n"
+        "except libvirt.libvirtError:\n"
+        "    pass\n";
     std::filesystem::remove(tmp.file("argv"));
-    auto r = interop::run_process({interop::system_python, "-c", script, full, ro ? "1" : "0"}, {},
-                                  60s);
+    auto r =
+        interop::run_process({interop::system_python, "-c", script, full, ro ? "1" : "0"}, {}, 60s);
     BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     auto recorded = interop::read_file(tmp.file("argv"));
     std::string ours;

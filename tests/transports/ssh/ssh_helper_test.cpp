@@ -102,16 +102,16 @@ BOOST_AUTO_TEST_CASE(messages_and_exit_codes_match_the_real_virt_ssh_helper) {
     return;
   }
   std::vector<std::vector<std::string>> cases = {
-    {},
-    {"a", "b"},
-    {"-x"},
-    {"--vers"},
-    {"x"},
-    {""},
-    {"foo+bar:///x"},
-    {"qemu+ssh://h/system"},
-    {"qemu+tcp:///system"},
-    {":::"},
+      {},
+      {"a", "b"},
+      {"-x"},
+      {"--vers"},
+      {"x"},
+      {""},
+      {"foo+bar:///x"},
+      {"qemu+ssh://h/system"},
+      {"qemu+tcp:///system"},
+      {":::"},
   };
   // Without a daemon on the default socket both report the same failure.
   // (`socket=` is left out: 9.0's helper ignores it, ours honours it.)
@@ -131,7 +131,8 @@ BOOST_AUTO_TEST_CASE(messages_and_exit_codes_match_the_real_virt_ssh_helper) {
                  shown << ours.err);
       continue;
     }
-    BOOST_TEST(ours.err == theirs.err, shown << "\nlibvirt: " << theirs.err << "ours:    " << ours.err);
+    BOOST_TEST(ours.err == theirs.err,
+               shown << "\nlibvirt: " << theirs.err << "ours:    " << ours.err);
     BOOST_TEST(ours.out == theirs.out, shown);
   }
 }
@@ -153,13 +154,13 @@ BOOST_AUTO_TEST_CASE(the_proxy_carries_bytes_both_ways_and_ends_with_either_side
   unique_fd daemon_end{daemon_pair[0]}, helper_sock{daemon_pair[1]};
   unique_fd client_end{client_pair[0]}, helper_stdio{client_pair[1]};
   std::optional<std::string> outcome = std::string{"not run"};
-  std::thread proxy{[&] { outcome = ssh_helper::proxy(helper_stdio.get(), helper_stdio.get(),
-                                                      helper_sock.get()); }};
+  std::thread proxy{[&] {
+    outcome = ssh_helper::proxy(helper_stdio.get(), helper_stdio.get(), helper_sock.get());
+  }};
   // 1 MiB each way, larger than any buffer on the path.
   std::string up(1 << 20, 'u'), down(1 << 20, 'd');
-  std::thread writer{[&] {
-    BOOST_CHECK(::write(client_end.get(), up.data(), up.size()) == ssize_t(up.size()));
-  }};
+  std::thread writer{
+      [&] { BOOST_CHECK(::write(client_end.get(), up.data(), up.size()) == ssize_t(up.size())); }};
   std::string got_up;
   char buf[65536];
   while (got_up.size() < up.size()) {
@@ -203,8 +204,8 @@ BOOST_AUTO_TEST_CASE(the_helper_carries_a_libvirt_connection_to_virtactord) {
   }
   theirs.reset();
   // REMOTE_PROC_CONNECT_SUPPORTS_FEATURE (60), feature 10 (keepalive): one call.
-  const unsigned char call[] = {0, 0, 0, 32,  0x20, 0x00, 0x80, 0x86, 0, 0, 0, 1, 0, 0, 0, 60,
-                                0, 0, 0, 0,   0,    0,    0,    7,    0, 0, 0, 0, 0, 0, 0, 10};
+  const unsigned char call[] = {0, 0, 0, 32, 0x20, 0x00, 0x80, 0x86, 0, 0, 0, 1, 0, 0, 0, 60,
+                                0, 0, 0, 0,  0,    0,    0,    7,    0, 0, 0, 0, 0, 0, 0, 10};
   BOOST_REQUIRE(::write(ours.get(), call, sizeof call) == ssize_t(sizeof call));
   unsigned char reply[64];
   size_t got = 0;
@@ -216,7 +217,7 @@ BOOST_AUTO_TEST_CASE(the_helper_carries_a_libvirt_connection_to_virtactord) {
   BOOST_TEST(reply[3] == 32); // header (24) + length (4) + one int
   BOOST_TEST(reply[23] == 7); // our serial
   BOOST_TEST(reply[19] == 1); // type: reply
-  ours.reset(); // the client leaves: the helper must end cleanly
+  ours.reset();               // the client leaves: the helper must end cleanly
   int status = -1;
   bool ended = interop::wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 20s);
   BOOST_REQUIRE(ended);

@@ -10,26 +10,26 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "client/blocking.hpp"
 #include "client/remote/process.hpp"
 #include "tests/interop/harness.hpp"
 #include "tests/transports/ssh/census.hpp"
+#include "tests/transports/ssh/client_checks.hpp"
 #include "tests/transports/ssh/sshd_peer.hpp"
 
 using namespace virtactor;
 using namespace std::chrono_literals;
 using client::blocking_connection;
 using protocol::proc;
+using tests::domain_names;
+using tests::list_through;
+using tests::open_error;
 using tests::sshd_peer;
 
 namespace {
-
-const std::string list_all = " Id   Name   State\n"
-                             "----------------------\n"
-                             " 1    test   running\n"
-                             "\n";
 
 /// One sshd and one virtactord for the whole module (starting them costs a second).
 struct peers {
@@ -46,15 +46,15 @@ struct peers {
   }
 
   std::string base(const std::string& transport) const {
-    return "test+" + transport + "://root@127.0.0.1:" + std::to_string(sshd->port()) +
-           "/default?";
+    return "test+" + transport + "://root@127.0.0.1:" + std::to_string(sshd->port()) + "/default?";
   }
   /// ssh through `nc -U` (a socket= URI defaults to the netcat proxy).
   std::string ssh_uri(const std::string& extra = "") const {
     return base("ssh") + "socket=" + daemon->rw_socket() + "&keyfile=" + sshd->user_key() +
            "&no_tty=1&command=" + sshd->ssh_wrapper() + extra;
   }
-  std::string libssh2_uri(const std::string& extra = "", const std::string& transport = "libssh2") const {
+  std::string libssh2_uri(const std::string& extra = "",
+                          const std::string& transport = "libssh2") const {
     return base(transport) + "socket=" + daemon->rw_socket() + "&keyfile=" + sshd->user_key() +
            "&known_hosts=" + sshd->known_hosts() + "&sshauth=privkey" + extra;
   }
@@ -77,37 +77,6 @@ peers& the_peers() {
     return;                                                                                        \
   }
 
-std::vector<std::string> domain_names(blocking_connection& c) {
-  auto all = c.call<proc::connect_list_all_domains>({1, 3});
-  BOOST_REQUIRE_MESSAGE(all.ok(), (all.ok() ? "" : all.error().message));
-  std::vector<std::string> names;
-  for (const auto& d : all->domains)
-    names.push_back(d.name);
-  return names;
-}
-
-/// Opens `uri`, lists the domains, checks a call and closes.
-void list_through(const std::string& uri, const open_options& opts = {}) {
-  BOOST_TEST_MESSAGE("uri " << uri);
-  auto c = blocking_connection::open(uri, 0, opts);
-  BOOST_REQUIRE_MESSAGE(c.ok(), uri << ": " << (c.ok() ? "" : c.error().message));
-  BOOST_TEST(domain_names(**c) == std::vector<std::string>{"test"});
-  auto type = (*c)->call<proc::connect_get_type>();
-  BOOST_REQUIRE(type.ok());
-  BOOST_TEST(type->type == "TEST");
-  auto missing = (*c)->call<proc::domain_lookup_by_name>({"nope"});
-  BOOST_REQUIRE(!missing.ok());
-  BOOST_TEST(missing.error().code == error_code::no_domain);
-  BOOST_TEST((*c)->close().ok());
-}
-
-virt_error open_error(const std::string& uri, const open_options& opts = {}) {
-  auto c = blocking_connection::open(uri, 0, opts);
-  BOOST_REQUIRE_MESSAGE(!c.ok(), uri << " opened, but should not");
-  BOOST_TEST_MESSAGE("error: " << c.error().message);
-  return c.error();
-}
-
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -119,8 +88,8 @@ struct scripted_auth {
 
   std::shared_ptr<const connect_auth> make() {
     auto a = std::make_shared<connect_auth>();
-    a->types = {credential_type::authname, credential_type::passphrase,
-                credential_type::echoprompt, credential_type::noechoprompt};
+    a->types = {credential_type::authname, credential_type::passphrase, credential_type::echoprompt,
+                credential_type::noechoprompt};
     a->callback = [this](std::vector<credential>& creds) {
       for (auto& c : creds) {
         asked.push_back(c);
@@ -139,14 +108,14 @@ struct scripted_auth {
 /// children but the peers; reports what is left otherwise.
 void expect_nothing_left(size_t baseline, const std::vector<pid_t>& peers_pids) {
   bool clean = interop::wait_until(
-    [&] {
-      return tests::open_fds() <= baseline && tests::children_except(peers_pids).empty() &&
-             client::unreaped_stream_processes() == 0;
-    },
-    20s);
-  BOOST_TEST(clean, "descriptors " << tests::open_fds() << " (baseline " << baseline
-                                   << "), children: "
-                                   << tests::describe(tests::children_except(peers_pids)));
+      [&] {
+        return tests::open_fds() <= baseline && tests::children_except(peers_pids).empty() &&
+               client::unreaped_stream_processes() == 0;
+      },
+      20s);
+  BOOST_TEST(clean, "descriptors "
+                        << tests::open_fds() << " (baseline " << baseline
+                        << "), children: " << tests::describe(tests::children_except(peers_pids)));
 }
 
 } // namespace
@@ -191,8 +160,8 @@ BOOST_AUTO_TEST_CASE(a_changed_host_key_stops_ssh_with_its_own_words) {
 
 BOOST_AUTO_TEST_CASE(a_key_the_server_does_not_know_is_refused_over_ssh) {
   NEED_PEERS();
-  auto uri = P.base("ssh") + "socket=" + P.daemon->rw_socket() + "&keyfile=" +
-             P.sshd->rogue_key() + "&no_tty=1&command=" + P.sshd->ssh_wrapper();
+  auto uri = P.base("ssh") + "socket=" + P.daemon->rw_socket() + "&keyfile=" + P.sshd->rogue_key() +
+             "&no_tty=1&command=" + P.sshd->ssh_wrapper();
   auto e = open_error(uri);
   BOOST_TEST(e.code == error_code::system_error);
   BOOST_TEST(e.domain == error_domain::rpc);
@@ -201,8 +170,9 @@ BOOST_AUTO_TEST_CASE(a_key_the_server_does_not_know_is_refused_over_ssh) {
 
 BOOST_AUTO_TEST_CASE(a_far_side_without_the_daemon_socket_explains_itself) {
   NEED_PEERS();
-  auto uri = P.base("ssh") + "socket=" + P.sshd->file("no-such-sock") + "&keyfile=" +
-             P.sshd->user_key() + "&no_tty=1&command=" + P.sshd->ssh_wrapper() + "&proxy=native";
+  auto uri = P.base("ssh") + "socket=" + P.sshd->file("no-such-sock") +
+             "&keyfile=" + P.sshd->user_key() + "&no_tty=1&command=" + P.sshd->ssh_wrapper() +
+             "&proxy=native";
   auto e = open_error(uri);
   BOOST_TEST(e.code == error_code::system_error);
   BOOST_TEST(contains(e.message, "cannot connect to '" + P.sshd->file("no-such-sock") + "'"),
@@ -220,14 +190,14 @@ BOOST_AUTO_TEST_CASE(libssh2_reaches_virtactord_with_a_key_file) {
 
 BOOST_AUTO_TEST_CASE(libssh2_refuses_a_host_key_that_differs_from_known_hosts) {
   NEED_PEERS();
-  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() + "&keyfile=" +
-             P.sshd->user_key() + "&known_hosts=" + P.sshd->wrong_known_hosts();
+  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() +
+             "&keyfile=" + P.sshd->user_key() + "&known_hosts=" + P.sshd->wrong_known_hosts();
   auto e = open_error(uri);
   BOOST_TEST(e.code == error_code::auth_failed);
   BOOST_TEST(e.domain == error_domain::ssh);
   BOOST_TEST(e.message.rfind("authentication failed: !!! SSH HOST KEY VERIFICATION FAILED !!!: "
                              "Identity of host '127.0.0.1:" +
-                               std::to_string(P.sshd->port()) + "' differs from stored identity.",
+                                 std::to_string(P.sshd->port()) + "' differs from stored identity.",
                              0) == 0,
              e.message);
   // Even a callback that would say yes is not asked about a changed key.
@@ -242,8 +212,8 @@ BOOST_AUTO_TEST_CASE(libssh2_refuses_a_host_key_that_differs_from_known_hosts) {
 BOOST_AUTO_TEST_CASE(libssh2_refuses_an_unknown_host_key_when_nobody_can_be_asked) {
   NEED_PEERS();
   interop::temp_dir tmp;
-  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() + "&keyfile=" +
-             P.sshd->user_key() + "&known_hosts=" + tmp.file("known_hosts");
+  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() +
+             "&keyfile=" + P.sshd->user_key() + "&known_hosts=" + tmp.file("known_hosts");
   auto e = open_error(uri);
   BOOST_TEST(e.code == error_code::ssh);
   BOOST_TEST(e.domain == error_domain::ssh);
@@ -262,22 +232,22 @@ BOOST_AUTO_TEST_CASE(libssh2_adds_an_unknown_host_key_with_known_hosts_verify_au
   auto saved = interop::read_file(kh);
   BOOST_TEST(contains(saved, P.sshd->host_key_line() + " added by libvirt ssh transport"), saved);
   // Known now: the next open needs no verification mode at all.
-  list_through(P.base("libssh2") + "socket=" + P.daemon->rw_socket() + "&keyfile=" +
-               P.sshd->user_key() + "&known_hosts=" + kh);
+  list_through(P.base("libssh2") + "socket=" + P.daemon->rw_socket() +
+               "&keyfile=" + P.sshd->user_key() + "&known_hosts=" + kh);
 }
 
 BOOST_AUTO_TEST_CASE(libssh2_ignores_host_keys_with_known_hosts_verify_ignore) {
   NEED_PEERS();
-  list_through(P.base("libssh2") + "socket=" + P.daemon->rw_socket() + "&keyfile=" +
-               P.sshd->user_key() + "&known_hosts=" + P.sshd->wrong_known_hosts() +
+  list_through(P.base("libssh2") + "socket=" + P.daemon->rw_socket() +
+               "&keyfile=" + P.sshd->user_key() + "&known_hosts=" + P.sshd->wrong_known_hosts() +
                "&known_hosts_verify=ignore");
 }
 
 BOOST_AUTO_TEST_CASE(libssh2_asks_the_callbacks_about_an_unknown_host_key) {
   NEED_PEERS();
   interop::temp_dir tmp;
-  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() + "&keyfile=" +
-             P.sshd->user_key() + "&known_hosts=" + tmp.file("known_hosts");
+  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() +
+             "&keyfile=" + P.sshd->user_key() + "&known_hosts=" + tmp.file("known_hosts");
   scripted_auth no{{"n"}, {}};
   open_options opts;
   opts.auth = no.make();
@@ -287,7 +257,8 @@ BOOST_AUTO_TEST_CASE(libssh2_asks_the_callbacks_about_an_unknown_host_key) {
   BOOST_TEST(contains(e.message, ") was not accepted"), e.message);
   BOOST_REQUIRE_EQUAL(no.asked.size(), 1u);
   BOOST_TEST(int(no.asked[0].type) == int(credential_type::echoprompt));
-  BOOST_TEST(no.asked[0].prompt.rfind("Accept SSH host key with hash '", 0) == 0, no.asked[0].prompt);
+  BOOST_TEST(no.asked[0].prompt.rfind("Accept SSH host key with hash '", 0) == 0,
+             no.asked[0].prompt);
   BOOST_TEST(contains(no.asked[0].prompt,
                       "' for host '127.0.0.1:" + std::to_string(P.sshd->port()) + "' (y/n)?"));
   BOOST_TEST(!interop::exists(tmp.file("known_hosts")));
@@ -301,13 +272,13 @@ BOOST_AUTO_TEST_CASE(libssh2_asks_the_callbacks_about_an_unknown_host_key) {
 
 BOOST_AUTO_TEST_CASE(libssh2_refuses_a_key_the_server_does_not_know) {
   NEED_PEERS();
-  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() + "&keyfile=" +
-             P.sshd->rogue_key() + "&known_hosts=" + P.sshd->known_hosts();
+  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() +
+             "&keyfile=" + P.sshd->rogue_key() + "&known_hosts=" + P.sshd->known_hosts();
   auto only = open_error(uri + "&sshauth=privkey");
   BOOST_TEST(only.code == error_code::auth_failed);
   BOOST_TEST(only.domain == error_domain::ssh);
   BOOST_TEST(only.message.rfind("authentication failed: authentication with private key '" +
-                                  P.sshd->rogue_key() + "' has failed: ",
+                                    P.sshd->rogue_key() + "' has failed: ",
                                 0) == 0,
              only.message);
   // With libvirt's default methods (agent, privkey, password, keyboard-interactive).
@@ -319,8 +290,8 @@ BOOST_AUTO_TEST_CASE(libssh2_refuses_a_key_the_server_does_not_know) {
 
 BOOST_AUTO_TEST_CASE(libssh2_asks_the_callbacks_for_a_key_passphrase) {
   NEED_PEERS();
-  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() + "&keyfile=" +
-             P.sshd->passphrase_key() + "&known_hosts=" + P.sshd->known_hosts() +
+  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() +
+             "&keyfile=" + P.sshd->passphrase_key() + "&known_hosts=" + P.sshd->known_hosts() +
              "&sshauth=privkey";
   auto none = open_error(uri);
   BOOST_TEST(none.code == error_code::ssh);
@@ -339,10 +310,44 @@ BOOST_AUTO_TEST_CASE(libssh2_asks_the_callbacks_for_a_key_passphrase) {
   BOOST_TEST(right.asked[0].prompt == "Passphrase for key '" + P.sshd->passphrase_key() + "'");
 }
 
+BOOST_AUTO_TEST_CASE(libssh2_authenticates_with_a_key_from_the_ssh_agent) {
+  NEED_PEERS();
+  if (::access("/usr/bin/ssh-agent", X_OK) != 0 || ::access("/usr/bin/ssh-add", X_OK) != 0) {
+    BOOST_TEST_MESSAGE("skipped: ssh-agent is not installed (openssh-client)");
+    return;
+  }
+  interop::temp_dir tmp;
+  auto sock = tmp.file("agent.sock");
+  interop::child_process agent{
+      {"/usr/bin/ssh-agent", "-D", "-a", sock}, {}, tmp.file("agent.out"), tmp.file("agent.err")};
+  BOOST_REQUIRE(interop::wait_until([&] { return interop::exists(sock); }, 20s));
+  // libssh2 finds the agent through SSH_AUTH_SOCK, as ssh does.
+  struct agent_env {
+    explicit agent_env(const std::string& s) { ::setenv("SSH_AUTH_SOCK", s.c_str(), 1); }
+    ~agent_env() { ::unsetenv("SSH_AUTH_SOCK"); }
+  } env{sock};
+  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() +
+             "&known_hosts=" + P.sshd->known_hosts() + "&sshauth=agent";
+  auto empty = open_error(uri);
+  BOOST_TEST(empty.code == error_code::auth_failed);
+  BOOST_TEST(empty.message ==
+             "authentication failed: SSH Agent did not provide any authentication identity");
+  auto add =
+      interop::run_process({"/usr/bin/ssh-add", P.sshd->rogue_key()}, {"SSH_AUTH_SOCK=" + sock});
+  BOOST_REQUIRE_MESSAGE(add.exit_code == 0, add.err);
+  auto rejected = open_error(uri);
+  BOOST_TEST(rejected.message ==
+             "authentication failed: All identities provided by the SSH Agent were rejected");
+  add = interop::run_process({"/usr/bin/ssh-add", P.sshd->user_key()}, {"SSH_AUTH_SOCK=" + sock});
+  BOOST_REQUIRE_MESSAGE(add.exit_code == 0, add.err);
+  list_through(uri);
+  agent.stop(10s);
+}
+
 BOOST_AUTO_TEST_CASE(methods_the_server_does_not_offer_get_a_clear_error) {
   NEED_PEERS();
-  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() + "&known_hosts=" +
-             P.sshd->known_hosts() + "&sshauth=password,keyboard-interactive";
+  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() +
+             "&known_hosts=" + P.sshd->known_hosts() + "&sshauth=password,keyboard-interactive";
   auto e = open_error(uri);
   BOOST_TEST(e.code == error_code::auth_failed);
   BOOST_TEST(e.message == "authentication failed: None of the requested authentication methods "
@@ -352,8 +357,8 @@ BOOST_AUTO_TEST_CASE(methods_the_server_does_not_offer_get_a_clear_error) {
 BOOST_AUTO_TEST_CASE(libssh_uris_report_libvirts_libssh_code_and_domain) {
   NEED_PEERS();
   interop::temp_dir tmp;
-  auto e = open_error(P.base("libssh") + "socket=" + P.daemon->rw_socket() + "&keyfile=" +
-                      P.sshd->user_key() + "&known_hosts=" + tmp.file("kh"));
+  auto e = open_error(P.base("libssh") + "socket=" + P.daemon->rw_socket() +
+                      "&keyfile=" + P.sshd->user_key() + "&known_hosts=" + tmp.file("kh"));
   BOOST_TEST(e.code == error_code::libssh);
   BOOST_TEST(e.domain == error_domain::libssh);
   BOOST_TEST(e.message == "libssh transport error: No user interaction callback provided: Can't "
@@ -362,8 +367,8 @@ BOOST_AUTO_TEST_CASE(libssh_uris_report_libvirts_libssh_code_and_domain) {
 
 BOOST_AUTO_TEST_CASE(a_failing_remote_command_reports_its_exit_code_and_words) {
   NEED_PEERS();
-  auto e = open_error(P.base("libssh2") + "socket=" + P.sshd->file("no-such-sock") + "&keyfile=" +
-                      P.sshd->user_key() + "&known_hosts=" + P.sshd->known_hosts() +
+  auto e = open_error(P.base("libssh2") + "socket=" + P.sshd->file("no-such-sock") +
+                      "&keyfile=" + P.sshd->user_key() + "&known_hosts=" + P.sshd->known_hosts() +
                       "&proxy=native");
   BOOST_TEST(e.code == error_code::ssh);
   BOOST_TEST(e.message.rfind("SSH transport error: Remote command terminated with non-zero code: 1",
@@ -380,7 +385,7 @@ BOOST_AUTO_TEST_CASE(libssh2_cannot_connect_to_a_closed_port) {
   BOOST_TEST(e.code == error_code::system_error);
   BOOST_TEST(e.domain == error_domain::rpc);
   BOOST_TEST(e.message == "unable to connect to server at '127.0.0.1:" + std::to_string(port) +
-                            "': Connection refused");
+                              "': Connection refused");
 }
 
 // --- the same errors as libvirt's own client ------------------------------------
@@ -395,13 +400,13 @@ BOOST_AUTO_TEST_CASE(libssh2_errors_match_python_libvirt_for_the_same_uris) {
   interop::temp_dir tmp;
   auto base = P.base("libssh2") + "socket=" + P.daemon->rw_socket() + "&known_hosts=";
   std::vector<std::string> uris = {
-    base + P.sshd->wrong_known_hosts() + "&keyfile=" + P.sshd->user_key(),
-    base + tmp.file("unknown") + "&keyfile=" + P.sshd->user_key(),
-    base + P.sshd->known_hosts() + "&keyfile=" + P.sshd->rogue_key() + "&sshauth=privkey",
-    base + P.sshd->known_hosts() + "&keyfile=" + P.sshd->rogue_key(),
-    base + P.sshd->known_hosts() + "&keyfile=" + P.sshd->passphrase_key() + "&sshauth=privkey",
-    P.base("libssh") + "known_hosts=" + tmp.file("unknown") + "&keyfile=" + P.sshd->user_key(),
-    "test+libssh2://root@127.0.0.1:" + std::to_string(interop::free_tcp_port()) + "/default",
+      base + P.sshd->wrong_known_hosts() + "&keyfile=" + P.sshd->user_key(),
+      base + tmp.file("unknown") + "&keyfile=" + P.sshd->user_key(),
+      base + P.sshd->known_hosts() + "&keyfile=" + P.sshd->rogue_key() + "&sshauth=privkey",
+      base + P.sshd->known_hosts() + "&keyfile=" + P.sshd->rogue_key(),
+      base + P.sshd->known_hosts() + "&keyfile=" + P.sshd->passphrase_key() + "&sshauth=privkey",
+      P.base("libssh") + "known_hosts=" + tmp.file("unknown") + "&keyfile=" + P.sshd->user_key(),
+      "test+libssh2://root@127.0.0.1:" + std::to_string(interop::free_tcp_port()) + "/default",
   };
   std::string script = "import libvirt, sys\n"
                        "libvirt.registerErrorHandler(lambda c, e: None, None)\n"
@@ -429,7 +434,7 @@ BOOST_AUTO_TEST_CASE(the_virtactor_shell_lists_domains_over_ssh_and_libssh2) {
   for (const auto& uri : {P.ssh_uri(), P.ssh_uri("&proxy=native"), P.libssh2_uri()}) {
     auto r = interop::run_process({VA_VIRTACTOR_SHELL_PATH, "-c", uri, "list", "--all"}, {}, 120s);
     BOOST_TEST(r.exit_code == 0, uri << ": " << r.err);
-    BOOST_TEST(r.out == list_all, uri);
+    BOOST_TEST(r.out == tests::list_all_text, uri);
   }
 #else
   BOOST_TEST_MESSAGE("skipped: the virtactor shell is not part of this build");
@@ -443,19 +448,19 @@ BOOST_AUTO_TEST_CASE(the_real_virsh_lists_virtactords_domains_over_ssh) {
     return;
   }
   // Through nc on the far side: libvirt's own client, our daemon.
-  auto nc_uri = P.base("ssh") + "socket=" + P.daemon->rw_socket() + "&keyfile=" +
-                P.sshd->user_key() + "&no_verify=1&command=" + P.sshd->ssh_wrapper();
+  auto nc_uri = P.base("ssh") + "socket=" + P.daemon->rw_socket() +
+                "&keyfile=" + P.sshd->user_key() + "&no_verify=1&command=" + P.sshd->ssh_wrapper();
   auto r = interop::run_process({"/usr/bin/virsh", "-c", nc_uri, "list", "--all"}, {}, 120s);
   BOOST_TEST(r.exit_code == 0, r.err);
-  BOOST_TEST(r.out == list_all);
+  BOOST_TEST(r.out == tests::list_all_text);
   // Through our helper as virt-ssh-helper: libvirt 9.0 gives the helper the
   // `name=` URI, which can carry the socket our helper honours.
-  auto helper_uri = P.base("ssh") + "keyfile=" + P.sshd->user_key() + "&no_verify=1&command=" +
-                    P.sshd->ssh_wrapper() +
+  auto helper_uri = P.base("ssh") + "keyfile=" + P.sshd->user_key() +
+                    "&no_verify=1&command=" + P.sshd->ssh_wrapper() +
                     "&proxy=native&name=test:///default?socket=" + P.daemon->rw_socket();
   r = interop::run_process({"/usr/bin/virsh", "-c", helper_uri, "list", "--all"}, {}, 120s);
   BOOST_TEST(r.exit_code == 0, r.err);
-  BOOST_TEST(r.out == list_all);
+  BOOST_TEST(r.out == tests::list_all_text);
 }
 
 // --- nothing left behind ---------------------------------------------------------
@@ -466,10 +471,10 @@ BOOST_AUTO_TEST_CASE(many_opens_and_closes_leave_no_descriptors_or_children_behi
   list_through(P.ssh_uri());
   list_through(P.libssh2_uri());
   BOOST_REQUIRE(interop::wait_until(
-    [&] {
-      return tests::children_except(P.pids()).empty() && client::unreaped_stream_processes() == 0;
-    },
-    20s));
+      [&] {
+        return tests::children_except(P.pids()).empty() && client::unreaped_stream_processes() == 0;
+      },
+      20s));
   auto baseline = tests::open_fds();
   for (int i = 0; i < 15; ++i) {
     for (const auto& uri : {P.ssh_uri(), P.libssh2_uri()}) {
@@ -480,9 +485,9 @@ BOOST_AUTO_TEST_CASE(many_opens_and_closes_leave_no_descriptors_or_children_behi
   }
   // Failed opens must not leak either.
   for (int i = 0; i < 5; ++i) {
-    (void) blocking_connection::open(P.ssh_uri("&keyfile=" + P.sshd->rogue_key()));
-    (void) blocking_connection::open(P.base("libssh2") + "keyfile=" + P.sshd->rogue_key() +
-                                     "&known_hosts=" + P.sshd->known_hosts());
+    (void)blocking_connection::open(P.ssh_uri("&keyfile=" + P.sshd->rogue_key()));
+    (void)blocking_connection::open(P.base("libssh2") + "keyfile=" + P.sshd->rogue_key() +
+                                    "&known_hosts=" + P.sshd->known_hosts());
   }
   expect_nothing_left(baseline, P.pids());
 }

@@ -18,8 +18,8 @@ constexpr const char* keygen_binary = "/usr/bin/ssh-keygen";
 
 void make_executable(const std::string& path) {
   std::filesystem::permissions(path, std::filesystem::perms::owner_all |
-                                       std::filesystem::perms::group_read |
-                                       std::filesystem::perms::group_exec);
+                                         std::filesystem::perms::group_read |
+                                         std::filesystem::perms::group_exec);
 }
 
 std::string trim(std::string s) {
@@ -32,7 +32,7 @@ std::string trim(std::string s) {
 
 void make_ssh_key(const std::string& path, const std::string& passphrase) {
   auto r = interop::run_process(
-    {keygen_binary, "-q", "-t", "ed25519", "-N", passphrase, "-C", "virtactor-test", "-f", path});
+      {keygen_binary, "-q", "-t", "ed25519", "-N", passphrase, "-C", "virtactor-test", "-f", path});
   if (r.exit_code != 0)
     throw std::runtime_error("ssh-keygen failed: " + r.err);
 }
@@ -54,7 +54,7 @@ sshd_peer::sshd_peer(const std::string& helper) {
   make_ssh_key(rogue_key());
   make_ssh_key(file("other_host_key"));
   interop::write_file(file("authorized_keys"), interop::read_file(user_key() + ".pub") +
-                                                 interop::read_file(passphrase_key() + ".pub"));
+                                                   interop::read_file(passphrase_key() + ".pub"));
   ::chmod(file("authorized_keys").c_str(), 0600);
   // The far side's PATH finds our helper under libvirt's name.
   std::filesystem::create_directories(file("bin"));
@@ -65,26 +65,29 @@ sshd_peer::sshd_peer(const std::string& helper) {
   std::string last_log;
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = interop::free_tcp_port();
-    interop::write_file(file("sshd_config"),
-                        "Port " + std::to_string(port_) +
-                          "\n"
-                          "ListenAddress 127.0.0.1\n"
-                          "HostKey " + file("host_key") +
-                          "\n"
-                          "PidFile " + file("sshd.pid") +
-                          "\n"
-                          "AuthorizedKeysFile " + file("authorized_keys") +
-                          "\n"
-                          "PermitRootLogin prohibit-password\n"
-                          "StrictModes no\n"
-                          "UsePAM no\n"
-                          "PasswordAuthentication no\n"
-                          "KbdInteractiveAuthentication no\n"
-                          "PubkeyAuthentication yes\n"
-                          "SetEnv PATH=" + file("bin") + ":/usr/bin:/bin\n");
+    interop::write_file(file("sshd_config"), "Port " + std::to_string(port_) +
+                                                 "\n"
+                                                 "ListenAddress 127.0.0.1\n"
+                                                 "HostKey " +
+                                                 file("host_key") +
+                                                 "\n"
+                                                 "PidFile " +
+                                                 file("sshd.pid") +
+                                                 "\n"
+                                                 "AuthorizedKeysFile " +
+                                                 file("authorized_keys") +
+                                                 "\n"
+                                                 "PermitRootLogin prohibit-password\n"
+                                                 "StrictModes no\n"
+                                                 "UsePAM no\n"
+                                                 "PasswordAuthentication no\n"
+                                                 "KbdInteractiveAuthentication no\n"
+                                                 "PubkeyAuthentication yes\n"
+                                                 "SetEnv PATH=" +
+                                                 file("bin") + ":/usr/bin:/bin\n");
     child_ = std::make_unique<interop::child_process>(
-      std::vector<std::string>{sshd_binary, "-D", "-e", "-f", file("sshd_config")},
-      std::vector<std::string>{}, file("sshd.out"), file("sshd.log"));
+        std::vector<std::string>{sshd_binary, "-D", "-e", "-f", file("sshd_config")},
+        std::vector<std::string>{}, file("sshd.out"), file("sshd.log"));
     if (interop::wait_until([this] { return interop::tcp_accepts(port_) || !child_->running(); },
                             20s) &&
         child_->running())
@@ -103,13 +106,14 @@ sshd_peer::sshd_peer(const std::string& helper) {
     auto name = std::string{wrong ? "wrong_" : ""};
     interop::write_file(file(name + "ssh_config"),
                         "Host *\n"
-                        "  UserKnownHostsFile " + (wrong ? wrong_known_hosts() : known_hosts()) +
-                          "\n"
-                          "  GlobalKnownHostsFile /dev/null\n"
-                          "  IdentitiesOnly yes\n"
-                          "  IdentityAgent none\n");
+                        "  UserKnownHostsFile " +
+                            (wrong ? wrong_known_hosts() : known_hosts()) +
+                            "\n"
+                            "  GlobalKnownHostsFile /dev/null\n"
+                            "  IdentitiesOnly yes\n"
+                            "  IdentityAgent none\n");
     interop::write_file(file(name + "ssh"), "#!/bin/sh\nexec " + std::string{ssh_binary} + " -F " +
-                                              file(name + "ssh_config") + " \"$@\"\n");
+                                                file(name + "ssh_config") + " \"$@\"\n");
     make_executable(file(name + "ssh"));
   }
 }

@@ -1,14 +1,16 @@
 #include "daemon/tls_listener.hpp"
 
-#include <climits>
+#include <cstdint>
+#include <deque>
+#include <map>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
 #include <caf/io/broker.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/network/default_multiplexer.hpp>
@@ -44,7 +46,7 @@ namespace {
 
 /// An accepted socket, from our doorman to its broker.
 using tls_accept_atom = caf::atom_constant<caf::atom("va_tlsacc")>;
-/// Run a handshake: (tls_handshake_atom, handoff) -> stream_endpoint.
+/// A handshake thread is done: (tls_handshake_atom, id, stream or null).
 using tls_handshake_atom = caf::atom_constant<caf::atom("va_tlshs")>;
 
 namespace net = caf::io::network;
@@ -66,42 +68,52 @@ public:
   }
 };
 
-/// Readable once the listener has stopped: handshakes in progress give up.
-using cancel_signal = std::shared_ptr<unique_fd>;
-
-/// One client's handshake on a thread of its own; it ends with the reply.
-caf::behavior handshake_worker(caf::event_based_actor* self, tls_listener_options opts,
-                               cancel_signal cancel) {
-  return {
-      [self, opts,
-       cancel](tls_handshake_atom,
-               std::shared_ptr<tls_handoff>& h) -> caf::result<std::shared_ptr<stream_endpoint>> {
-        self->quit();
-        auto peer = tls::peer_address_of(h->fd.get());
-        auto s = tls::accept(opts.context, std::move(h->fd),
-                             tls::clock::now() + opts.handshake_timeout, cancel->get());
-        if (!s) {
-          if (opts.log)
-            opts.log(3, "TLS client " + peer + " refused: " + s.error().message);
-          return to_caf_error(s.error());
-        }
-        if (!(*s)->peer_failure().empty() && opts.log)
-          opts.log(3, "TLS client " + peer + " let in despite its certificate " +
-                          "(tls_no_verify_certificate): " + (*s)->peer_failure());
-        auto stream = tls::make_stream(*s, "tls:" + peer);
-        // The count of clients drops when the stream (and so the session) ends.
-        stream.owner = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<void>>>(
-            std::move(stream.owner), std::move(h->slot));
-        return std::make_shared<stream_endpoint>(std::move(stream));
-      },
-  };
+/// One client's opening (handshake, checks, confirmation byte) on the
+/// thread that runs it: the stream for a frame broker, or null when refused
+/// (logged here, with the client's address and the reason).
+std::shared_ptr<stream_endpoint> open_client(const tls_listener_options& opts, tls_handoff& h,
+                                             int cancel_fd) {
+  auto peer = tls::peer_address_of(h.fd.get());
+  auto s = tls::accept(opts.context, std::move(h.fd), tls::clock::now() + opts.handshake_timeout,
+                       cancel_fd);
+  if (!s) {
+    if (opts.log)
+      opts.log(3, "TLS client " + peer + " refused: " + s.error().message);
+    return nullptr;
+  }
+  if (!(*s)->peer_failure().empty() && opts.log)
+    opts.log(3, "TLS client " + peer + " let in despite its certificate " +
+                    "(tls_no_verify_certificate): " + (*s)->peer_failure());
+  auto stream = tls::make_stream(*s, "tls:" + peer);
+  // The count of clients drops when the stream (and so the session) ends.
+  stream.owner = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<void>>>(
+      std::move(stream.owner), std::move(h.slot));
+  return std::make_shared<stream_endpoint>(std::move(stream));
 }
 
+/// The openings in progress, each on a thread of its own (plain threads:
+/// CAF 0.17's detached actors can hang the actor system's shutdown), and the
+/// clients waiting for a free slot. Only the listener touches this.
+struct handshakes {
+  /// Readable once the listener stops: openings in progress give up at once.
+  unique_fd cancel{::eventfd(0, EFD_CLOEXEC)};
+  std::map<uint64_t, std::thread> running;
+  std::deque<std::shared_ptr<tls_handoff>> waiting;
+  uint64_t next_id = 0;
+
+  /// Stops every opening and waits for its thread (each gives up at once).
+  void abandon_all() {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(cancel.get(), &one, sizeof one);
+    for (auto& [id, t] : running)
+      t.join();
+    running.clear();
+    waiting.clear();
+  }
+};
+
 struct listener_state {
-  caf::io::accept_handle acceptor;
-  /// Clients in their handshake.
-  int pending = 0;
-  bool paused = false;
+  std::shared_ptr<handshakes> work = std::make_shared<handshakes>();
   /// The frame brokers of our clients, so that a stop closes every session.
   std::set<caf::actor> clients;
 };
@@ -110,14 +122,9 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
                            std::shared_ptr<const session_options> opts, tls_listener_options tls) {
   auto st = std::make_shared<listener_state>();
   auto& mpx = static_cast<net::default_multiplexer&>(self->backend());
-  auto door = caf::make_counted<tls_doorman>(mpx, fd);
-  st->acceptor = door->hdl();
-  self->add_doorman(std::move(door));
-  cancel_signal cancel = std::make_shared<unique_fd>(::eventfd(0, EFD_CLOEXEC));
-  self->attach_functor([cancel] {
-    uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(cancel->get(), &one, sizeof one);
-  });
+  self->add_doorman(caf::make_counted<tls_doorman>(mpx, fd));
+  // Runs in the listener's cleanup, when its mailbox no longer takes messages.
+  self->attach_functor([work = st->work] { work->abandon_all(); });
   self->set_down_handler([st](const caf::down_msg& dm) {
     for (auto i = st->clients.begin(); i != st->clients.end(); ++i)
       if (i->address() == dm.source) {
@@ -132,18 +139,18 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
     self->quit(em.reason);
   });
   // 0: no limit (libvirtd's meaning).
-  const int max_pending = tls.max_pending > 0 ? tls.max_pending : INT_MAX;
-  // A handshake ended (either way): accept again if we had paused.
-  auto finished = [self, st, max_pending] {
-    --st->pending;
-    if (st->paused && st->pending < max_pending) {
-      st->paused = false;
-      self->trigger(st->acceptor);
-    }
+  const size_t max_pending = tls.max_pending > 0 ? static_cast<size_t>(tls.max_pending) : SIZE_MAX;
+  auto start = [self, st, tls](std::shared_ptr<tls_handoff> h) {
+    auto id = st->work->next_id++;
+    st->work->running.emplace(
+        id, std::thread{[listener = caf::actor_cast<caf::actor>(self), tls, h = std::move(h), id,
+                         cancel = st->work->cancel.get()] {
+          auto stream = open_client(tls, *h, cancel);
+          caf::anon_send(listener, tls_handshake_atom::value, id, std::move(stream));
+        }});
   };
   return {
-      [self, st, counter, opts, tls, max_pending, finished,
-       cancel](tls_accept_atom, std::shared_ptr<tls_handoff>& h) {
+      [st, counter, max_pending, start](tls_accept_atom, std::shared_ptr<tls_handoff>& h) {
         if (counter->clients.load() >= counter->max_clients.load()) {
           ++counter->refused;
           return; // the socket closes with the message
@@ -151,28 +158,31 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
         ++counter->clients;
         ++counter->accepted;
         h->slot = std::shared_ptr<void>(nullptr, [counter](void*) { --counter->clients; });
-        if (++st->pending >= max_pending) {
-          st->paused = true;
-          self->halt(st->acceptor);
+        if (st->work->running.size() < max_pending)
+          start(std::move(h));
+        else
+          st->work->waiting.push_back(std::move(h));
+      },
+      [self, st, opts, start](tls_handshake_atom, uint64_t id,
+                              std::shared_ptr<stream_endpoint>& stream) {
+        // The thread has sent its last message: it ends at once.
+        if (auto i = st->work->running.find(id); i != st->work->running.end()) {
+          i->second.join();
+          st->work->running.erase(i);
         }
-        auto worker = self->spawn<caf::detached>(handshake_worker, tls, cancel);
-        // The worker keeps its own deadline; this one only guards against a lost reply.
-        self->request(worker, tls.handshake_timeout + std::chrono::seconds{10},
-                      tls_handshake_atom::value, std::move(h))
-            .then(
-                [self, st, opts, finished](std::shared_ptr<stream_endpoint>& stream) {
-                  finished();
-                  auto& sys = self->system();
-                  auto broker = spawn_frame_broker(sys, std::move(*stream),
-                                                   peer_factory{[&sys, opts](caf::actor b) {
-                                                     return spawn_session(sys, std::move(b), opts);
-                                                   }});
-                  self->monitor(broker);
-                  st->clients.insert(broker);
-                },
-                [finished](const caf::error&) {
-                  finished(); // the worker has logged why
-                });
+        if (!st->work->waiting.empty()) {
+          start(std::move(st->work->waiting.front()));
+          st->work->waiting.pop_front();
+        }
+        if (!stream)
+          return; // refused; the thread has logged why
+        auto& sys = self->system();
+        auto broker =
+            spawn_frame_broker(sys, std::move(*stream), peer_factory{[&sys, opts](caf::actor b) {
+                                 return spawn_session(sys, std::move(b), opts);
+                               }});
+        self->monitor(broker);
+        st->clients.insert(broker);
       },
       [](const caf::io::new_connection_msg&) {
         // nop: our doorman never makes plain scribes

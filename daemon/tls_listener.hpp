@@ -1,8 +1,8 @@
 /// The daemon's tls listener (libvirtd's `listen_tls`, port 16514): accepts
 /// TCP clients, runs each one's TLS handshake and certificate checks on a
-/// detached actor of its own (never on CAF's I/O thread, never holding up
-/// other clients), then hands the session to a frame broker and the usual
-/// session actor.
+/// thread of its own (never on CAF's I/O thread, never holding up other
+/// clients), then hands the session to a frame broker and the usual session
+/// actor.
 #pragma once
 
 #include <chrono>
@@ -28,7 +28,7 @@ struct tls_listener_options {
   /// How long a client may take for its handshake and the checks.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds{30}};
   /// Clients in their handshake at once (`max_anonymous_clients`, 0: no
-  /// limit); further clients wait in the kernel's backlog until one finishes.
+  /// limit); further accepted clients wait, in order, until one finishes.
   int max_pending = 20;
   /// Refused clients and clients let in despite a bad certificate are logged here.
   log_fn log;

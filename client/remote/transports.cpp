@@ -5,14 +5,6 @@
 
 namespace virtactor::client {
 
-virt_error transport_unavailable(transport x) {
-  return make_virt_error(error_code::no_support, error_domain::remote,
-                         "this function is not supported by the connection driver: the '" +
-                           std::string{to_string(x)} +
-                           "' transport is not available in this virtactor build yet "
-                           "(use unix or tcp)");
-}
-
 result<connector> make_connector(const remote_target& t, bool read_only,
                                  std::shared_ptr<const connect_auth> auth) {
   switch (t.transport) {
@@ -30,7 +22,8 @@ result<connector> make_connector(const remote_target& t, bool read_only,
     case transport::ext:
       return ext_connector(t);
   }
-  return transport_unavailable(t.transport);
+  return make_virt_error(error_code::invalid_arg, error_domain::remote,
+                         "unknown transport in the connection URI");
 }
 
 result<connector> unix_connector(const remote_target& t, bool read_only) {

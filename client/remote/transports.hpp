@@ -57,9 +57,6 @@ result<std::vector<std::string>> ssh_command_line(const remote_target& t, bool r
 /// `ext`: any command whose stdin/stdout carry the stream (`command=`).
 result<connector> ext_connector(const remote_target& t);
 
-/// The error of a transport this build does not offer.
-virt_error transport_unavailable(transport x);
-
 } // namespace virtactor::client
 
 #pragma pop_macro("unix")

@@ -5,7 +5,9 @@
 #define BOOST_TEST_MODULE tls_daemon
 #include <boost/test/unit_test.hpp>
 
+#include <optional>
 #include <regex>
+#include <thread>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -250,6 +252,22 @@ BOOST_AUTO_TEST_CASE(a_client_stuck_in_its_handshake_holds_up_no_one) {
       daemon.log());
 }
 
+BOOST_AUTO_TEST_CASE(a_client_beyond_max_anonymous_clients_waits_for_a_free_slot) {
+  pki_set pki;
+  tls_virtactord daemon{pki.server_dir("server", pki.server), "max_anonymous_clients = 1\n"};
+  auto uri = daemon.uri(pki.client_dir("client", pki.client));
+  auto silent = connect_tcp("127.0.0.1", daemon.port(), 5000);
+  BOOST_REQUIRE(silent.ok());
+  std::optional<result<std::vector<std::string>>> names;
+  std::thread client{[&] { names = list_domains(uri); }};
+  // The silent client gives its slot up by leaving.
+  silent->reset();
+  client.join();
+  BOOST_REQUIRE(names.has_value());
+  BOOST_REQUIRE_MESSAGE(names->ok(), error_of(*names));
+  BOOST_TEST(names->value().at(0) == "test");
+}
+
 BOOST_AUTO_TEST_CASE(many_opens_and_closes_leak_no_descriptors_on_either_side) {
   pki_set pki;
   tls_virtactord daemon{pki.server_dir("server", pki.server)};
@@ -266,9 +284,10 @@ BOOST_AUTO_TEST_CASE(many_opens_and_closes_leak_no_descriptors_on_either_side) {
                             "&no_sanity=1");
   for (int i = 0; i < 5; ++i)
     BOOST_REQUIRE(!list_domains(refused).ok());
-  BOOST_TEST(interop::wait_until([&] { return open_fds(::getpid()) == ours; }, 10s),
+  // A transient descriptor may inflate a baseline, never a leak of one per open.
+  BOOST_TEST(interop::wait_until([&] { return open_fds(::getpid()) <= ours; }, 10s),
              "ours: " << ours << " -> " << open_fds(::getpid()));
-  BOOST_TEST(interop::wait_until([&] { return open_fds(daemon.pid()) == theirs; }, 10s),
+  BOOST_TEST(interop::wait_until([&] { return open_fds(daemon.pid()) <= theirs; }, 10s),
              "daemon: " << theirs << " -> " << open_fds(daemon.pid()));
 }
 

@@ -1,18 +1,21 @@
 #!/bin/sh
-# Stops a libvirtd started by start-libvirtd.sh.
+# Stops a libvirtd started by start-libvirtd.sh (or, with NAME virtactord, a
+# virtactord started by start-virtactord.sh).
 #
-# usage: stop-libvirtd.sh DIR
+# usage: stop-libvirtd.sh DIR [NAME]
 #
-# Sends SIGTERM to the pid in DIR/libvirtd.pid, waits (at most 10 s) for the
-# daemon to exit, then SIGKILLs it. Prints nothing and exits 0 when the daemon
-# is gone (also when it was not running); leaves DIR itself to the caller.
+# Sends SIGTERM to the pid in DIR/NAME.pid (NAME defaults to libvirtd), waits
+# (at most 10 s) for the daemon to exit, then SIGKILLs it. Prints nothing and
+# exits 0 when the daemon is gone (also when it was not running); leaves DIR
+# itself to the caller.
 set -eu
 
-[ $# -eq 1 ] || {
-  echo "usage: $0 DIR" >&2
+[ $# -eq 1 ] || [ $# -eq 2 ] || {
+  echo "usage: $0 DIR [NAME]" >&2
   exit 2
 }
-pidfile=$1/libvirtd.pid
+name=${2:-libvirtd}
+pidfile=$1/$name.pid
 [ -s "$pidfile" ] || exit 0
 pid=$(cat "$pidfile")
 case $pid in
@@ -22,20 +25,20 @@ case $pid in
     ;;
 esac
 
-# Only signal the process if it really is a libvirtd (pids get reused).
+# Only signal the process if it really is the daemon (pids get reused).
 # A zombie (state Z, when nothing reaps it) counts as gone.
-is_libvirtd() {
-  [ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = libvirtd ] &&
+is_daemon() {
+  [ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ] &&
     ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat" 2>/dev/null
 }
-if ! is_libvirtd; then
+if ! is_daemon; then
   rm -f "$pidfile"
   exit 0
 fi
 
 kill -TERM "$pid" 2>/dev/null || true
 i=0
-while is_libvirtd; do
+while is_daemon; do
   i=$((i + 1))
   if [ $i -gt 100 ]; then
     kill -KILL "$pid" 2>/dev/null || true
@@ -44,8 +47,8 @@ while is_libvirtd; do
   fi
   sleep 0.1
 done
-if is_libvirtd; then
-  echo "$0: libvirtd (pid $pid) does not stop" >&2
+if is_daemon; then
+  echo "$0: $name (pid $pid) does not stop" >&2
   exit 1
 fi
 rm -f "$pidfile"

@@ -94,6 +94,10 @@ std::pair<std::optional<case_list>, std::string> parse_case_file(const std::stri
       if (value.empty())
         return fail("a known gap needs a reason");
       c.known_gap = value;
+    } else if (key == "same-uri-only") {
+      if (value.empty())
+        return fail("same-uri-only needs a reason");
+      c.same_uri_only = value;
     } else if (key == "raw") {
       c.raw = value == "yes";
     } else {

@@ -20,6 +20,10 @@ struct shell_case {
   std::string stdin_text;                               ///< fed to the process
   bool raw = false;                                     ///< no `-c URI` in front of args
   std::string known_gap; ///< why virtactor differs today; empty when it must match
+  /// Why the case holds only when both shells use the same URI (a local
+  /// driver's own behaviour, which a daemon's remote connection rightly
+  /// lacks); empty when it holds across URIs.
+  std::string same_uri_only;
   int line = 0;          ///< where the case starts in the file
 };
 
@@ -41,6 +45,7 @@ struct case_list {
 ///       mask: REGEX
 ///       raw: yes             (the args carry their own global options)
 ///       known-gap: REASON    (a difference owned elsewhere: reported, not failed)
+///       same-uri-only: REASON (compared only when both shells use the same URI)
 ///
 /// Returns the cases or the first error as "line N: reason".
 std::pair<std::optional<case_list>, std::string> parse_case_file(const std::string& text);

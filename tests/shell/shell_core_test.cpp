@@ -327,6 +327,18 @@ BOOST_AUTO_TEST_CASE(the_case_file_parser_reads_cases_masks_and_escapes) {
              "Id: <masked>\n<masked>\n");
 }
 
+BOOST_AUTO_TEST_CASE(the_case_file_parser_reads_same_uri_only_and_wants_a_reason) {
+  auto [list, error] = virtactor::tests::shell::parse_case_file(
+      "case: x\n  arg: uri\n  same-uri-only: a local driver's own\n");
+  BOOST_TEST(error == "");
+  BOOST_REQUIRE(list);
+  BOOST_TEST(list->cases.front().same_uri_only == "a local driver's own");
+  auto [none, why] =
+      virtactor::tests::shell::parse_case_file("case: x\n  arg: uri\n  same-uri-only:\n");
+  BOOST_TEST(!none);
+  BOOST_TEST(why.find("line 3: same-uri-only needs a reason") == 0);
+}
+
 BOOST_AUTO_TEST_CASE(the_case_file_parser_rejects_unknown_keys_with_a_line_number) {
   auto [list, error] =
       virtactor::tests::shell::parse_case_file("case: x\n  arg: uri\n  bogus: 1\n");

@@ -39,9 +39,12 @@ out.append("Every REMOTE procedure below has its argument and return struct in\n
            "so itself; all others go to the driver connection (the test driver answers\n"
            "all of them). `write` procedures are refused on read-only connections with\n"
            "libvirt's \"operation forbidden: read only access prevents <API>\".\n")
-out.append("Any other procedure number (libvirt 9.0 defines 1-443) is answered with\n"
-           "libvirt's exact `unknown procedure: N` error (code 39, domain 7), which the\n"
-           "real client turns into VIR_ERR_NO_SUPPORT and which virsh's fallbacks need.\n"
+out.append("Any other procedure libvirt 9.0 defines (numbers 1-443) is refused as\n"
+           "libvirtd refuses what its driver lacks: \"this function is not supported by\n"
+           "the connection driver: virDomainMemoryStats\" (VIR_ERR_NO_SUPPORT, the API's\n"
+           "name from `protocol/api_names.hpp`, checked against libvirt.so). A number\n"
+           "libvirt does not define gets libvirt's exact `unknown procedure: N` error\n"
+           "(code 39, domain 7), which the real client turns into VIR_ERR_NO_SUPPORT.\n"
            "KEEPALIVE PING/PONG (program 0x6b656570) is answered by the session at once.\n")
 out.append(f"{len(entries)} procedures:\n")
 out.append("| # | procedure | args | ret | API | access | answered by |")

@@ -8,6 +8,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/error.hpp"
+#include "protocol/api_names.hpp"
 #include "protocol/procedures.hpp"
 
 namespace virtactor::drivers {
@@ -79,12 +80,8 @@ caf::behavior local_connection(conn_ptr self, caf::actor owner, std::string uri,
     [self, close](call_atom, int32_t number, xdr::buffer& args) -> caf::result<xdr::buffer> {
       auto& st = self->state;
       auto info = protocol::find_proc_info(number);
-      if (!info) {
-        auto name = protocol::proc_name(number);
-        return make_caf_error(error_code::no_support, error_domain::none,
-                              "this function is not supported by the connection driver: " +
-                                (name.empty() ? std::to_string(number) : std::string{name}));
-      }
+      if (!info)
+        return to_caf_error(protocol::unsupported_api_error(number));
       if (st.read_only && info->access == protocol::access::write)
         return to_caf_error(read_only_error(info->api));
       switch (info->id) {

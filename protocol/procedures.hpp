@@ -137,7 +137,9 @@ enum class access : uint8_t {
   X(domain_define_xml_flags, xml_flags_args, dom_only, "virDomainDefineXMLFlags", write) \
   X(connect_register_close_callback, xdr::empty, xdr::empty, "virConnectRegisterCloseCallback", read) \
   X(connect_unregister_close_callback, xdr::empty, xdr::empty, "virConnectUnregisterCloseCallback", read) \
-  X(domain_get_messages, dom_flags_args, domain_get_messages_ret, "virDomainGetMessages", read)
+  X(domain_get_messages, dom_flags_args, domain_get_messages_ret, "virDomainGetMessages", read) \
+  X(network_define_xml_flags, xml_flags_args, net_only, "virNetworkDefineXMLFlags", write) \
+  X(network_create_xml_flags, xml_flags_args, net_only, "virNetworkCreateXMLFlags", write)
 // clang-format on
 
 /// Compile-time facts about procedure `P`: its argument and return structs.

@@ -65,7 +65,4 @@ virt_error forbidden(std::string what, error_domain domain);
 /// API's object, e.g. SECRET for virConnectNumOfSecrets).
 virt_error unsupported_procedure(int32_t proc);
 
-/// The public API name of REMOTE procedure `proc` ("virConnectNumOfSecrets").
-std::string api_name(int32_t proc);
-
 } // namespace virtactor::drivers::test::errors

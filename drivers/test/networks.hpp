@@ -10,6 +10,7 @@
 #include "drivers/test/call_context.hpp"
 #include "drivers/xml/network_xml.hpp"
 #include "protocol/error.hpp"
+#include "protocol/remote_protocol.hpp"
 #include "protocol/xdr.hpp"
 
 namespace virtactor::drivers::test {
@@ -45,6 +46,8 @@ private:
   /// `virNetworkObjAssignDef`: the clash checks, then a new network or the
   /// new definition of an existing one.
   result<network_object*> assign(xml::network_def def, bool live);
+  /// virNetworkDefineXML (create false) or virNetworkCreateXML (true).
+  result<protocol::net_only> define_or_create(const std::string& xml, bool create);
   void remove(const network_object* n);
 
   std::vector<network_object> nets_;

@@ -152,14 +152,6 @@ BOOST_AUTO_TEST_CASE(procedures_the_test_driver_lacks_get_libvirts_no_support_er
               "virConnectGetDomainCapabilities");
 }
 
-BOOST_AUTO_TEST_CASE(api_names_follow_libvirts_spelling) {
-  BOOST_TEST(errors::api_name(14) == "virDomainGetXMLDesc");
-  BOOST_TEST(errors::api_name(24) == "virDomainLookupByUUID");
-  BOOST_TEST(errors::api_name(22) == "virDomainLookupByID");
-  BOOST_TEST(errors::api_name(19) == "virDomainGetOSType");
-  BOOST_TEST(errors::api_name(293) == "virNodeGetCPUMap");
-}
-
 BOOST_AUTO_TEST_CASE(an_unsupported_call_through_dispatch_gets_the_no_support_error) {
   model m;
   auto r = m.raw(139, {});

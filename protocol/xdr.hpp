@@ -126,8 +126,14 @@ public:
   }
 
   void put(uint32_t x) {
-    char b[4] = {char(x >> 24), char(x >> 16), char(x >> 8), char(x)};
-    out_.insert(out_.end(), b, b + 4);
+    // resize and store rather than insert: GCC 12 at -O2 warns falsely
+    // (-Wstringop-overflow) on a 4-byte insert into a fresh buffer.
+    auto at = out_.size();
+    out_.resize(at + 4);
+    out_[at] = char(x >> 24);
+    out_[at + 1] = char(x >> 16);
+    out_[at + 2] = char(x >> 8);
+    out_[at + 3] = char(x);
   }
   void put(int32_t x) { put(static_cast<uint32_t>(x)); }
   void put(uint64_t x) {

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "client/console_auth.hpp"
 #include "client/shell/lexer.hpp"
 #include "client/shell/units.hpp"
 
@@ -112,7 +113,15 @@ shell::~shell() {
 }
 
 bool shell::open_connection(const std::string& uri, bool readonly) {
-  auto r = blocking_connection::open(uri, readonly ? uint32_t{connect_ro} : uint32_t{0});
+  // As virsh: a person at the console answers what a transport must ask
+  // (SSH passphrases, passwords, unknown host keys), and -k/-K set keepalive.
+  open_options opts;
+  opts.auth = client::console_auth();
+  if (settings_.keepalive_interval >= 0)
+    opts.keepalive_interval = settings_.keepalive_interval;
+  if (settings_.keepalive_count >= 0)
+    opts.keepalive_count = settings_.keepalive_count;
+  auto r = blocking_connection::open(uri, readonly ? uint32_t{connect_ro} : uint32_t{0}, opts);
   if (!r) {
     save_error(r.error());
     return false;

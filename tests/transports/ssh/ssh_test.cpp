@@ -441,6 +441,31 @@ BOOST_AUTO_TEST_CASE(the_virtactor_shell_lists_domains_over_ssh_and_libssh2) {
 #endif
 }
 
+BOOST_AUTO_TEST_CASE(the_virtactor_shell_asks_for_a_key_passphrase_at_the_console) {
+  NEED_PEERS();
+#ifdef VA_VIRTACTOR_SHELL_PATH
+  auto uri = P.base("libssh2") + "socket=" + P.daemon->rw_socket() +
+             "&keyfile=" + P.sshd->passphrase_key() + "&known_hosts=" + P.sshd->known_hosts() +
+             "&sshauth=privkey";
+  auto shell = [&](const std::string& answer) {
+    return interop::run_process({"/bin/sh", "-c",
+                                 "printf '" + answer + "\\n' | '" + VA_VIRTACTOR_SHELL_PATH +
+                                     "' -c '" + uri + "' list --all"},
+                                {}, 120s);
+  };
+  auto prompt = "Passphrase for key '" + P.sshd->passphrase_key() + "': ";
+  auto r = shell("secret");
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out == prompt + tests::list_all_text);
+  r = shell("wrong");
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.out == prompt);
+  BOOST_TEST(r.err.find("error: failed to connect to the hypervisor") == 0, r.err);
+#else
+  BOOST_TEST_MESSAGE("skipped: the virtactor shell is not part of this build");
+#endif
+}
+
 BOOST_AUTO_TEST_CASE(the_real_virsh_lists_virtactords_domains_over_ssh) {
   NEED_PEERS();
   if (::access("/usr/bin/virsh", X_OK) != 0) {

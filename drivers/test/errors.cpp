@@ -1,8 +1,6 @@
 #include "drivers/test/errors.hpp"
 
-#include <cctype>
 #include <cstdio>
-#include <vector>
 
 #include "drivers/xml/uuid.hpp"
 #include "protocol/api_names.hpp"

@@ -55,7 +55,8 @@ start() {
     if [ "$1" = libvirtd ]; then
       sh "$interop/start-libvirtd.sh" "$dir/$1" $port 2>"$dir/$1.err" && return 0
     else
-      sh "$interop/start-virtactord.sh" "$virtactord" "$dir/$1" $port 2>"$dir/$1.err" && return 0
+      LIBVIRTD=$virtactord sh "$interop/start-libvirtd.sh" "$dir/$1" $port 2>"$dir/$1.err" &&
+        return 0
     fi
   done
   echo "$0: could not start $1:" >&2

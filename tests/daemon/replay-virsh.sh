@@ -36,7 +36,7 @@ trap cleanup EXIT
 port=
 base=$((20000 + $$ % 20000))
 for k in 0 1 2 3 4 5 6 7 8 9; do
-  if sh "$interop/start-virtactord.sh" "$virtactord" "$dir" $((base + k)) 2>"$dir/start.err"; then
+  if LIBVIRTD=$virtactord sh "$interop/start-libvirtd.sh" "$dir" $((base + k)) 2>"$dir/start.err"; then
     port=$((base + k))
     break
   fi
@@ -56,7 +56,7 @@ done
 # The daemon must have served every case without dying.
 kill -0 "$(cat "$dir/virtactord.pid")" || {
   echo "$0: virtactord died during the replay:" >&2
-  cat "$dir/virtactord.log" >&2
+  cat "$dir/libvirtd.out" "$dir/libvirtd.log" >&2 2>/dev/null || true
   rc=1
 }
 exit $rc

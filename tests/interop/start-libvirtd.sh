@@ -9,7 +9,7 @@
 #           DIR/libvirtd.conf     the generated config
 #           DIR/libvirt-sock      read-write unix socket (auth none)
 #           DIR/libvirt-sock-ro   read-only unix socket
-#           DIR/libvirtd.pid      pid file (read by stop-libvirtd.sh)
+#           DIR/NAME.pid          pid file (read by stop-libvirtd.sh DIR NAME)
 #           DIR/libvirtd.log      the daemon's own log (warnings and errors)
 #   PORT  TCP port on 127.0.0.1 for test+tcp://127.0.0.1:PORT/default (auth none)
 #
@@ -23,7 +23,9 @@
 # guest of the host is ever touched. Set VA_LIBVIRTD_HOST_DRIVERS=1 to load
 # the host's driver modules anyway.
 #
-# Stop the daemon with stop-libvirtd.sh DIR.
+# LIBVIRTD may name another daemon that takes libvirtd's options and config
+# file, e.g. the build's virtactord: NAME is the binary's base name (libvirtd
+# or virtactord). Stop the daemon with stop-libvirtd.sh DIR NAME.
 set -eu
 
 usage() {
@@ -47,10 +49,11 @@ libvirtd=${LIBVIRTD:-$(command -v libvirtd || echo /usr/sbin/libvirtd)}
   echo "$0: libvirtd not found (set LIBVIRTD)" >&2
   exit 1
 }
+name=$(basename "$libvirtd")
 
-pidfile=$dir/libvirtd.pid
+pidfile=$dir/$name.pid
 if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-  echo "$0: a libvirtd already runs for $dir (pid $(cat "$pidfile"))" >&2
+  echo "$0: a $name already runs for $dir (pid $(cat "$pidfile"))" >&2
   exit 1
 fi
 rm -f "$pidfile" "$dir/libvirt-sock" "$dir/libvirt-sock-ro" "$dir/libvirt-admin-sock"
@@ -90,7 +93,7 @@ fi
 # failed); the pid file then holds the daemon's pid.
 if ! "$libvirtd" --daemon --listen -f "$dir/libvirtd.conf" --pid-file "$pidfile" \
   >"$dir/libvirtd.out" 2>&1; then
-  echo "$0: libvirtd failed to start:" >&2
+  echo "$0: $name failed to start:" >&2
   cat "$dir/libvirtd.out" "$dir/libvirtd.log" >&2 2>/dev/null || true
   exit 1
 fi
@@ -98,7 +101,7 @@ fi
 fail() {
   echo "$0: $1" >&2
   cat "$dir/libvirtd.out" "$dir/libvirtd.log" >&2 2>/dev/null || true
-  "$(dirname "$0")/stop-libvirtd.sh" "$dir" >/dev/null 2>&1 || true
+  sh "$(dirname "$0")/stop-libvirtd.sh" "$dir" "$name" >/dev/null 2>&1 || true
   exit 1
 }
 
@@ -114,10 +117,10 @@ while :; do
     break
   fi
   if [ -s "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    fail "libvirtd exited during start-up"
+    fail "$name exited during start-up"
   fi
   i=$((i + 1))
-  [ $i -le 100 ] || fail "libvirtd did not come up within 10 s"
+  [ $i -le 100 ] || fail "$name did not come up within 10 s"
   sleep 0.1
 done
 exit 0

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Stops a libvirtd started by start-libvirtd.sh (or, with NAME virtactord, a
-# virtactord started by start-virtactord.sh).
+# Stops a daemon started by start-libvirtd.sh: libvirtd, or with NAME
+# virtactord, a virtactord started there through LIBVIRTD.
 #
 # usage: stop-libvirtd.sh DIR [NAME]
 #

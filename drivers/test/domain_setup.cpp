@@ -15,6 +15,12 @@ constexpr int max_ifnames = 1024;
 
 } // namespace
 
+xml::domain_parse parse_options() {
+  xml::domain_parse opts;
+  opts.default_arch = "i686";
+  return opts;
+}
+
 result<void> generate_ifnames(xml::domain_def& def) {
   auto& nets = def.devices.interfaces;
   for (auto& net : nets) {
@@ -39,7 +45,7 @@ result<void> generate_ifnames(xml::domain_def& def) {
 result<xml::domain_def> parse_for_define(std::string_view text, uint32_t flags) {
   if (!errors::flags_ok(flags, define_validate))
     return errors::unsupported_flags(flags & ~define_validate, "testDomainDefineXMLFlags");
-  auto def = xml::parse_domain(text);
+  auto def = xml::parse_domain(text, parse_options());
   if (!def)
     return def.error();
   if (auto nl = def->name.find('\n'); nl != std::string::npos)
@@ -52,7 +58,7 @@ result<xml::domain_def> parse_for_define(std::string_view text, uint32_t flags) 
 result<xml::domain_def> parse_for_create(std::string_view text, uint32_t flags) {
   if (!errors::flags_ok(flags, start_validate))
     return errors::unsupported_flags(flags & ~start_validate, "testDomainCreateXML");
-  auto def = xml::parse_domain(text);
+  auto def = xml::parse_domain(text, parse_options());
   if (!def)
     return def.error();
   if (auto ok = generate_ifnames(*def); !ok)

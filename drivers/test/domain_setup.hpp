@@ -11,6 +11,9 @@
 
 namespace virtactor::drivers::test {
 
+/// The test driver's parse defaults: its capabilities offer i686 guests only.
+xml::domain_parse parse_options();
+
 /// DOMAIN_DEFINE_XML(_FLAGS): `testDomainDefineXMLFlags` up to the domain
 /// list (flags, parse, name check, interface names).
 result<xml::domain_def> parse_for_define(std::string_view xml, uint32_t flags);

@@ -1,5 +1,7 @@
 #include "drivers/test/node_file.hpp"
 
+#include "drivers/test/domain_setup.hpp"
+
 #include <cerrno>
 #include <algorithm>
 #include <cstdlib>
@@ -11,6 +13,7 @@
 
 #include <pugixml.hpp>
 
+#include "drivers/test/domain_setup.hpp"
 #include "drivers/test/errors.hpp"
 
 namespace virtactor::drivers::test {
@@ -300,9 +303,11 @@ private:
       return xml_error("transient domain cannot have runstate 'shutoff'");
     if (out.has_managed_save && out.runstate != shutoff)
       return xml_error("domain with managedsave data can only have runstate 'shutoff'");
-    auto def = xml::parse_domain(to_text(dom));
+    auto def = xml::parse_domain(to_text(dom), parse_options());
     if (!def)
       return def.error();
+    if (auto ok = generate_ifnames(*def); !ok)
+      return ok.error();
     out.def = std::move(*def);
     return out;
   }

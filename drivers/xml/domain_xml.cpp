@@ -341,8 +341,6 @@ private:
   result<void> validate_disk_uniqueness() const;
   result<void> post_parse_chardevs();
 
-  void generate_ifnames();
-
   bool hvm() const { return def_.os.type == "hvm"; }
 
   pugi::xml_node root_;
@@ -390,9 +388,11 @@ result<void> domain_parser::parse_caps() {
     if (!one_of(*arch, archs))
       return dom_error(error_code::config_unsupported, "Unknown architecture " + *arch);
     def_.os.arch = *arch;
+  } else if (!opts_.default_arch.empty()) {
+    def_.os.arch = opts_.default_arch;
   } else {
-    // The test driver's capabilities offer i686 guests only.
-    def_.os.arch = "i686";
+    return dom_error(error_code::config_unsupported,
+                     "No guest options available for the default architecture");
   }
   if (auto machine = attr_of(type_node, "machine"); machine && !machine->empty())
     def_.os.machine = *machine;
@@ -1324,23 +1324,6 @@ void domain_parser::add_implicit_video() {
   }
 }
 
-void domain_parser::generate_ifnames() {
-  auto& nets = def_.devices.interfaces;
-  for (auto& net : nets) {
-    if (!net.target_dev.empty())
-      continue;
-    for (int n = 0; n < 1024; ++n) {
-      auto name = "testnet" + std::to_string(n);
-      bool used = std::any_of(nets.begin(), nets.end(),
-                              [&](const interface_def& other) { return other.target_dev == name; });
-      if (!used) {
-        net.target_dev = name;
-        break;
-      }
-    }
-  }
-}
-
 result<void> domain_parser::post_parse_memory() {
   auto& mem = def_.memory;
   if (mem.max_kib == 0)
@@ -1418,8 +1401,6 @@ result<void> domain_parser::post_parse() {
                                  [](const video_def& v) { return v.primary; });
   if (primaries > 1)
     return dom_error(error_code::config_unsupported, "Only one primary video device is supported");
-  if (opts_.generate_ifnames)
-    generate_ifnames();
   return {};
 }
 

@@ -56,7 +56,7 @@ struct domain_vcpu {
 /// `<os>`: guest type and boot configuration.
 struct domain_os {
   std::string type;    ///< "hvm", "xen", "linux", "exe", "uml" or "xenpvh"
-  std::string arch;    ///< filled in from the driver default ("i686") when absent
+  std::string arch;    ///< filled in from `domain_parse::default_arch` when absent
   std::string machine; ///< empty: not printed
   std::optional<std::string> kernel;
   std::optional<std::string> initrd;
@@ -237,13 +237,15 @@ struct domain_def {
   bool operator==(const domain_def&) const = default;
 };
 
-/// How to parse: what to fill in that the document leaves out.
+/// How to parse: what the driver fills in that the document leaves out
+/// (libvirt's per-driver post-parse defaults). Each driver supplies its own
+/// (e.g. `test::parse_options()`); the XML model holds no driver's policy.
 struct domain_parse {
   /// The UUID to use when the document has none; a random one when empty.
   std::optional<xdr::uuid> uuid_if_absent;
-  /// Name interfaces without a target `testnetN`, as the test driver does on
-  /// define and create.
-  bool generate_ifnames = true;
+  /// The guest architecture when `<os><type>` names none: the first one the
+  /// driver's capabilities offer. Empty: such a document is refused.
+  std::string default_arch;
 };
 
 /// How to print a domain.
@@ -255,7 +257,7 @@ struct domain_format {
 
 /// Parses and validates `xml`. Errors carry libvirt's code, domain and message;
 /// nothing is returned for a document with any error.
-result<domain_def> parse_domain(std::string_view xml, const domain_parse& opts = {});
+result<domain_def> parse_domain(std::string_view xml, const domain_parse& opts);
 
 /// Prints `def` as `virsh dumpxml` does, ending with a newline.
 std::string format_domain(const domain_def& def, const domain_format& opts = {});

@@ -16,6 +16,7 @@
 
 using namespace virtactor;
 using namespace virtactor::drivers::xml;
+using virtactor::drivers::xml::test::parse_domain;
 
 namespace {
 
@@ -117,7 +118,7 @@ BOOST_AUTO_TEST_CASE(a_domain_without_uuid_gets_a_random_one_or_the_callers) {
   BOOST_TEST_REQUIRE(b.ok());
   BOOST_TEST((a->uuid != b->uuid));
   BOOST_TEST((a->uuid[6] >> 4) == 4);
-  domain_parse opts;
+  auto opts = virtactor::drivers::test::parse_options();
   opts.uuid_if_absent = *parse_uuid("11111111-2222-3333-4444-555555555555");
   auto c = parse_domain(minimal, opts);
   BOOST_TEST_REQUIRE(c.ok());
@@ -159,8 +160,8 @@ BOOST_AUTO_TEST_CASE(an_interface_without_mac_gets_a_random_unicast_qemu_mac) {
 }
 
 BOOST_AUTO_TEST_CASE(interface_names_are_left_alone_when_the_caller_says_so) {
-  domain_parse opts;
-  opts.generate_ifnames = false;
+  // The XML model names no interface itself: naming is a driver's choice.
+  auto opts = virtactor::drivers::test::parse_options();
   auto def =
       parse_domain(with_devices("<interface type='network'><mac address='52:54:00:00:00:01'/>"
                                 "<source network='default'/><target dev='vnet0'/></interface>"),

@@ -9,9 +9,21 @@
 #include <string>
 #include <vector>
 
+#include "drivers/test/domain_setup.hpp"
+#include "drivers/xml/domain_xml.hpp"
 #include "drivers/xml/storage_xml.hpp"
 
 namespace virtactor::drivers::xml::test {
+
+/// The documents under data/ were captured from the test driver: parse them
+/// with its defaults and name their interfaces as it does at define.
+inline result<domain_def> parse_domain(std::string_view text) {
+  auto def = xml::parse_domain(text, virtactor::drivers::test::parse_options());
+  if (def)
+    if (auto ok = virtactor::drivers::test::generate_ifnames(*def); !ok)
+      return ok.error();
+  return def;
+}
 
 inline std::filesystem::path data_dir() {
   return std::filesystem::path{VA_XML_TEST_DIR} / "data";

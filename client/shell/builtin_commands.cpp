@@ -10,6 +10,7 @@
 
 #include "client/shell/help.hpp"
 #include "client/shell/shell.hpp"
+#include "drivers/xml/xml_util.hpp"
 
 namespace virtactor::client::shell {
 
@@ -94,34 +95,6 @@ std::string escape_shell(const std::string& s) {
   return out;
 }
 
-/// `virBufferEscapeString`: XML character escapes; other control bytes vanish.
-std::string escape_xml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t' || c == '\r')
-          out.push_back(c);
-    }
-  }
-  return out;
-}
-
 bool cmd_echo(shell& sh, const parsed_command& cmd) {
   bool shell_quote = cmd.has("shell");
   bool xml = cmd.has("xml");
@@ -136,7 +109,7 @@ bool cmd_echo(shell& sh, const parsed_command& cmd) {
     if (!text)
       text.emplace();
     if (xml) {
-      *text += escape_xml(arg);
+      *text += drivers::xml::escape(arg);
     } else if (shell_quote) {
       *text += escape_shell(arg);
     } else if (split) {

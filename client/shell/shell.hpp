@@ -12,6 +12,7 @@
 #include "client/blocking.hpp"
 #include "client/shell/command.hpp"
 #include "client/shell/console.hpp"
+#include "drivers/xml/uuid.hpp"
 #include "protocol/procedures.hpp"
 
 namespace virtactor::client::shell {
@@ -40,12 +41,9 @@ enum lookup_by : unsigned {
 /// `LIBVIRT_DEFAULT_URI`, then "test:///default".
 std::string default_uri();
 
-/// Parses a UUID as libvirt does (`virUUIDParse`: hex pairs, '-' and blanks
-/// between them ignored).
-std::optional<xdr::uuid> parse_uuid(const std::string& text);
-
-/// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
-std::string format_uuid(const xdr::uuid& uuid);
+/// UUID text as libvirt reads and prints it (drivers/xml/uuid.hpp).
+using drivers::xml::format_uuid;
+using drivers::xml::parse_uuid;
 
 class shell {
 public:

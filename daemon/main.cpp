@@ -25,13 +25,14 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
 
+#include "actors/error.hpp"
 #include "actors/fd.hpp"
-#include "client/registry.hpp"
 #include "daemon/config.hpp"
 #include "daemon/listener.hpp"
 #include "daemon/tls_listener.hpp"
-#include "drivers/test/test_driver_actor.hpp"
+#include "drivers/registry.hpp"
 
 namespace {
 
@@ -191,6 +192,18 @@ std::shared_ptr<daemon::session_options> make_session_options(const daemon::daem
   return opts;
 }
 
+/// Runs driver-wide hook `Atom` on every driver and waits for it; the error
+/// text, or empty on success.
+template <class Atom>
+std::string run_driver_hook(caf::actor_system& sys, const registry_actor& registry) {
+  caf::scoped_actor self{sys};
+  std::string failure;
+  self->request(registry, drivers::hook_timeout, Atom::value)
+    .receive([](bool) {},
+             [&](const caf::error& err) { failure = from_caf_error(err).message; });
+  return failure;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -312,9 +325,11 @@ int main(int argc, char** argv) {
     sys_cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
     caf::actor_system sys{sys_cfg};
 
-    std::vector<driver_actor> drivers;
-    drivers.push_back(drivers::test::spawn_test_driver(sys));
-    auto registry = client::spawn_registry(sys, std::move(drivers));
+    auto registry = drivers::spawn_registry(sys, drivers::local_drivers(sys));
+    // The state drivers load their definitions, reattach to running guests
+    // and autostart before any client is accepted (libvirt's order).
+    if (auto failure = run_driver_hook<initialize_atom>(sys, registry); !failure.empty())
+      log.log(4, "driver initialization failed: " + failure);
 
     auto counter = std::make_shared<daemon::client_counter>();
     counter->max_clients = static_cast<int>(cfg.max_clients);
@@ -368,6 +383,8 @@ int main(int argc, char** argv) {
           // What changes at run time: the client cap and the log level.
           counter->max_clients = static_cast<int>(fresh->max_clients);
           log.level = args.verbose && fresh->log_level > 2 ? 2 : static_cast<int>(fresh->log_level);
+          if (auto failure = run_driver_hook<reload_atom>(sys, registry); !failure.empty())
+            log.log(4, "driver reload failed: " + failure);
           log.log(2, "configuration reloaded");
           continue;
         }
@@ -390,6 +407,8 @@ int main(int argc, char** argv) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
     while (counter->clients.load() > 0 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    if (auto failure = run_driver_hook<shutdown_atom>(sys, registry); !failure.empty())
+      log.log(4, "driver shutdown failed: " + failure);
     caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
     sys.await_actors_before_shutdown(false);
   }

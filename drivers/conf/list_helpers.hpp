@@ -1,6 +1,6 @@
-/// Shared plumbing of the model's `dispatch` functions: decoding a procedure's
-/// args struct, running an operation, encoding its ret struct; and the list of
-/// per-domain procedures.
+/// Shared plumbing of the drivers' procedure handlers: running an operation
+/// on a procedure's decoded args struct and encoding its ret struct, and the
+/// checks and selections every object list (domains, networks, pools) makes.
 #pragma once
 
 #include <algorithm>
@@ -8,20 +8,23 @@
 #include <iterator>
 #include <string>
 
-#include "drivers/test/errors.hpp"
+#include <any>
+
+#include "drivers/conf/errors.hpp"
 #include "protocol/procedures.hpp"
 
-namespace virtactor::drivers::test {
+namespace virtactor::drivers::conf {
 
-/// Decodes the args of procedure `P` from `args`, calls `op(args)` (which
-/// returns `result<ret>`), and encodes the ret struct.
+/// Calls `op(a)` with the args struct of procedure `P` that `args` holds
+/// (decoded once, by the connection), and encodes the ret struct `op`
+/// returns (as `result<ret>`).
 template <protocol::proc P, class Op>
-result<xdr::buffer> handle(const xdr::buffer& args, Op&& op) {
+result<xdr::buffer> handle(const std::any& args, Op&& op) {
   using traits = protocol::proc_traits<P>;
-  typename traits::args a;
-  if (!xdr::decode(args, a).empty())
+  auto a = std::any_cast<typename traits::args>(&args);
+  if (!a)
     return errors::decode_failed();
-  result<typename traits::ret> r = op(a);
+  result<typename traits::ret> r = op(*a);
   if (!r)
     return r.error();
   return xdr::encode(*r);
@@ -89,47 +92,4 @@ result<Ret> names_by_state(const Objs& objs, bool active, int32_t maxnames, cons
   return r;
 }
 
-/// The procedures whose args start with a `nonnull_domain` and that a
-/// `domain_object` performs.
-inline constexpr protocol::proc domain_procs[] = {
-  protocol::proc::domain_create,
-  protocol::proc::domain_destroy,
-  protocol::proc::domain_get_xml_desc,
-  protocol::proc::domain_get_autostart,
-  protocol::proc::domain_get_info,
-  protocol::proc::domain_get_max_memory,
-  protocol::proc::domain_get_max_vcpus,
-  protocol::proc::domain_get_os_type,
-  protocol::proc::domain_reboot,
-  protocol::proc::domain_resume,
-  protocol::proc::domain_set_autostart,
-  protocol::proc::domain_set_max_memory,
-  protocol::proc::domain_set_memory,
-  protocol::proc::domain_set_vcpus,
-  protocol::proc::domain_shutdown,
-  protocol::proc::domain_suspend,
-  protocol::proc::domain_undefine,
-  protocol::proc::domain_get_security_label,
-  protocol::proc::domain_is_active,
-  protocol::proc::domain_is_persistent,
-  protocol::proc::domain_has_managed_save_image,
-  protocol::proc::domain_snapshot_num,
-  protocol::proc::domain_create_with_flags,
-  protocol::proc::domain_set_vcpus_flags,
-  protocol::proc::domain_get_vcpus_flags,
-  protocol::proc::domain_is_updated,
-  protocol::proc::domain_set_memory_flags,
-  protocol::proc::domain_get_state,
-  protocol::proc::domain_undefine_flags,
-  protocol::proc::domain_destroy_flags,
-  protocol::proc::domain_shutdown_flags,
-  protocol::proc::domain_get_messages,
-};
-
-/// True when `proc` is one of `domain_procs`.
-inline bool is_domain_proc_number(int32_t proc) {
-  return std::any_of(std::begin(domain_procs), std::end(domain_procs),
-                     [proc](protocol::proc p) { return static_cast<int32_t>(p) == proc; });
-}
-
-} // namespace virtactor::drivers::test
+} // namespace virtactor::drivers::conf

@@ -1,4 +1,4 @@
-#include "client/remote/process.hpp"
+#include "actors/process.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace virtactor::client {
+namespace virtactor {
 
 namespace {
 
@@ -398,4 +398,4 @@ size_t unreaped_stream_processes() {
   return process_monitor::instance().size();
 }
 
-} // namespace virtactor::client
+} // namespace virtactor

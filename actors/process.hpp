@@ -15,7 +15,7 @@
 #include "actors/stream.hpp"
 #include "protocol/error.hpp"
 
-namespace virtactor::client {
+namespace virtactor {
 
 /// What to start.
 struct process_spec {
@@ -56,4 +56,4 @@ std::vector<std::string> command_environment(const std::vector<std::string>& ext
 /// The number of children spawned here that are not reaped yet (for tests).
 size_t unreaped_stream_processes();
 
-} // namespace virtactor::client
+} // namespace virtactor

@@ -1,28 +1,36 @@
-#include "drivers/test/errors.hpp"
+#include "drivers/conf/errors.hpp"
 
 #include <cstdio>
 
 #include "drivers/xml/uuid.hpp"
 #include "protocol/api_names.hpp"
 
-namespace virtactor::drivers::test::errors {
+namespace virtactor::drivers::conf::errors {
 
-virt_error unsupported_flags(uint32_t bad, std::string_view function) {
+virt_error unsupported_flags(uint32_t bad, std::string_view function, error_domain driver) {
   char hex[16];
   std::snprintf(hex, sizeof hex, "%x", bad);
-  return make_virt_error(error_code::invalid_arg, error_domain::test,
+  return make_virt_error(error_code::invalid_arg, driver,
                          "unsupported flags (0x" + std::string{hex} + ") in function " +
                            std::string{function});
 }
 
-virt_error no_domain() {
-  return make_virt_error(error_code::no_domain, error_domain::test, "Domain not found");
+virt_error no_domain(error_domain driver) {
+  return make_virt_error(error_code::no_domain, driver, "Domain not found");
 }
 
-virt_error no_domain_uuid(const xdr::uuid& uuid, std::string_view name) {
-  return make_virt_error(error_code::no_domain, error_domain::test,
+virt_error no_domain_uuid(const xdr::uuid& uuid, std::string_view name, error_domain driver) {
+  return make_virt_error(error_code::no_domain, driver,
                          "Domain not found: no domain with matching uuid '" +
                            xml::format_uuid(uuid) + "' (" + std::string{name} + ")");
+}
+
+virt_error internal(std::string message, error_domain driver) {
+  return make_virt_error(error_code::internal_error, driver, "internal error: " + message);
+}
+
+virt_error invalid_arg(std::string message, error_domain driver) {
+  return make_virt_error(error_code::invalid_arg, driver, "invalid argument: " + message);
 }
 
 virt_error domain_not_running() {
@@ -51,16 +59,6 @@ virt_error zero_arg(std::string_view arg, std::string_view api, error_domain dom
                          std::string{arg} + " in " + std::string{api} + " must not be zero");
 }
 
-virt_error internal(std::string message) {
-  return make_virt_error(error_code::internal_error, error_domain::test,
-                         "internal error: " + message);
-}
-
-virt_error invalid_arg(std::string message) {
-  return make_virt_error(error_code::invalid_arg, error_domain::test,
-                         "invalid argument: " + message);
-}
-
 virt_error operation_invalid(std::string message, error_domain domain) {
   return make_virt_error(error_code::operation_invalid, domain,
                          "Requested operation is not valid: " + message);
@@ -82,4 +80,4 @@ virt_error unsupported_procedure(int32_t proc) {
   return protocol::unsupported_api_error(proc);
 }
 
-} // namespace virtactor::drivers::test::errors
+} // namespace virtactor::drivers::conf::errors

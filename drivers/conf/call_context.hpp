@@ -1,4 +1,4 @@
-/// What one call into the test driver model needs from its caller: the
+/// What one call into a driver's model needs from its caller: the
 /// connection's read-only flag, where lifecycle events go, and the driver-wide
 /// domain id counter.
 #pragma once
@@ -10,7 +10,7 @@
 #include "actors/events.hpp"
 #include "protocol/remote_protocol.hpp"
 
-namespace virtactor::drivers::test {
+namespace virtactor::drivers::conf {
 
 /// The caller's side of one `dispatch`: filled by the actor layer, read and
 /// appended to by the model. A default-constructed context is a read-write
@@ -27,7 +27,7 @@ struct call_context {
 
   /// Allocates the id of a domain that starts. Ids increase across the whole
   /// driver state (libvirt's `nextDomID`); `test` of test:///default has 1,
-  /// the next start gets 2. Must be set before a call that can start a domain.
+  /// the next start gets 2. Set by the actor layer for every call.
   std::function<int32_t()> next_domain_id;
 
   /// Appends one event (if `events` is set).
@@ -45,4 +45,4 @@ struct call_context {
   }
 };
 
-} // namespace virtactor::drivers::test
+} // namespace virtactor::drivers::conf

@@ -59,7 +59,8 @@ public:
   result<void> signal(pid_t pid, int sig);
 
   /// Stops watching `pid`; the process is left alone. Its callback will not
-  /// run, unless it is running already.
+  /// run, unless it is running already. A child of ours is then reaped by
+  /// nobody while this process lives: for daemon shutdown.
   void forget(pid_t pid);
 
   /// The number of processes watched.

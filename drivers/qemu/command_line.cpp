@@ -97,7 +97,7 @@ public:
     add("-no-user-config");
     add("-nodefaults");
     out_.fds.push_back(
-        {passed_fd::kind::monitor, rt_.monitor_fd, rt_.domain_dir + "/monitor.sock"});
+        {passed_fd::kind::monitor, rt_.monitor_fd, rt_.domain_dir + "/monitor.sock", {}});
     add("-chardev",
         "socket,id=charmonitor,fd=" + std::to_string(rt_.monitor_fd) + ",server=on,wait=off");
     add("-mon", "chardev=charmonitor,id=monitor,mode=control");
@@ -143,6 +143,12 @@ private:
       live = live && !c.alias.empty();
     for (const auto& disk : def_.devices.disks)
       live = live && !disk.alias.empty();
+    // A tap needs its name, and a network's interface its bridge.
+    for (const auto& net : def_.devices.interfaces)
+      if (net.type != "user" &&
+          (net.target_dev.empty() || (net.type == "network" && net.actual_bridge.empty())))
+        return not_supported("an interface of type '" + net.type +
+                             "' without its tap device and bridge (see live_definition)");
     if (!live)
       return not_supported("a definition without device aliases (not a live definition)");
     return {};
@@ -376,7 +382,17 @@ private:
     for (size_t i = 0; i < list.size(); ++i) {
       const auto& net = list[i];
       auto netdev = "host" + net.alias;
-      add("-netdev", json{}.str("type", "user").str("id", netdev).text());
+      if (net.type == "user") {
+        add("-netdev", json{}.str("type", "user").str("id", netdev).text());
+      } else {
+        // No vhost-net: libvirt adds "vhost" and "vhostfd" where
+        // /dev/vhost-net exists; the driver does not use it.
+        int fd = next_fd();
+        out_.fds.push_back({passed_fd::kind::tap, fd, net.target_dev,
+                            net.type == "bridge" ? net.source : net.actual_bridge});
+        add("-netdev",
+            json{}.str("type", "tap").str("fd", std::to_string(fd)).str("id", netdev).text());
+      }
       json dev;
       std::string driver = net.model == "virtio" ? "virtio-net-pci" : net.model;
       dev.str("driver", driver).str("netdev", netdev).str("id", net.alias).str("mac", net.mac);
@@ -394,12 +410,12 @@ private:
         add("-chardev", "pty,id=" + id);
       } else if (s.type == "unix") {
         int fd = next_fd();
-        out_.fds.push_back({passed_fd::kind::unix_listen, fd, s.source_path});
+        out_.fds.push_back({passed_fd::kind::unix_listen, fd, s.source_path, {}});
         add("-chardev",
             "socket,id=" + id + ",fd=" + std::to_string(fd) + ",server=on,wait=off");
       } else if (s.type == "file") {
         int fd = next_fd();
-        out_.fds.push_back({passed_fd::kind::file_append, fd, s.source_path});
+        out_.fds.push_back({passed_fd::kind::file_append, fd, s.source_path, {}});
         add("-add-fd", "set=" + std::to_string(fdset) + ",fd=" + std::to_string(fd) +
                            ",opaque=" + s.alias + "-source");
         add("-chardev",

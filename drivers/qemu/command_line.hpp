@@ -27,10 +27,15 @@ struct passed_fd {
     monitor,     ///< the QMP socket: bound and listening (backlog 1) at `path`
     unix_listen, ///< a serial of type unix, mode bind: bound and listening at `path`
     file_append, ///< a serial of type file: `path` opened O_WRONLY|O_APPEND|O_CREAT (0600)
+    /// an interface of type bridge or network: the tap device `path`
+    /// (/dev/net/tun, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR), its MAC the guest's
+    /// with fe as first byte, attached to `bridge` and up (what libvirt does)
+    tap,
   };
   kind what;
   int fd;
   std::string path;
+  std::string bridge; ///< tap only
 
   bool operator==(const passed_fd&) const = default;
 };

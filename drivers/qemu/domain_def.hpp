@@ -83,8 +83,12 @@ struct start_facts {
 /// aliases, disk source indexes, memory rounded up to whole MiB, the CPU TCG
 /// really gives (qemu64 plus the features QEMU adds), the clock in UTC, the
 /// VNC listen address, the resource partition and the security label.
-/// Once QEMU runs the caller sets `memory.current_kib` from QMP
-/// `query-balloon` (libvirt shows what the balloon reports).
+/// Before the command line is built, the caller gives each interface of type
+/// bridge or network its tap device name (`target_dev`, libvirt: vnetN), and
+/// each of type network the bridge and port UUID the network gave
+/// (`actual_bridge`, `portid`). Once QEMU runs the caller sets
+/// `memory.current_kib` from QMP `query-balloon` (libvirt shows what the
+/// balloon reports).
 xml::domain_def live_definition(const xml::domain_def& def, const start_facts& facts);
 
 /// Sets the pty paths of serials and consoles from QMP `query-chardev`:

@@ -1691,13 +1691,17 @@ void format_devices(xml_writer& w, const domain_def& def, const domain_format& o
     w.close("</controller>");
   }
   for (const auto& net : d.interfaces) {
-    w.open("<interface" + attr("type", net.type) + ">");
+    bool actual = net.type == "network" && !net.actual_bridge.empty() && !opts.inactive;
+    w.open("<interface" + attr("type", actual ? "bridge" : net.type) + ">");
     w.line("<mac" + attr("address", net.mac) + "/>");
-    if (net.type == "network")
+    if (actual)
+      w.line("<source" + attr("network", net.source) + attr("portid", net.portid) +
+             attr("bridge", net.actual_bridge) + "/>");
+    else if (net.type == "network")
       w.line("<source" + attr("network", net.source) + "/>");
     else if (net.type == "bridge")
       w.line("<source" + attr("bridge", net.source) + "/>");
-    if (!net.target_dev.empty())
+    if (!net.target_dev.empty() && !(opts.inactive && net.target_dev.starts_with("vnet")))
       w.line("<target" + attr("dev", net.target_dev) + "/>");
     if (!net.model.empty())
       w.line("<model" + attr("type", net.model) + "/>");

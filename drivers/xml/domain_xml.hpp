@@ -144,8 +144,13 @@ struct interface_def {
   std::string type = "network";
   std::string mac;        ///< "aa:bb:cc:dd:ee:ff"; generated when absent
   std::string source;     ///< network name (network) or bridge name (bridge)
-  std::string target_dev; ///< empty: not printed
+  std::string target_dev; ///< empty: not printed (live: the tap device)
   std::string model;      ///< `<model type=...>`; empty: not printed
+  /// Live, type network: the bridge the network gave and the port's UUID;
+  /// printed as libvirt does (`<interface type='bridge'>`, `<source
+  /// network=... portid=... bridge=...>`). Empty: none.
+  std::string actual_bridge;
+  std::string portid;
   uint32_t boot_order = 0; ///< `<boot order='N'/>`; 0: none
   std::string alias;
   std::optional<device_address> address;

@@ -4,12 +4,18 @@
 // (-S: the guest never runs), reaches the QMP greeting on the monitor socket,
 // negotiates capabilities and sends `quit`, and QEMU must exit with status 0.
 // Label `qemu`: it boots real QEMU processes, one at a time, each stopped by
-// its PID.
+// its PID. As root the test moves into a network namespace of its own, with a
+// bridge br0, so that tap devices for bridge and network interfaces never
+// touch the host's networking; without root those inputs are skipped.
 #define BOOST_TEST_MODULE qemu_accepts_command_line
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -219,6 +225,32 @@ bool start(const qemu::command_line& cmd, const std::vector<int>& sources, const
   return proc.pidfd >= 0;
 }
 
+/// Moves this process into a private network namespace with loopback up
+/// and a bridge br0 (root only); false when it cannot.
+bool private_network() {
+  if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0)
+    return false;
+  return run({"ip", "link", "set", "lo", "up"}) == 0 &&
+         run({"ip", "link", "add", "br0", "type", "bridge"}) == 0 &&
+         run({"ip", "link", "set", "br0", "up"}) == 0;
+}
+
+/// A tap device as passed_fd::kind::tap describes it, attached to its bridge.
+int open_tap(const qemu::passed_fd& p) {
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, p.path.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  if (ioctl(fd, TUNSETIFF, &ifr) != 0 ||
+      run({"ip", "link", "set", p.path, "master", p.bridge, "up"}) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 /// Moves what the definition names on the host into `dir`: disk images
 /// (created with qemu-img), block devices (a loop device) and the paths of
 /// unix and file serials. Returns false when a block device cannot be made.
@@ -247,17 +279,23 @@ bool relocate(xml::domain_def& def, const fs::path& dir, std::vector<loop_device
 }
 
 /// Runs QEMU for one input; returns a description of the failure, or "".
-std::string check_input(const fs::path& input, bool& skipped) {
+std::string check_input(const fs::path& input, bool netns, std::string& skipped) {
   temp_dir tmp;
   auto def = qemu::parse_domain(read_text(input), qemu_7_2());
   if (!def)
     return "parse: " + def.error().message;
   std::vector<loop_device> loops;
   if (!relocate(*def, tmp.path, loops)) {
-    skipped = true; // no loop device here (not root, or none in this container)
+    skipped = "no loop device for a block disk (not root, or none here)";
     return {};
   }
   auto live = qemu::live_definition(*def, {});
+  give_taps(live);
+  for (const auto& net : live.devices.interfaces)
+    if (net.type != "user" && !netns) {
+      skipped = "no private network namespace for its tap (not root)";
+      return {};
+    }
   qemu::runtime_facts rt;
   rt.domain_dir = (tmp.path / "domain").string();
   fs::create_directories(rt.domain_dir);
@@ -284,6 +322,8 @@ std::string check_input(const fs::path& input, bool& skipped) {
     int fd = -1;
     if (p.what == qemu::passed_fd::kind::file_append)
       fd = open(p.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    else if (p.what == qemu::passed_fd::kind::tap)
+      fd = open_tap(p);
     else
       fd = unix_listener(p.path);
     if (fd < 0) {
@@ -338,15 +378,16 @@ BOOST_AUTO_TEST_CASE(qemu_accepts_every_command_line_the_driver_builds) {
   std::string out;
   BOOST_TEST_REQUIRE(run({"qemu-system-x86_64", "--version"}, &out) == 0,
                      "qemu-system-x86_64 is not installed");
+  bool netns = private_network();
   size_t ran = 0;
   for (const auto& f : inputs("domain")) {
     if (!fs::exists(sibling(f, ".args")))
       continue; // libvirt did not start it either (define-only input)
     BOOST_TEST_CONTEXT(f.filename().string()) {
-      bool skipped = false;
-      auto failure = check_input(f, skipped);
-      if (skipped) {
-        BOOST_TEST_MESSAGE(f.filename().string() + ": skipped, no loop device for a block disk");
+      std::string skipped;
+      auto failure = check_input(f, netns, skipped);
+      if (!skipped.empty()) {
+        BOOST_TEST_MESSAGE(f.filename().string() + ": skipped, " + skipped);
         continue;
       }
       ++ran;

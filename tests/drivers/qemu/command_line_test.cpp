@@ -3,8 +3,9 @@
 //
 // The facts of each start come from the golden itself, as the daemon would
 // know them at start: the domain's private directory (HOME), PATH, the VNC
-// port chosen for autoport, and the clock. The one normalisation: descriptor
-// numbers (`fd=N`), which depend on what else the daemon has open.
+// port chosen for autoport, the clock, and tap names. The one normalisation:
+// descriptor numbers (`fd=N`, `"fd":"N"`), which depend on what else the daemon
+// has open.
 #define BOOST_TEST_MODULE qemu_command_line
 #include <boost/test/unit_test.hpp>
 
@@ -57,7 +58,7 @@ qemu::runtime_facts facts_of(const xml::domain_def& def, const std::string& gold
 }
 
 std::string mask_fds(const std::string& text) {
-  return mask(text, "fd=[0-9]+", "fd=N");
+  return mask(mask(text, "fd=[0-9]+", "fd=N"), "\"fd\":\"[0-9]+\"", "\"fd\":\"N\"");
 }
 
 result<qemu::command_line> build(const std::string& name, std::string* golden = nullptr) {
@@ -69,6 +70,7 @@ result<qemu::command_line> build(const std::string& name, std::string* golden = 
   if (golden)
     *golden = args;
   auto live = qemu::live_definition(*def, {});
+  give_taps(live);
   return qemu::build_command_line(live, facts_of(live, args));
 }
 

@@ -22,14 +22,17 @@ std::string error_text(const virt_error& e) {
 }
 
 /// The values of a live dumpxml that cannot match, masked in both texts:
-/// the domain id, pty numbers, the VNC port chosen by autoport and the
-/// uid:gid of the DAC label (libvirt-qemu's on the capturing host).
+/// the domain id, pty numbers, the VNC port chosen by autoport, the uid:gid
+/// of the DAC label (libvirt-qemu's on the capturing host), the tap device
+/// names (a host-wide counter) and network port UUIDs (random).
 std::string mask_live(std::string xml) {
   xml = mask(xml, "(<domain type='[a-z]+') id='[0-9]+'>", "$1 id='ID'>");
   xml = mask(xml, "/dev/pts/[0-9]+", "/dev/pts/N");
   xml = mask(xml, "<graphics type='vnc' port='[0-9]+' autoport='yes'",
              "<graphics type='vnc' port='PORT' autoport='yes'");
   xml = mask(xml, "\\+[0-9]+:\\+[0-9]+", "+UID:+GID");
+  xml = mask(xml, "<target dev='vnet[0-9]+'/>", "<target dev='vnetN'/>");
+  xml = mask(xml, "portid='[-0-9a-f]+'", "portid='UUID'");
   return xml;
 }
 
@@ -82,6 +85,7 @@ BOOST_AUTO_TEST_CASE(a_started_domain_prints_as_virsh_dumpxml_printed_it_running
       dac.image_label = dac.label;
       facts.seclabel = dac;
       auto live = qemu::live_definition(*def, facts);
+      give_taps(live);
       std::map<std::string, std::string> chardevs;
       for (const auto& s : live.devices.serials)
         chardevs[qemu::chardev_id(s.alias)] = "pty:/dev/pts/7";

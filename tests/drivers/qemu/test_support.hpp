@@ -29,6 +29,22 @@ inline std::string mask(const std::string& text, const std::string& re, const st
   return std::regex_replace(text, std::regex{re}, with);
 }
 
+/// What the daemon gives interfaces at start: the tap device of each of type
+/// bridge or network, and for type network the bridge and port of the
+/// network `default` (which capture.sh sets up on bridge br0).
+inline void give_taps(xml::domain_def& live) {
+  int n = 0;
+  for (auto& net : live.devices.interfaces) {
+    if (net.type == "user")
+      continue;
+    net.target_dev = "vnet" + std::to_string(n++);
+    if (net.type == "network") {
+      net.actual_bridge = "br0";
+      net.portid = "8c0f0d1e-2f64-4c2b-a7a5-0d1c9a3b4e5f";
+    }
+  }
+}
+
 /// The facts of the emulator the goldens were captured with.
 inline const emulator_facts& qemu_7_2() {
   static const emulator_facts facts = emulator_facts::qemu_7_2();

@@ -27,10 +27,15 @@ if [ -z "${VA_CAPTURE_IN_NS:-}" ]; then
   [ "$(id -u)" = 0 ] || { echo "capture.sh: run as root" >&2; exit 1; }
   # Mount points for the private bind mounts (empty directories).
   mkdir -p /etc/libvirt /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
-  exec env VA_CAPTURE_IN_NS=1 unshare -m --propagation private "$0" "$@"
+  # A private network namespace too: the bridge and taps of type='bridge'
+  # and type='network' interfaces exist only in it.
+  exec env VA_CAPTURE_IN_NS=1 unshare -m -n --propagation private "$0" "$@"
 fi
 
-# --- inside the private mount namespace
+# --- inside the private mount and network namespaces
+ip link set lo up
+ip link add br0 type bridge
+ip link set br0 up
 priv=$(mktemp -d /tmp/va-qemu-capture.XXXXXX)
 chmod 755 "$priv"
 mkdir -p "$priv"/{etc,run,varlib/images,log,cache,sock}
@@ -60,6 +65,12 @@ trap cleanup EXIT
 uri="qemu+unix:///system?socket=$priv/sock/libvirt-sock"
 for _ in $(seq 100); do [ -S "$priv/sock/libvirt-sock" ] && break; sleep 0.1; done
 virsh -c "$uri" version >/dev/null
+# The network of type='network' interfaces: the bridge br0 (forward mode
+# bridge: no dnsmasq, no firewall).
+printf '%s\n' "<network><name>default</name><forward mode='bridge'/><bridge name='br0'/></network>" \
+  > "$priv/default-net.xml"
+virsh -q -c "$uri" net-define "$priv/default-net.xml" >/dev/null
+virsh -q -c "$uri" net-start default >/dev/null
 
 # Disk images the inputs name (inside /var/lib/libvirt/images).
 images=/var/lib/libvirt/images

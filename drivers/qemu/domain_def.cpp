@@ -139,11 +139,16 @@ result<void> validate(const xml::domain_def& def) {
   if (def.on_reboot == "destroy" && def.on_poweroff == "restart")
     return unsupported_config("qemu driver doesn't support 'onReboot' set to 'destroy and "
                               "'onPoweroff' set to 'reboot'");
-  if (is_q35(def))
-    for (const auto& c : def.devices.controllers)
-      if (c.type == "ide")
-        return unsupported_config(
-            "IDE controllers are unsupported for this QEMU binary or machine type");
+  for (const auto& c : def.devices.controllers) {
+    if (c.type != "ide")
+      continue;
+    if (is_q35(def))
+      return unsupported_config(
+          "IDE controllers are unsupported for this QEMU binary or machine type");
+    if (c.index != 0)
+      return xml::make_error(error_code::internal_error, error_domain::qemu,
+                             "Only 1 IDE controller is supported");
+  }
   return {};
 }
 

@@ -251,6 +251,8 @@ result<void> check_values(const xml::domain_def& def) {
   if (def.os.arch != "x86_64")
     return not_supported("guest architecture '" + def.os.arch + "'");
   VA_XML_CHECK(check_value("vcpu placement", def.vcpu.placement, {"static"}));
+  for (const auto& dev : def.os.boot_devs)
+    VA_XML_CHECK(check_value("boot device", dev, {"hd", "cdrom", "network"}));
   if (def.cpu) {
     // libvirt refuses this when the domain starts; it never can under TCG.
     if (def.cpu->mode == "host-passthrough" && def.type == "qemu")

@@ -95,9 +95,9 @@ public:
     };
     if (a.domain != 0)
       return xml_error("Invalid PCI address " + where + ". Only PCI domain 0 is available");
+    // libvirt adds the pci-bridges a given bus number needs; not built here.
     if (a.bus >= buses_.size())
-      return xml_error("Invalid PCI address " + where + ". Only PCI buses up to " +
-                       std::to_string(buses_.size() - 1) + " are available");
+      return not_supported("PCI address " + where + " on a bus the domain does not have");
     auto& b = buses_[a.bus];
     unsigned bus_flags = b.flags;
     // Devices integrated in a PCIe root complex (the q35 SATA controller, the
@@ -116,11 +116,11 @@ public:
                        " cannot be plugged into the PCI controller with index='" +
                        std::to_string(a.bus) + "'");
     if (b.min_slot && a.slot < b.min_slot)
-      return xml_error("Invalid PCI address " + where + ". slot must be >= " +
-                       std::to_string(b.min_slot));
+      return xml_error("Invalid PCI address " + where +
+                       ". slot must be >= " + std::to_string(b.min_slot));
     if (a.slot > b.max_slot)
-      return xml_error("Invalid PCI address " + where + ". slot must be <= " +
-                       std::to_string(b.max_slot));
+      return xml_error("Invalid PCI address " + where +
+                       ". slot must be <= " + std::to_string(b.max_slot));
     auto& s = b.slots[a.slot];
     if (s.functions & (1u << a.function))
       return xml_error("Attempted double use of PCI Address " + where);
@@ -235,7 +235,7 @@ std::vector<pci_user> pci_devices(xml::domain_def& def) {
     if (c.type != "pci" || c.model == "pci-root" || c.model == "pcie-root")
       continue;
     out.push_back({&c.address, c.model == "pcie-root-port" ? (root_port | aggregate_slot)
-                                                          : unsigned{pcie_to_pci_bridge}});
+                                                           : unsigned{pcie_to_pci_bridge}});
   }
   for (auto& net : d.interfaces)
     out.push_back({&net.address, net.model == "virtio"   ? virtio
@@ -271,8 +271,7 @@ std::vector<pci_user> pci_devices(xml::domain_def& def) {
 /// The chipset's own functions and the fixed addresses libvirt gives.
 result<void> reserve_chipset(xml::domain_def& def, address_set& addrs) {
   auto& d = def.devices;
-  auto place = [&](std::optional<xml::device_address>& address, uint32_t slot,
-                   uint32_t function) {
+  auto place = [&](std::optional<xml::device_address>& address, uint32_t slot, uint32_t function) {
     xml::device_address a;
     a.type = "pci";
     a.slot = slot;
@@ -320,8 +319,7 @@ result<std::vector<bus>> buses_of(const xml::domain_def& def) {
   for (int i = 0; i <= max_index; ++i) {
     const auto* c = find_controller(def, "pci", static_cast<uint32_t>(i));
     if (!c)
-      return not_supported("a gap in pci controller indexes (no index " + std::to_string(i) +
-                           ")");
+      return not_supported("a gap in pci controller indexes (no index " + std::to_string(i) + ")");
     buses.push_back(make_bus(c->model));
   }
   return buses;
@@ -347,12 +345,11 @@ result<void> check_address_types(xml::domain_def& def) {
   for (const auto& disk : def.devices.disks)
     if (disk.target_bus == "virtio" && disk.address && disk.address->type != "pci")
       return xml::make_error(error_code::config_unsupported, error_domain::qemu,
-                             "virtio disk cannot have an address of type '" +
-                                 disk.address->type + "'");
+                             "virtio disk cannot have an address of type '" + disk.address->type +
+                                 "'");
   for (auto& dev : pci_devices(def))
     if (*dev.address && (*dev.address)->type != "pci")
-      return not_supported("a PCI device with an address of type '" + (*dev.address)->type +
-                           "'");
+      return not_supported("a PCI device with an address of type '" + (*dev.address)->type + "'");
   return {};
 }
 

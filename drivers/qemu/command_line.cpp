@@ -411,8 +411,7 @@ private:
       } else if (s.type == "unix") {
         int fd = next_fd();
         out_.fds.push_back({passed_fd::kind::unix_listen, fd, s.source_path, {}});
-        add("-chardev",
-            "socket,id=" + id + ",fd=" + std::to_string(fd) + ",server=on,wait=off");
+        add("-chardev", "socket,id=" + id + ",fd=" + std::to_string(fd) + ",server=on,wait=off");
       } else if (s.type == "file") {
         int fd = next_fd();
         out_.fds.push_back({passed_fd::kind::file_append, fd, s.source_path, {}});
@@ -449,8 +448,8 @@ private:
     const auto& list = def_.devices.graphics;
     for (size_t i = 0; i < list.size(); ++i) {
       const auto& g = list[i];
-      int port = i < rt_.graphics_ports.size() && rt_.graphics_ports[i] ? rt_.graphics_ports[i]
-                                                                        : g.port;
+      int port =
+          i < rt_.graphics_ports.size() && rt_.graphics_ports[i] ? rt_.graphics_ports[i] : g.port;
       add("-vnc", g.listen + ":" + std::to_string(port - 5900) + ",audiodev=audio1");
     }
   }

@@ -40,7 +40,9 @@ struct passed_fd {
   bool operator==(const passed_fd&) const = default;
 };
 
-/// The facts of one start that the definition does not hold.
+/// The facts of one start that the definition does not hold. (The machine,
+/// the emulator and KVM come from the definition; QEMU's stdout and stderr
+/// go to the domain log, which is the launcher's business, not the argv's.)
 struct runtime_facts {
   /// The domain's private directory (libvirt: /var/lib/libvirt/qemu/domain-ID-NAME):
   /// HOME and XDG_* of QEMU, and the monitor socket `monitor.sock` in it.
@@ -61,8 +63,8 @@ struct runtime_facts {
 /// What to exec.
 struct command_line {
   std::vector<std::pair<std::string, std::string>> env; ///< the whole environment
-  std::vector<std::string> argv;                         ///< argv[0]: the emulator
-  std::vector<passed_fd> fds;                            ///< the monitor first
+  std::vector<std::string> argv;                        ///< argv[0]: the emulator
+  std::vector<passed_fd> fds;                           ///< the monitor first
 };
 
 /// Builds the command line of `live`. Errors: VIR_ERR_CONFIG_UNSUPPORTED for

@@ -28,9 +28,8 @@ bool is_i440fx(std::string_view machine) {
 
 void add_controller(xml::domain_def& def, const std::string& type, const std::string& model) {
   auto& list = def.devices.controllers;
-  if (std::any_of(list.begin(), list.end(), [&](const xml::controller_def& c) {
-        return c.type == type && c.index == 0;
-      }))
+  if (std::any_of(list.begin(), list.end(),
+                  [&](const xml::controller_def& c) { return c.type == type && c.index == 0; }))
     return;
   xml::controller_def c;
   c.type = type;
@@ -186,11 +185,19 @@ result<void> finish(xml::domain_def& def, const emulator_facts& emulator) {
 std::string disk_alias(const xml::domain_def& def, const xml::disk_def& disk) {
   char buf[64];
   if (disk.target_bus == "virtio") {
-    // vda -> 0, vdz -> 25, vdaa -> 26
+    // The index of the name: vda -> 0, vdz -> 25, vdaa -> 26.
+    std::string_view name = disk.target_dev;
+    for (std::string_view prefix : {"xvd", "ubd", "fd", "hd", "vd", "sd"})
+      if (name.starts_with(prefix)) {
+        name.remove_prefix(prefix.size());
+        break;
+      }
     int index = 0;
-    auto letters = std::string_view{disk.target_dev}.substr(2);
-    for (char c : letters)
+    for (char c : name) {
+      if (c < 'a' || c > 'z')
+        break;
       index = index * 26 + (c - 'a') + 1;
+    }
     std::snprintf(buf, sizeof buf, "virtio-disk%d", index - 1);
     return buf;
   }
@@ -198,11 +205,11 @@ std::string disk_alias(const xml::domain_def& def, const xml::disk_def& disk) {
     return {};
   const auto& a = *disk.address;
   if (disk.target_bus == "scsi") {
-    bool virtio_scsi = std::any_of(
-        def.devices.controllers.begin(), def.devices.controllers.end(),
-        [&](const xml::controller_def& c) {
-          return c.type == "scsi" && c.index == a.controller && c.model == "virtio-scsi";
-        });
+    bool virtio_scsi = std::any_of(def.devices.controllers.begin(), def.devices.controllers.end(),
+                                   [&](const xml::controller_def& c) {
+                                     return c.type == "scsi" && c.index == a.controller &&
+                                            c.model == "virtio-scsi";
+                                   });
     if (virtio_scsi)
       std::snprintf(buf, sizeof buf, "scsi%u-%u-%u-%u", a.controller, a.bus, a.target, a.unit);
     else
@@ -265,8 +272,7 @@ result<xml::domain_def> parse_domain(std::string_view xml, const emulator_facts&
 
 result<void> check_startable(const xml::domain_def& def, const emulator_facts& emulator) {
   if (def.type == "kvm" && !emulator.kvm)
-    return unsupported_config("Emulator '" + emulator.path +
-                              "' does not support virt type 'kvm'");
+    return unsupported_config("Emulator '" + emulator.path + "' does not support virt type 'kvm'");
   return {};
 }
 

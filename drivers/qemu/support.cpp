@@ -155,8 +155,7 @@ result<void> check_disks(const xml::domain_def& def) {
     if (disk.device == "cdrom" && disk.target_bus == "virtio")
       return not_supported("a cdrom on bus 'virtio'");
     if (disk.address && disk.address->type == "drive" && disk.address->target != 0)
-      return not_supported("disk address target '" + std::to_string(disk.address->target) +
-                           "'");
+      return not_supported("disk address target '" + std::to_string(disk.address->target) + "'");
   }
   return {};
 }

@@ -235,9 +235,9 @@ result<std::optional<device_address>> parse_address(pugi::xml_node dev, bool ext
     size_t parts = 1;
     for (char c : port)
       parts += c == '.';
-    if (!port.empty() && (port.find_first_not_of("0123456789.") != std::string::npos ||
-                          port.front() == '.' || port.back() == '.' ||
-                          port.find("..") != std::string::npos || parts > 4))
+    if (!port.empty() &&
+        (port.find_first_not_of("0123456789.") != std::string::npos || port.front() == '.' ||
+         port.back() == '.' || port.find("..") != std::string::npos || parts > 4))
       return dom_error(error_code::internal_error, "Cannot parse <address> 'port' attribute");
     addr.port = port;
   } else {
@@ -861,8 +861,7 @@ result<chardev_def> domain_parser::parse_chardev(pugi::xml_node node, bool conso
     auto source = node.child("source");
     chr.source_path = attr_of(source, "path").value_or("");
     if (chr.source_path.empty())
-      return dom_error(error_code::xml_error,
-                       "Missing source path attribute for char device");
+      return dom_error(error_code::xml_error, "Missing source path attribute for char device");
     if (type == "unix") {
       VA_XML_TRY(mode, prop_enum(source, "mode", {"bind", "connect"}));
       chr.source_mode = mode.value_or("connect");
@@ -1171,10 +1170,9 @@ result<void> domain_parser::parse_extended_devices(pugi::xml_node devices) {
       return dom_error(error_code::config_unsupported, "unknown watchdog model '" + *model + "'");
     w.model = *model;
     auto action = attr_of(node, "action");
-    if (action && !one_of(*action, {"reset", "shutdown", "poweroff", "pause", "dump", "none",
-                                    "inject-nmi"}))
-      return dom_error(error_code::config_unsupported,
-                       "unknown watchdog action '" + *action + "'");
+    if (action &&
+        !one_of(*action, {"reset", "shutdown", "poweroff", "pause", "dump", "none", "inject-nmi"}))
+      return dom_error(error_code::config_unsupported, "unknown watchdog action '" + *action + "'");
     w.action = action.value_or("reset");
     VA_XML_TRY(address, parse_address(node, true));
     w.address = address;
@@ -1209,8 +1207,8 @@ result<void> domain_parser::check_boot_orders() const {
     if (order == 0)
       return {};
     if (std::find(seen.begin(), seen.end(), order) != seen.end())
-      return dom_error(error_code::xml_error, "boot order '" + std::to_string(order) +
-                                                  "' used for more than one device");
+      return dom_error(error_code::xml_error,
+                       "boot order '" + std::to_string(order) + "' used for more than one device");
     seen.push_back(order);
     return {};
   };
@@ -1541,11 +1539,10 @@ result<void> domain_parser::post_parse() {
     return dom_error(error_code::xml_error, "init binary must be specified");
   VA_XML_CHECK(post_parse_memory());
   VA_XML_CHECK(reject_duplicate_controllers());
-  bool device_boot =
-      std::any_of(def_.devices.disks.begin(), def_.devices.disks.end(),
-                  [](const disk_def& d) { return d.boot_order != 0; }) ||
-      std::any_of(def_.devices.interfaces.begin(), def_.devices.interfaces.end(),
-                  [](const interface_def& n) { return n.boot_order != 0; });
+  bool device_boot = std::any_of(def_.devices.disks.begin(), def_.devices.disks.end(),
+                                 [](const disk_def& d) { return d.boot_order != 0; }) ||
+                     std::any_of(def_.devices.interfaces.begin(), def_.devices.interfaces.end(),
+                                 [](const interface_def& n) { return n.boot_order != 0; });
   if (hvm() && def_.os.boot_devs.empty() && !device_boot)
     def_.os.boot_devs.push_back("hd");
   VA_XML_CHECK(post_parse_chardevs());
@@ -1775,10 +1772,9 @@ void format_devices(xml_writer& w, const domain_def& def, const domain_format& o
     w.close("</video>");
   }
   if (d.watchdog)
-    format_with_address(w,
-                        "<watchdog" + attr("model", d.watchdog->model) +
-                            attr("action", d.watchdog->action),
-                        "watchdog", d.watchdog->alias, d.watchdog->address, opts);
+    format_with_address(
+        w, "<watchdog" + attr("model", d.watchdog->model) + attr("action", d.watchdog->action),
+        "watchdog", d.watchdog->alias, d.watchdog->address, opts);
   if (d.memballoon)
     format_with_address(w, "<memballoon" + attr("model", d.memballoon->model), "memballoon",
                         d.memballoon->alias, d.memballoon->address, opts);

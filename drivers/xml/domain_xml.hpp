@@ -93,12 +93,12 @@ struct cpu_feature {
 
 /// `<cpu>`: the mode, an optional model name and (printed only) features.
 struct domain_cpu {
-  std::string mode;           ///< "custom", "host-model", "host-passthrough", "maximum"
-  std::string match;          ///< custom mode only: "minimum", "exact", "strict"
-  std::string check;          ///< "none", "partial", "full"; empty: not printed
-  std::string model;          ///< `<model>` text; empty: none
-  std::string model_fallback; ///< "allow" or "forbid" (printed with a model)
-  std::string migratable;     ///< "on" or "off"; empty: not printed
+  std::string mode;                  ///< "custom", "host-model", "host-passthrough", "maximum"
+  std::string match;                 ///< custom mode only: "minimum", "exact", "strict"
+  std::string check;                 ///< "none", "partial", "full"; empty: not printed
+  std::string model;                 ///< `<model>` text; empty: none
+  std::string model_fallback;        ///< "allow" or "forbid" (printed with a model)
+  std::string migratable;            ///< "on" or "off"; empty: not printed
   std::vector<cpu_feature> features; ///< printed after the model; not parsed
 
   bool operator==(const domain_cpu&) const = default;
@@ -129,8 +129,8 @@ struct disk_def {
 struct controller_def {
   std::string type;
   uint32_t index = 0;
-  std::string model; ///< empty: not printed
-  std::string model_name;               ///< `<model name=...>` (pci controllers); empty: none
+  std::string model;                      ///< empty: not printed
+  std::string model_name;                 ///< `<model name=...>` (pci controllers); empty: none
   std::optional<uint32_t> target_chassis; ///< `<target chassis=... port=...>` (pci ports)
   std::optional<uint32_t> target_port;
   std::string alias;
@@ -272,10 +272,10 @@ struct domain_devices {
 /// driver fills in).
 struct seclabel_def {
   std::string type = "dynamic";
-  std::string model;          ///< e.g. "dac"
+  std::string model; ///< e.g. "dac"
   bool relabel = true;
-  std::string label;          ///< empty: not printed
-  std::string image_label;    ///< empty: not printed
+  std::string label;       ///< empty: not printed
+  std::string image_label; ///< empty: not printed
 
   bool operator==(const seclabel_def&) const = default;
 };
@@ -300,7 +300,7 @@ struct domain_def {
   std::string on_reboot = "restart";
   std::string on_crash = "destroy";
   domain_devices devices;
-  std::string resource_partition;      ///< `<resource><partition>`; empty: none (printed only)
+  std::string resource_partition;       ///< `<resource><partition>`; empty: none (printed only)
   std::optional<seclabel_def> seclabel; ///< printed after `<devices>` (printed only)
 
   /// Sets `<memory>`; the current memory is lowered to it when above.

@@ -15,8 +15,8 @@
 #include <linux/if_tun.h>
 #include <poll.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>

@@ -112,8 +112,8 @@ BOOST_AUTO_TEST_CASE(documents_libvirt_refuses_are_refused_with_its_error) {
       auto text = read_text(f);
       auto def = qemu::parse_domain(text, qemu_7_2());
       // Refused at define, or (<!-- start-error -->) when started.
-      result<void> outcome = def.ok() ? qemu::check_startable(*def, qemu_7_2())
-                                      : result<void>{def.error()};
+      result<void> outcome =
+          def.ok() ? qemu::check_startable(*def, qemu_7_2()) : result<void>{def.error()};
       BOOST_TEST_REQUIRE(!outcome.ok());
       BOOST_TEST(error_text(outcome.error()) == read_text(sibling(f, ".err")));
     }

@@ -51,7 +51,8 @@ driver_actor spawn_remote_driver(caf::actor_system& sys) {
       },
     };
   };
-  return caf::actor_cast<driver_actor>(sys.spawn(impl));
+  // Hidden, as the registry that owns it (client/registry.cpp).
+  return caf::actor_cast<driver_actor>(sys.spawn<caf::hidden>(impl));
 }
 
 } // namespace virtactor::client

@@ -252,7 +252,8 @@ driver_actor spawn_test_driver(caf::actor_system& sys) {
       },
     };
   };
-  return caf::actor_cast<driver_actor>(sys.spawn(impl));
+  // Hidden, as the registry that owns it (client/registry.cpp).
+  return caf::actor_cast<driver_actor>(sys.spawn<caf::hidden>(impl));
 }
 
 } // namespace virtactor::drivers::test

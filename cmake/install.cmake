@@ -209,3 +209,63 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/virtactor.pc.in ${PROJECT_BINARY_DIR}
   @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/virtactor.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+
+# --- programs ------------------------------------------------------------------------
+foreach(p virtactor virtactor-ssh-helper)
+  if(TARGET ${p})
+    install(TARGETS ${p} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT bin)
+  endif()
+endforeach()
+if(TARGET virtactord)
+  install(TARGETS virtactord RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR} COMPONENT bin)
+endif()
+
+# --- man pages: made from docs/shell.md and docs/daemon.md by docs/man.py -------------
+find_package(Python3 COMPONENTS Interpreter QUIET)
+if(Python3_Interpreter_FOUND)
+  set(va_man_pages)
+  foreach(page "shell.md;virtactor.1;man1" "daemon.md;virtactord.8;man8")
+    list(GET page 0 md)
+    list(GET page 1 out)
+    list(GET page 2 section)
+    add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/man/${out}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
+      COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/docs/man.py
+              ${PROJECT_SOURCE_DIR}/docs/${md} ${PROJECT_BINARY_DIR}/man/${out}
+      DEPENDS ${PROJECT_SOURCE_DIR}/docs/man.py ${PROJECT_SOURCE_DIR}/docs/${md}
+      COMMENT "Generating man page ${out} from docs/${md}")
+    list(APPEND va_man_pages ${PROJECT_BINARY_DIR}/man/${out})
+    install(FILES ${PROJECT_BINARY_DIR}/man/${out} DESTINATION ${CMAKE_INSTALL_MANDIR}/${section}
+      COMPONENT bin)
+  endforeach()
+  add_custom_target(va_man ALL DEPENDS ${va_man_pages})
+else()
+  message(STATUS "python3 not found: no man pages")
+endif()
+
+# --- systemd units, bash completion, example configuration, documentation ----------
+# The units name the installed virtactord: they are made at install time,
+# for the prefix given then (`cmake --install build --prefix P`).
+foreach(unit virtactord.service virtactord.socket virtactord-ro.socket)
+  install(CODE "
+    if(IS_ABSOLUTE \"${CMAKE_INSTALL_SBINDIR}\")
+      set(CMAKE_INSTALL_FULL_SBINDIR \"${CMAKE_INSTALL_SBINDIR}\")
+    else()
+      set(CMAKE_INSTALL_FULL_SBINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SBINDIR}\")
+    endif()
+    configure_file(\"${PROJECT_SOURCE_DIR}/daemon/${unit}.in\"
+                   \"${PROJECT_BINARY_DIR}/systemd/${unit}\" @ONLY)" COMPONENT bin)
+  install(FILES ${PROJECT_BINARY_DIR}/systemd/${unit} DESTINATION ${VA_SYSTEMD_UNIT_DIR}
+    COMPONENT bin)
+endforeach()
+install(FILES ${PROJECT_SOURCE_DIR}/client/shell/bash-completion/virtactor
+              ${PROJECT_SOURCE_DIR}/daemon/bash-completion/virtactord
+  DESTINATION ${VA_BASH_COMPLETION_DIR} COMPONENT bin)
+install(FILES ${PROJECT_SOURCE_DIR}/daemon/virtactord.conf
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT bin)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT bin)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}
+  COMPONENT bin FILES_MATCHING PATTERN "*.md")
+# The embedding examples, ready to build against the installed package.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/embedding
+  COMPONENT dev)

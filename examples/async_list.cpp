@@ -5,6 +5,7 @@
 //   async_list [URI...]      (default: test:///default)
 //
 // Prints "URI: NAME" per domain; exits 1 if any connection or call failed.
+// [readme-begin]
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -22,7 +23,6 @@ using namespace std::chrono_literals;
 namespace va = virtactor;
 using va::protocol::proc;
 
-// [readme-begin]
 void list_domains(caf::event_based_actor* self, std::vector<std::string> uris,
                   std::shared_ptr<std::atomic<int>> failures) {
   for (const auto& uri : uris) {

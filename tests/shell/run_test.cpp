@@ -121,3 +121,16 @@ BOOST_AUTO_TEST_CASE(complete_is_hidden_from_help_but_runs) {
   BOOST_TEST(r.out == "dominfo\n\n");
   BOOST_TEST(r.exit_code == 0);
 }
+
+BOOST_AUTO_TEST_CASE(a_bad_history_size_stops_interactive_mode_as_virsh_does) {
+  auto r = ts::run_process({binary(), "-q", "-c", "test:///default"}, "/tmp",
+                           {{"VIRTACTOR_HISTSIZE", "lots"}, {"XDG_CACHE_HOME", "/nonexistent"}},
+                           "uri\n", std::chrono::seconds{60});
+  BOOST_TEST(r.err == "error: Bad $VIRTACTOR_HISTSIZE value.\n");
+  BOOST_TEST(r.exit_code == 1);
+  auto big = ts::run_process({binary(), "-q", "-c", "test:///default"}, "/tmp",
+                             {{"VIRTACTOR_HISTSIZE", "500001"}, {"XDG_CACHE_HOME", "/nonexistent"}},
+                             "uri\n", std::chrono::seconds{60});
+  BOOST_TEST(big.err == "error: $VIRTACTOR_HISTSIZE value should be between 0 and 500000\n");
+  BOOST_TEST(big.exit_code == 1);
+}

@@ -17,6 +17,16 @@ tmp=$(mktemp -d /tmp/va-term-XXXXXX)
 sock=$tmp/tmux.sock
 tm() { tmux -S "$sock" "$@"; }
 cleanup() {
+  # Let each shell quit (it writes its history on the way out), wait for the
+  # tmux server to end with its last session, then remove everything.
+  for s in $(tm list-sessions -F '#{session_name}' 2>/dev/null); do
+    tm send-keys -t "$s" C-u "quit" Enter >/dev/null 2>&1 || true
+  done
+  i=0
+  while tm has-session >/dev/null 2>&1 && [ $i -lt 200 ]; do
+    i=$((i + 1))
+    sleep 0.05
+  done
   tm kill-server >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
@@ -45,7 +55,7 @@ count() { tm capture-pane -p -N -t "$1" | grep -Ec -- "$2" || true; }
 start() {
   tm new-session -d -s "$1" -x 150 -y 40 \
     "env HOME=$tmp XDG_CACHE_HOME=$tmp/cache TERM=xterm INPUTRC=/dev/null \
-     $shell_bin -c test:///default; sleep 600"
+     $shell_bin -c test:///default"
   wait_for "$1" '^virtactor # $'
 }
 

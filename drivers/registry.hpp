@@ -23,7 +23,8 @@ inline constexpr std::chrono::seconds hook_timeout{120};
 /// Spawns a registry over `drivers`, asked in order. The drivers are linked to
 /// the registry: they end with it. The registry also passes the driver-wide
 /// hooks (initialize at daemon start, reload on SIGHUP, shutdown) to every
-/// driver, in order.
+/// driver, in order. The registry and its drivers are hidden actors: they end
+/// with their actor system (or an exit message), after their drivers.
 registry_actor spawn_registry(caf::actor_system& sys, std::vector<driver_actor> drivers);
 
 /// virtactor's in-process drivers, in the order the registry asks them.

@@ -55,7 +55,8 @@ driver_actor spawn_remote_driver(caf::actor_system& sys) {
       [](shutdown_atom) { return true; },
     };
   };
-  return caf::actor_cast<driver_actor>(sys.spawn(impl));
+  // Hidden, as the registry that owns it (client/registry.cpp).
+  return caf::actor_cast<driver_actor>(sys.spawn<caf::hidden>(impl));
 }
 
 } // namespace virtactor::client

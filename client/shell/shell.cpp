@@ -164,6 +164,16 @@ blocking_connection* shell::connection() {
   return conn_.get();
 }
 
+blocking_connection* shell::quiet_connection() {
+  if (conn_ && !disconnected_ && !conn_->closed() && !conn_->lost_reason())
+    return conn_.get();
+  if (conn_ || disconnected_)
+    return nullptr; // a lost connection is reported and renewed by the next command
+  if (!open_connection(settings_.uri, settings_.readonly))
+    return nullptr;
+  return conn_.get();
+}
+
 void shell::report_error() {
   if (out_.last_error) {
     if (out_.last_error->code == error_code::ok)

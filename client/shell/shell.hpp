@@ -72,6 +72,10 @@ public:
   /// (`virshConnectionHandler`); nullptr after reporting why not.
   blocking_connection* connection();
 
+  /// The connection for completion: the open one, or a first connection
+  /// made without printing anything; nullptr if there is none.
+  blocking_connection* quiet_connection();
+
   /// Reports, once, that the server closed the connection, as virsh's close
   /// callback does ("Disconnected from URI due to end of file"). True if the
   /// connection is lost.

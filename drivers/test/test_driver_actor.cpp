@@ -96,7 +96,8 @@ test_driver_actor::behavior_type driver_impl(driver_ptr self) {
 } // namespace
 
 driver_actor spawn_test_driver(caf::actor_system& sys) {
-  return caf::actor_cast<driver_actor>(sys.spawn(driver_impl));
+  // Hidden, as the registry that owns it (drivers/registry.cpp).
+  return caf::actor_cast<driver_actor>(sys.spawn<caf::hidden>(driver_impl));
 }
 
 } // namespace virtactor::drivers::test

@@ -141,7 +141,10 @@ virt_error detail_error(std::string_view text, size_t pos, std::string_view mess
   msg += ": ";
   msg += message;
   msg += '\n';
-  msg += text.substr(cur, end - cur);
+  // libvirt prints its context buffer with %s: an empty one is a null
+  // string, which glibc prints as "(null)" (an error at the end of a file that
+  // ends with a newline).
+  msg += end > cur ? text.substr(cur, end - cur) : std::string_view{"(null)"};
   msg += '\n';
   msg.append(col, '-');
   msg += '^';

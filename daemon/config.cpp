@@ -476,6 +476,14 @@ constexpr key_reader key_readers[] = {
     VA_CONFIG_KEY(log_filters, read_string),
     VA_CONFIG_KEY(log_outputs, read_string),
     VA_CONFIG_KEY(host_uuid, read_host_uuid),
+    VA_CONFIG_KEY(qemu_config_dir, read_string),
+    VA_CONFIG_KEY(qemu_run_dir, read_string),
+    VA_CONFIG_KEY(qemu_lib_dir, read_string),
+    VA_CONFIG_KEY(qemu_log_dir, read_string),
+    VA_CONFIG_KEY(qemu_emulator, read_string),
+    VA_CONFIG_KEY(qemu_monitor_timeout_ms, read_uint),
+    VA_CONFIG_KEY(qemu_destroy_grace_ms, read_uint),
+    VA_CONFIG_KEY(qemu_autostart, read_bool),
 };
 
 #undef VA_CONFIG_KEY

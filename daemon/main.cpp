@@ -36,6 +36,7 @@
 #include "daemon/logging.hpp"
 #include "daemon/systemd.hpp"
 #include "daemon/tls_listener.hpp"
+#include "drivers/qemu/qemu_driver.hpp"
 #include "drivers/registry.hpp"
 
 namespace {
@@ -265,6 +266,26 @@ std::shared_ptr<daemon::session_options> make_session_options(const daemon::daem
   return opts;
 }
 
+/// The qemu driver's settings from the config (virtactor's own directories
+/// by default).
+drivers::qemu::driver_config qemu_settings(const daemon::daemon_config& cfg) {
+  auto q = drivers::qemu::driver_config::defaults(::geteuid() == 0);
+  if (cfg.qemu_config_dir)
+    q.config_dir = *cfg.qemu_config_dir;
+  if (cfg.qemu_run_dir)
+    q.run_dir = *cfg.qemu_run_dir;
+  if (cfg.qemu_lib_dir)
+    q.lib_dir = *cfg.qemu_lib_dir;
+  if (cfg.qemu_log_dir)
+    q.log_dir = *cfg.qemu_log_dir;
+  if (cfg.qemu_emulator)
+    q.emulator = *cfg.qemu_emulator;
+  q.monitor_timeout = std::chrono::milliseconds{cfg.qemu_monitor_timeout_ms};
+  q.destroy_grace = std::chrono::milliseconds{cfg.qemu_destroy_grace_ms};
+  q.autostart = cfg.qemu_autostart;
+  return q;
+}
+
 /// Runs driver-wide hook `Atom` on every driver and waits for it; the error
 /// text, or empty on success.
 template <class Atom>
@@ -421,7 +442,9 @@ int main(int argc, char** argv) {
     sys_cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
     caf::actor_system sys{sys_cfg};
 
-    auto registry = drivers::spawn_registry(sys, drivers::local_drivers(sys));
+    auto all_drivers = drivers::local_drivers(sys);
+    all_drivers.push_back(drivers::qemu::spawn_qemu_driver(sys, qemu_settings(cfg)));
+    auto registry = drivers::spawn_registry(sys, std::move(all_drivers));
     // The state drivers load their definitions, reattach to running guests
     // and autostart before any client is accepted (libvirt's order).
     if (auto failure = run_driver_hook<initialize_atom>(sys, registry); !failure.empty())

@@ -27,7 +27,10 @@ inline constexpr std::chrono::seconds hook_timeout{120};
 /// with their actor system (or an exit message), after their drivers.
 registry_actor spawn_registry(caf::actor_system& sys, std::vector<driver_actor> drivers);
 
-/// virtactor's in-process drivers, in the order the registry asks them.
+/// virtactor's in-process drivers of the client library (the test driver),
+/// in the order the registry asks them. virtactord adds its hypervisor
+/// drivers (drivers/qemu/qemu_driver.hpp); the client library has none, and
+/// qemu:/// URIs go to a daemon, as in libvirt.
 std::vector<driver_actor> local_drivers(caf::actor_system& sys);
 
 } // namespace virtactor::drivers

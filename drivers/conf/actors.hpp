@@ -58,6 +58,12 @@ struct domain_update {
   std::vector<domain_event> events;
 };
 
+/// Where a domain backend's helper actors (a QMP monitor, a process watcher)
+/// send: the domain actor, as `(backend_atom, message)`. Messages from one
+/// sender arrive in the order it sent them, replies to the domain actor's own
+/// requests included.
+using backend_sink = caf::typed_actor<caf::reacts_to<backend_atom, caf::message>>;
+
 /// Where a driver state publishes domain events: the connections that listen.
 using event_listener = caf::typed_actor<caf::reacts_to<publish_atom, domain_event>>;
 

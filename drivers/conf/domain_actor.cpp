@@ -19,6 +19,8 @@ namespace {
 struct domain_actor_state;
 using domain_ptr = domain_actor::stateful_pointer<domain_actor_state>;
 
+void end_if_removed(domain_ptr self);
+
 /// A call's work: performs it and replies through the function it gets.
 using work_fn = std::function<void(reply_fn)>;
 
@@ -47,6 +49,26 @@ struct domain_actor_state : domain_host {
   caf::actor handle() override { return caf::actor_cast<caf::actor>(self); }
   caf::actor_system& system() override { return self->system(); }
 
+  void request(const caf::actor& dest, caf::timespan timeout, caf::message msg,
+               std::function<void(std::string&)> ok,
+               std::function<void(const caf::error&)> fail) override {
+    auto me = self;
+    self->request(dest, timeout, std::move(msg))
+      .then(
+        [me, ok](std::string& reply) {
+          me->state.begin(false);
+          ok(reply);
+          me->state.flush();
+          end_if_removed(me);
+        },
+        [me, fail](caf::error& err) {
+          me->state.begin(false);
+          fail(err);
+          me->state.flush();
+          end_if_removed(me);
+        });
+  }
+
   /// Tells the state actor about a changed summary and the events so far:
   /// before the caller gets its reply, so a listing that follows sees it.
   void flush() {
@@ -65,8 +87,6 @@ struct domain_actor_state : domain_host {
     ctx.next_domain_id = [ids = cfg.next_id] { return ids->fetch_add(1); };
   }
 };
-
-void end_if_removed(domain_ptr self);
 
 /// Runs `work` now (reads, urgent calls, a job while none runs) or after the
 /// running job (jobs); replies through `rp`.

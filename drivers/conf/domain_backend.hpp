@@ -17,6 +17,7 @@
 #include <string>
 
 #include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
 
 #include "actors/events.hpp"
 #include "drivers/conf/call_context.hpp"
@@ -48,6 +49,14 @@ public:
 
   /// The actor system the domain actor runs in.
   virtual caf::actor_system& system() = 0;
+
+  /// Sends `msg` to `dest` as a request from the domain actor, for a reply
+  /// that is one string (a QMP monitor's JSON text); exactly one of `ok`
+  /// and `fail` runs later, on the domain actor, which then tells the driver
+  /// state about what they changed.
+  virtual void request(const caf::actor& dest, caf::timespan timeout, caf::message msg,
+                       std::function<void(std::string&)> ok,
+                       std::function<void(const caf::error&)> fail) = 0;
 };
 
 /// One operation's inputs: the object, the handle the caller named it by

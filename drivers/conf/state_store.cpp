@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace virtactor::conf {
+namespace virtactor::drivers::conf {
 
 namespace {
 
@@ -234,4 +234,4 @@ result<std::unique_ptr<state_store>> open_file_store(const std::string& dir) {
   return std::unique_ptr<state_store>{std::move(store)};
 }
 
-} // namespace virtactor::conf
+} // namespace virtactor::drivers::conf

@@ -14,7 +14,7 @@
 
 #include "protocol/error.hpp"
 
-namespace virtactor::conf {
+namespace virtactor::drivers::conf {
 
 /// A set of named text documents.
 class state_store {
@@ -45,4 +45,4 @@ bool valid_document_name(std::string_view name);
 /// synced. Temporaries left by a crash are removed when the store opens.
 result<std::unique_ptr<state_store>> open_file_store(const std::string& dir);
 
-} // namespace virtactor::conf
+} // namespace virtactor::drivers::conf

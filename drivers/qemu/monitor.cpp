@@ -242,7 +242,8 @@ void finish(monitor_ptr self, monitor_end why, virt_error err) {
   st.end_error = err;
   drop_broker(self);
   fail_all(self, err);
-  self->send(st.owner, monitor_closed{why, err.message});
+  self->send(st.owner, drivers::conf::backend_atom::value,
+             caf::make_message(monitor_closed{why, err.message}));
 }
 
 void write_line(monitor_ptr self, const std::string& line) {
@@ -294,8 +295,9 @@ void on_message(monitor_ptr self, qmp::message& m) {
       }
       return;
     case qmp::message_kind::event:
-      self->send(st.owner, qmp_event{std::move(m.event), std::move(m.json), m.seconds,
-                                     m.microseconds});
+      self->send(st.owner, drivers::conf::backend_atom::value,
+                 caf::make_message(
+                   qmp_event{std::move(m.event), std::move(m.json), m.seconds, m.microseconds}));
       return;
     case qmp::message_kind::reply:
     case qmp::message_kind::error:

@@ -37,6 +37,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/fd.hpp"
+#include "drivers/conf/actors.hpp"
 #include "drivers/qemu/qmp.hpp"
 
 namespace virtactor::qemu {
@@ -86,8 +87,10 @@ using monitor_actor = caf::typed_actor<
   caf::replies_to<qmp_exec_atom, std::string, std::string, caf::timespan>::with<std::string>,
   caf::replies_to<qmp_status_atom>::with<monitor_status>, caf::reacts_to<close_atom>>;
 
-/// What a monitor's owner must accept.
-using monitor_owner = caf::typed_actor<caf::reacts_to<qmp_event>, caf::reacts_to<monitor_closed>>;
+/// What a monitor's owner must accept: `qmp_event` and `monitor_closed`,
+/// each wrapped as `(backend_atom, message)` (the domain actor's backend
+/// messages, drivers/conf/actors.hpp).
+using monitor_owner = drivers::conf::backend_sink;
 
 /// How to run a monitor.
 struct monitor_options {

@@ -1,5 +1,7 @@
 #include "drivers/qemu/process.hpp"
 
+#include "drivers/conf/actors.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -180,7 +182,9 @@ void abandon(pid_t pid) {
 }
 
 pid_watcher::callback tell(caf::actor owner) {
-  return [owner = std::move(owner)](const process_exited& e) { caf::anon_send(owner, e); };
+  return [owner = std::move(owner)](const process_exited& e) {
+    caf::anon_send(owner, drivers::conf::backend_atom::value, caf::make_message(e));
+  };
 }
 
 class real_launcher final : public process_launcher {

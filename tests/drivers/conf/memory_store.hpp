@@ -12,7 +12,7 @@
 
 #include "drivers/conf/state_store.hpp"
 
-namespace virtactor::conf::testing {
+namespace virtactor::drivers::conf::testing {
 
 class memory_store final : public state_store {
 public:
@@ -91,4 +91,4 @@ private:
   size_t writes_ = 0;
 };
 
-} // namespace virtactor::conf::testing
+} // namespace virtactor::drivers::conf::testing

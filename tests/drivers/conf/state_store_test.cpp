@@ -21,7 +21,7 @@
 #include "tests/interop/harness.hpp"
 
 using namespace virtactor;
-using namespace virtactor::conf;
+using namespace virtactor::drivers::conf;
 namespace fs = std::filesystem;
 
 namespace {
@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(the_file_store_keeps_the_store_contract) {
 }
 
 BOOST_AUTO_TEST_CASE(the_memory_fake_keeps_the_store_contract) {
-  conf::testing::memory_store s;
+  testing::memory_store s;
   check_contract(s);
   s.fail_next_write(make_virt_error(error_code::system_error, error_domain::conf, "disk full"));
   auto r = s.save("vm1.xml", "three");

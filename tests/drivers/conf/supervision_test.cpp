@@ -16,6 +16,7 @@
 #include "drivers/test/domain_backend.hpp"
 #include "drivers/test/driver_state.hpp"
 #include "protocol/procedures.hpp"
+#include "tests/drivers/typed_call.hpp"
 
 // A domain actor that fails is restarted by its state actor from the object
 // it kept; other domains and the connection never notice.
@@ -112,17 +113,7 @@ struct fixture {
   template <P Proc>
   result<typename protocol::proc_traits<Proc>::ret>
   call(const typename protocol::proc_traits<Proc>::args& args) {
-    result<typename protocol::proc_traits<Proc>::ret> out =
-      make_virt_error(error_code::internal_error, error_domain::none, "no reply");
-    self->request(conn, 10s, call_atom::value, static_cast<int32_t>(Proc), xdr::encode(args))
-      .receive(
-        [&](const xdr::buffer& reply) {
-          typename protocol::proc_traits<Proc>::ret ret;
-          if (xdr::decode(reply, ret).empty())
-            out = ret;
-        },
-        [&](const caf::error& err) { out = from_caf_error(err); });
-    return out;
+    return testing::typed_call<Proc>(self, conn, args, 10s);
   }
 
   protocol::nonnull_domain define(const std::string& name, const std::string& uuid) {

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "actors/error.hpp"
+#include "drivers/conf/actors.hpp"
 #include "drivers/qemu/monitor.hpp"
 #include "drivers/qemu/process.hpp"
 #include "tests/interop/harness.hpp"
@@ -208,7 +209,9 @@ struct recorder_state {
 /// REASON", "exited PID signaled CODE"; on (run, command, args, deadline)
 /// asks the monitor and logs "reply COMMAND VALUE" or "error COMMAND TEXT".
 inline caf::behavior recorder(caf::event_based_actor* self, std::shared_ptr<recorder_state> st) {
-  return {
+  // What the monitor and the launcher send a domain actor, wrapped as
+  // (backend_atom, message).
+  caf::message_handler backend{
     [st](qmp_event& e) { st->log.add("event " + e.name + " " + e.data); },
     [st](monitor_closed& c) {
       st->log.add(std::string{"closed "} + to_text(c.why) + " " + c.reason);
@@ -218,6 +221,9 @@ inline caf::behavior recorder(caf::event_based_actor* self, std::shared_ptr<reco
                   + (e.status_known ? (e.signaled ? "signal " : "code ") : "unknown ")
                   + std::to_string(e.code));
     },
+  };
+  return {
+    [backend](drivers::conf::backend_atom, caf::message& m) mutable { m.apply(backend); },
     [self, st](run_atom, std::string& cmd, std::string& args, caf::timespan deadline) {
       self->request(st->monitor, caf::infinite, qmp_exec_atom::value, cmd, args, deadline)
         .then([st, cmd](std::string& r) { st->log.add("reply " + cmd + " " + r); },

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/message.hpp>
 
 #include "drivers/conf/domain_dispatch.hpp"
 #include "drivers/conf/domain_list.hpp"
@@ -39,6 +40,11 @@ public:
   void changed() override {}
   caf::actor handle() override { return {}; }
   caf::actor_system& system() override { std::abort(); }
+  void request(const caf::actor&, caf::timespan, caf::message,
+               std::function<void(std::string&)>,
+               std::function<void(const caf::error&)>) override {
+    std::abort(); // the test backend asks nobody
+  }
 };
 
 /// One domain as its domain actor holds it: the object and its test backend.

@@ -18,29 +18,22 @@ set -eu
 }
 dir=$(cd "$1" && pwd)
 
-inodes=$(find "$dir" -xdev -type f -printf '%D:%i\n' 2>/dev/null | sort -u)
+inodes=$(mktemp)
+trap 'rm -f "$inodes"' EXIT
+find "$dir" -xdev -type f -printf '%D:%i\n' 2>/dev/null | sort -u >"$inodes"
 
-for p in /proc/[0-9]*; do
-  pid=${p#/proc/}
+# Candidates by command name (ps shows the first 15 characters).
+for pid in $(ps -eo pid=,comm= | awk '$2 ~ /^qemu-system/ { print $1 }'); do
   # argv, one per line (arguments hold no newlines here).
-  args=$( { tr '\0' '\n' <"$p/cmdline"; } 2>/dev/null) || continue
-  exe=$(printf '%s\n' "$args" | head -n 1)
-  case ${exe##*/} in
-    qemu-system-*) ;;
-    *) continue ;;
-  esac
+  args=$( { tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null) || continue
+  [ -n "$args" ] || continue # a zombie
   ours=0
   case $args in
     *"$dir/"*) ours=1 ;;
   esac
-  if [ $ours = 0 ] && [ -n "$inodes" ]; then
-    for fd in "$p"/fd/*; do
-      id=$(stat -L -c '%d:%i' "$fd" 2>/dev/null) || continue
-      if printf '%s\n' "$inodes" | grep -qxF "$id"; then
-        ours=1
-        break
-      fi
-    done
+  if [ $ours = 0 ] && [ -s "$inodes" ] &&
+    { stat -L -c '%d:%i' "/proc/$pid/fd/"* 2>/dev/null || true; } | grep -qxFf "$inodes"; then
+    ours=1
   fi
   [ $ours = 1 ] || continue
   guest=$(printf '%s\n' "$args" | awk 'prev == "-name" { print; exit } { prev = $0 }')

@@ -60,7 +60,7 @@ def check_host():
     """Raises Skip unless this host can run private qemu daemons."""
     if os.geteuid() != 0:
         raise Skip("needs root (a private mount namespace, qemu:///system)")
-    for tool in ("virsh", "unshare", "qemu-system-x86_64", "qemu-img"):
+    for tool in ("virsh", "unshare", "qemu-system-x86_64", "qemu-img", "ss"):
         if shutil.which(tool) is None:
             raise Skip(f"{tool} is not installed")
 
@@ -146,6 +146,19 @@ def pid_gone(pid):
             return f.read().split(") ")[1][0] == "Z"
     except OSError:
         return True
+
+
+def unread_socket_bytes(pid):
+    """Bytes waiting unread in the receive queues of pid's unix stream
+    sockets (`ss -x -p`): a frozen QEMU leaves a monitor command there."""
+    cp = subprocess.run(["ss", "-x", "-p", "-H"], capture_output=True, text=True)
+    total = 0
+    for line in cp.stdout.splitlines():
+        if f"pid={pid}," in line:
+            fields = line.split()
+            if len(fields) > 2 and fields[2].isdigit():
+                total += int(fields[2])
+    return total
 
 
 # --- domain XML and disks -------------------------------------------------

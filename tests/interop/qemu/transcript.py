@@ -41,8 +41,16 @@ DEFAULT_SEQUENCE = os.path.join(qh.HERE, "lifecycle.txt")
 EVENTS_HEADER = "== events seen by the held connection"
 
 
+def sequence_path(path):
+    """A sequence file: as given, or by name in this folder (restart.txt)."""
+    if not os.path.exists(path) and os.path.exists(os.path.join(qh.HERE, path)):
+        return os.path.join(qh.HERE, path)
+    return path
+
+
 def parse_sequence(path):
     """[(line number, words)] of a sequence file, comments and blanks dropped."""
+    path = sequence_path(path)
     steps = []
     with open(path) as f:
         for n, line in enumerate(f, 1):
@@ -431,7 +439,7 @@ def compare(args):
     top = qh.new_dir("va-qemu-transcript.")
     ok = True
     try:
-        for sequence in args.sequence or [DEFAULT_SEQUENCE]:
+        for sequence in map(sequence_path, args.sequence or [DEFAULT_SEQUENCE]):
             name = os.path.splitext(os.path.basename(sequence))[0]
             root = os.path.join(top, name)
             os.mkdir(root)
@@ -495,7 +503,7 @@ def run_only(args):
     if args.daemon_dir:
         exe = None if args.daemon in ("", "libvirtd") else os.path.abspath(args.daemon)
         daemon = qh.PrivateDaemon(args.daemon_dir, exe)
-    run = Run(args.uri, workdir, args.sequence, daemon)
+    run = Run(args.uri, workdir, sequence_path(args.sequence), daemon)
     raw = run.run()
     with open(args.out, "w") as f:
         f.write(raw)

@@ -413,9 +413,10 @@ class Bench:
             cell = (lambda s: "-" if s is None else fmt_num(s[0])) if records else fmt_time
             rows.append([m, cell(a), cell(b),
                          "-" if a is None or b is None or not b[0] else f"{a[0] / b[0]:.2f}x"])
-        for t in self.targets:
+        for t, label in zip(self.targets, self.labels):
             if t.problem:
-                rows.append([f"{t.label}: not measured", t.problem[:60], "", ""])
+                rows.append([f"{label}: not measured", t.problem.removeprefix(f"{t.label} did not start: "),
+                             "", ""])
         print_table(f"qemu driver: {self.labels[0]} vs {self.labels[1]} (qemu:///system, TCG, "
                     f"64 MiB guests; median of {self.a.runs} runs ±half the range; "
                     f"ratio = sut/reference)", ["metric", self.labels[0], self.labels[1], "ratio"], rows)

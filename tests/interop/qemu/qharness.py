@@ -95,7 +95,8 @@ class PrivateDaemon:
         if cp.returncode == SKIP:
             raise Skip(cp.stderr.strip())
         if cp.returncode != 0:
-            raise RuntimeError(f"{self.label} did not start:\n{cp.stderr}")
+            why = cp.stderr.strip().split("\n")[0].replace(f"{START}: ", "") or f"exit {cp.returncode}"
+            raise RuntimeError(f"{self.label} did not start: {why}\n{cp.stderr}")
         return self
 
     def stop(self, daemon_only=False):

@@ -9,10 +9,13 @@ saw. Two transcripts compare equal once the named masks (qharness.Masks) hide
 what cannot match (run folders, domain ids, CPU time, pty paths, generated
 uuids and MACs, pids, the 2-or-3 REBOOT events of one reset).
 
-  transcript.py compare [--sut libvirtd|PATH] [--ref libvirtd|PATH] [--check-catches]
-      starts the reference daemon, runs the sequence, stops it; the same for
-      the system under test; diffs the masked transcripts. Exit 0 when equal,
-      1 when they differ, 77 when the host cannot run it.
+  transcript.py compare [--sut libvirtd|PATH] [--sequence FILE]... [--check-catches]
+      starts the reference daemon (libvirtd) and the system under test, each
+      privately, runs the sequence against both at once, stops them, diffs
+      the masked transcripts. Exit 0 when equal, 1 when they differ (the
+      transcripts are then kept), 77 when the host cannot run it.
+  transcript.py recheck DIR
+      judges the transcripts a compare kept again, without running anything.
   transcript.py run --uri URI --out FILE
       runs the sequence against a daemon that already runs; writes FILE (raw)
       and FILE.masked.
@@ -439,7 +442,8 @@ def compare(args):
     args.sut_name = os.path.basename(sut) if sut else "libvirtd"
     args.ref_name = os.path.basename(ref) if ref else "libvirtd"
     top = qh.new_dir("va-qemu-transcript.")
-    ok = True
+    ok = False
+    verdicts = []
     try:
         for sequence in map(sequence_path, args.sequence or [DEFAULT_SEQUENCE]):
             name = os.path.splitext(os.path.basename(sequence))[0]
@@ -469,9 +473,10 @@ def compare(args):
                     raise results[label]
             (ref_raw, ref_masks, p1), (sut_raw, sut_masks, p2) = results["reference"], results["sut"]
             args.current = sequence
-            ok &= judge(root, ref_raw, ref_masks, sut_raw, sut_masks, p1 + p2, args)
+            verdicts.append(judge(root, ref_raw, ref_masks, sut_raw, sut_masks, p1 + p2, args))
+        ok = all(verdicts)
     finally:
-        if args.keep:
+        if args.keep or not ok:
             print(f"transcripts kept in {top} (transcript.py recheck {top}/NAME)")
         else:
             shutil.rmtree(top, ignore_errors=True)

@@ -326,11 +326,16 @@ class Bench:
         try:
             others = names[1:]
             lat, err = self.call_window(t, others, self.a.window)
-            self.add(f"frozen among {n}: p99 getinfo on the other {n - 1}, before", t, p99(lat))
+            before = p99(lat)
+            self.add(f"frozen among {n}: p99 getinfo on the other {n - 1}, before", t, before)
             pid, pending = self.freeze(t, names[0])
             try:
                 lat, err = self.call_window(t, others, self.a.window)
-                self.add(f"frozen among {n}: p99 getinfo on the other {n - 1}, during", t, p99(lat))
+                during = p99(lat)
+                self.add(f"frozen among {n}: p99 getinfo on the other {n - 1}, during", t, during)
+                if before and during:
+                    # Within one run, so that machine load between runs cancels out.
+                    self.add(f"frozen among {n}: p99 during / p99 before (ratio)", t, during / before)
                 if err:
                     self.note(t, f"{len(err)} getinfo calls on the other domains failed: {err[0]}")
                 frozen_dom = t.conn.lookupByName(names[0])
@@ -409,8 +414,12 @@ class Bench:
         rows = []
         for m in metrics:
             a, b = self.value(m, "sut"), self.value(m, "reference")
-            records = m.endswith("records")
-            cell = (lambda s: "-" if s is None else fmt_num(s[0])) if records else fmt_time
+            if m.endswith("records"):
+                cell = lambda s: "-" if s is None else fmt_num(s[0])  # noqa: E731
+            elif m.endswith("(ratio)"):
+                cell = lambda s: "-" if s is None else f"{s[0]:.2f}x ±{s[1]:.0f}%"  # noqa: E731
+            else:
+                cell = fmt_time
             rows.append([m, cell(a), cell(b),
                          "-" if a is None or b is None or not b[0] else f"{a[0] / b[0]:.2f}x"])
         for t, label in zip(self.targets, self.labels):
@@ -442,12 +451,10 @@ class Bench:
         both("start: define to running", lambda x, y: x <= y / 3,
              "start (define to running) at most 1/3 of libvirtd's")
         alone("destroy: the call", lambda x: x < 0.1, "destroy under 0.1 s")
-        before = sut(f"frozen among {n}: p99 getinfo on the other {n - 1}, before")
-        during = sut(f"frozen among {n}: p99 getinfo on the other {n - 1}, during")
+        change = sut(f"frozen among {n}: p99 during / p99 before (ratio)")
         verdict(f"frozen among {n}: p99 on the other {n - 1} unchanged (at most 1.5x before)",
-                None if before is None or during is None else during[0] <= 1.5 * before[0],
-                "" if before is None or during is None else
-                f"{fmt_secs(during[0])} during vs {fmt_secs(before[0])} before")
+                None if change is None else change[0] <= 1.5,
+                "" if change is None else f"{change[0]:.2f}x (median over runs)")
         alone(f"frozen among {n}: getinfo on the frozen one", lambda x: x < 0.010,
               f"frozen among {n}: getinfo on the frozen one under 10 ms")
         alone(f"frozen among {n}: destroy of the frozen one", lambda x: x < 1.0,

@@ -488,7 +488,8 @@ def recheck(args):
     change to the masks or the checks), without running any daemon."""
     root = os.path.abspath(args.root)
     args.sut_name, args.ref_name = "sut", "reference"
-    args.current = args.sequence
+    # compare keeps each sequence's files in a folder named after it.
+    args.current = args.sequence or sequence_path(os.path.basename(root) + ".txt")
     loaded = []
     for label in ("reference", "sut"):
         with open(os.path.join(root, f"{label}.txt")) as f:
@@ -544,7 +545,7 @@ def main():
     k.add_argument("--check-catches", action="store_true")
     k.add_argument("--show", action="store_true")
     k.add_argument("--unmask", action="append", default=[], metavar="MASK")
-    k.add_argument("--sequence", default=DEFAULT_SEQUENCE)
+    k.add_argument("--sequence", help="the sequence the transcripts ran (default: the folder's name)")
     r = sub.add_parser("run", help="run the sequence against a running daemon")
     r.add_argument("--uri", required=True)
     r.add_argument("--out", required=True)

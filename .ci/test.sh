@@ -15,6 +15,9 @@ $SUDO apt-get install -y -q --no-install-recommends \
   tmux systemd man-db
 # libvirtd (an interop peer in the tests) wants this user to exist.
 getent passwd libvirt-qemu >/dev/null || $SUDO useradd -r -M libvirt-qemu
+# The qemu interop tests (tests/interop/qemu/) run libvirtd's qemu driver as
+# their reference; `ss` (iproute2) shows a frozen QEMU's unread monitor bytes.
+$SUDO apt-get install -y -q --no-install-recommends libvirt-daemon-driver-qemu iproute2
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j2
 cd build && ctest --output-on-failure --timeout 600 -j2

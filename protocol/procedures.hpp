@@ -136,6 +136,7 @@ enum class access : uint8_t {
   X(connect_list_all_networks, connect_list_all_networks_args, connect_list_all_networks_ret, "virConnectListAllNetworks", read) \
   X(connect_domain_event_callback_register_any, connect_domain_event_callback_register_any_args, connect_domain_event_callback_register_any_ret, "virConnectDomainEventRegisterAny", read) \
   X(connect_domain_event_callback_deregister_any, connect_domain_event_callback_deregister_any_args, xdr::empty, "virConnectDomainEventDeregisterAny", read) \
+  X(connect_get_all_domain_stats, connect_get_all_domain_stats_args, connect_get_all_domain_stats_ret, "virConnectGetAllDomainStats", read) \
   X(domain_define_xml_flags, xml_flags_args, dom_only, "virDomainDefineXMLFlags", write) \
   X(connect_register_close_callback, xdr::empty, xdr::empty, "virConnectRegisterCloseCallback", read) \
   X(connect_unregister_close_callback, xdr::empty, xdr::empty, "virConnectUnregisterCloseCallback", read) \

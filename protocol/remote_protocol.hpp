@@ -31,6 +31,7 @@ inline constexpr uint32_t security_doi_max = 257;
 inline constexpr uint32_t security_label_max = 4097;
 inline constexpr uint32_t domain_messages_max = 2048;
 inline constexpr uint32_t model_size = 32;
+inline constexpr uint32_t connect_get_all_domain_stats_max = 262144;
 
 #define VA_WIRE_EQ(T) bool operator==(const T&) const = default;
 
@@ -454,6 +455,34 @@ struct int_ret {
   int32_t value = 0;
   VA_XDR_FIELDS(value)
   VA_WIRE_EQ(int_ret)
+};
+
+// -- domains: bulk statistics ----------------------------------------------------------------
+
+/// CONNECT_GET_ALL_DOMAIN_STATS: `virConnectGetAllDomainStats` (no `doms`)
+/// and `virDomainListGetStats` (the domains named) share the procedure.
+/// `stats` is a set of VIR_DOMAIN_STATS_* groups (0: all the driver has),
+/// `flags` the VIR_CONNECT_GET_ALL_DOMAINS_STATS_* filters and modes.
+struct connect_get_all_domain_stats_args {
+  xdr::array<nonnull_domain, domain_list_max> doms;
+  uint32_t stats = 0;
+  uint32_t flags = 0;
+  VA_XDR_FIELDS(doms, stats, flags)
+  VA_WIRE_EQ(connect_get_all_domain_stats_args)
+};
+
+/// `remote_domain_stats_record`: one domain and its `group.field` values.
+struct domain_stats_record {
+  nonnull_domain dom;
+  xdr::array<typed_param, connect_get_all_domain_stats_max> params;
+  VA_XDR_FIELDS(dom, params)
+  VA_WIRE_EQ(domain_stats_record)
+};
+
+struct connect_get_all_domain_stats_ret {
+  xdr::array<domain_stats_record, domain_list_max> ret_stats;
+  VA_XDR_FIELDS(ret_stats)
+  VA_WIRE_EQ(connect_get_all_domain_stats_ret)
 };
 
 // -- networks -------------------------------------------------------------------------------

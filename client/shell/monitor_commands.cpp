@@ -1,4 +1,4 @@
-/// Domain monitoring commands: list, dominfo, domstate.
+/// Domain monitoring commands: list, dominfo, domstate, domstats.
 #include "client/shell/commands.hpp"
 
 #include <algorithm>
@@ -230,6 +230,84 @@ bool cmd_domstate(shell& sh, const parsed_command& cmd) {
   return true;
 }
 
+/// `virDomainStatsTypes`, in virsh's option order.
+constexpr std::pair<std::string_view, uint32_t> stats_groups[] = {
+    {"state", 1},     {"cpu-total", 2}, {"balloon", 4},  {"vcpu", 8},
+    {"interface", 16}, {"block", 32},   {"perf", 64},     {"iothread", 128},
+    {"memory", 256},  {"dirtyrate", 512}, {"vm", 1024},
+};
+
+/// `virConnectGetAllDomainStatsFlags`.
+enum stats_flag : uint32_t {
+  stats_nowait = 1u << 29,
+  stats_backing = 1u << 30,
+  stats_enforce = 1u << 31,
+};
+
+/// A parameter's value as virsh prints it (`vshGetTypedParamValue`).
+std::string typed_param_text(const protocol::typed_param_value& v) {
+  switch (v.discriminant()) {
+    case 1:
+      return format("%d", std::get<0>(v.value));
+    case 2:
+      return format("%u", std::get<1>(v.value));
+    case 3:
+      return format("%lld", static_cast<long long>(std::get<2>(v.value)));
+    case 4:
+      return format("%llu", static_cast<unsigned long long>(std::get<3>(v.value)));
+    case 5:
+      return format("%f", std::get<4>(v.value));
+    case 6:
+      return std::get<5>(v.value) ? "yes" : "no";
+    default:
+      return std::get<6>(v.value);
+  }
+}
+
+/// virsh's `domstats`: one GET_ALL_DOMAIN_STATS call (the domains named, or
+/// all), then per record `Domain: 'NAME'` and its `  field=value` lines, a
+/// blank line between records. virsh 9.0 ignores --raw (it has no pretty
+/// printing to turn off), and so does this.
+bool cmd_domstats(shell& sh, const parsed_command& cmd) {
+  uint32_t stats = 0;
+  for (auto& [name, bit] : stats_groups)
+    if (cmd.has(name))
+      stats |= bit;
+  uint32_t flags = option_bits(cmd, {{"list-active", list_active},
+                                     {"list-inactive", list_inactive},
+                                     {"list-persistent", list_persistent},
+                                     {"list-transient", list_transient},
+                                     {"list-running", list_running},
+                                     {"list-paused", list_paused},
+                                     {"list-shutoff", list_shutoff},
+                                     {"list-other", list_other},
+                                     {"enforce", stats_enforce},
+                                     {"backing", stats_backing},
+                                     {"nowait", stats_nowait}});
+  protocol::connect_get_all_domain_stats_args args;
+  args.stats = stats;
+  args.flags = flags;
+  for (const auto& name : cmd.argv()) {
+    auto dom = sh.lookup_domain(name);
+    if (!dom)
+      return false;
+    args.doms.push_back(*dom);
+  }
+  auto r = sh.call<proc::connect_get_all_domain_stats>(args);
+  if (!r)
+    return false;
+  auto& out = sh.out();
+  for (size_t i = 0; i < r->ret_stats.size(); ++i) {
+    const auto& rec = r->ret_stats[i];
+    if (i > 0)
+      out.print("\n");
+    out.print(format("Domain: '%s'\n", rec.dom.name.c_str()));
+    for (const auto& p : rec.params)
+      out.print(format("  %s=%s\n", p.field.c_str(), typed_param_text(p.value).c_str()));
+  }
+  return true;
+}
+
 } // namespace
 
 option_def domain_option(std::string_view help) {
@@ -258,6 +336,34 @@ command_group monitor_commands() {
            "Returns state about a domain.",
            {domain_option(), b("reason", "also print reason for the state")},
            cmd_domstate},
+          {"domstats",
+           "get statistics about one or multiple domains",
+           "Gets statistics about one or more (or all) domains",
+           {b("state", "report domain state"),
+            b("cpu-total", "report domain physical cpu usage"),
+            b("balloon", "report domain balloon statistics"),
+            b("vcpu", "report domain virtual cpu information"),
+            b("interface", "report domain network interface information"),
+            b("block", "report domain block device statistics"),
+            b("perf", "report domain perf event statistics"),
+            b("iothread", "report domain IOThread information"),
+            b("memory", "report domain memory usage"),
+            b("dirtyrate", "report domain dirty rate information"),
+            b("vm", "report hypervisor-specific statistics"),
+            b("list-active", "list only active domains"),
+            b("list-inactive", "list only inactive domains"),
+            b("list-persistent", "list only persistent domains"),
+            b("list-transient", "list only transient domains"),
+            b("list-running", "list only running domains"),
+            b("list-paused", "list only paused domains"),
+            b("list-shutoff", "list only shutoff domains"),
+            b("list-other", "list only domains in other states"),
+            b("raw", "do not pretty-print the fields"),
+            b("enforce", "enforce requested stats parameters"),
+            b("backing", "add backing chain information to block stats"),
+            b("nowait", "report only stats that are accessible instantly"),
+            {"domain", opt_type::argv, 0, "list of domains to get stats for"}},
+           cmd_domstats},
           {"list",
            "list domains",
            "Returns list of domains.",

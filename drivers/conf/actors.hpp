@@ -22,6 +22,7 @@
 #include "actors/events.hpp"
 #include "actors/inspect.hpp"
 #include "drivers/conf/domain_object.hpp"
+#include "drivers/conf/domain_stats.hpp"
 #include "drivers/xml/domain_xml.hpp"
 #include "protocol/xdr.hpp"
 
@@ -34,6 +35,8 @@ class state_backend;
 using define_atom = caf::atom_constant<caf::atom("va_define")>;
 /// A message for a domain's backend from one of its helper actors.
 using backend_atom = caf::atom_constant<caf::atom("va_backend")>;
+/// One domain's record of a bulk statistics call.
+using stats_atom = caf::atom_constant<caf::atom("va_stats")>;
 
 /// One REMOTE procedure with its argument struct, decoded once (a
 /// `protocol::proc_traits<P>::args` in `args`).
@@ -69,10 +72,12 @@ using event_listener = caf::typed_actor<caf::reacts_to<publish_atom, domain_even
 
 /// One domain (libvirt's `virDomainObj` with its job lock): serialises the
 /// jobs on that domain, answers reads at once, runs urgent calls (destroy)
-/// even during a job.
+/// even during a job. A statistics request is a read: it never waits for
+/// the running job.
 using domain_actor = caf::typed_actor<
   caf::replies_to<call_atom, typed_call>::with<xdr::buffer>,
   caf::replies_to<define_atom, definition_call>::with<xdr::buffer>,
+  caf::replies_to<stats_atom, stats_request>::with<protocol::domain_stats_record>,
   caf::reacts_to<backend_atom, caf::message>>;
 
 /// One driver state: the domain index and the driver's backend; routes
@@ -92,3 +97,5 @@ state_actor spawn_state(caf::actor_system& sys, std::unique_ptr<state_backend> b
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(virtactor::drivers::conf::typed_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(virtactor::drivers::conf::definition_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(virtactor::drivers::conf::domain_update)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(virtactor::drivers::conf::stats_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(virtactor::protocol::domain_stats_record)

@@ -22,6 +22,7 @@
 #include "actors/events.hpp"
 #include "drivers/conf/call_context.hpp"
 #include "drivers/conf/domain_object.hpp"
+#include "drivers/conf/domain_stats.hpp"
 #include "protocol/error.hpp"
 #include "protocol/remote_protocol.hpp"
 
@@ -29,6 +30,9 @@ namespace virtactor::drivers::conf {
 
 /// Completes a backend operation: call exactly once, on the domain actor.
 using done_fn = std::function<void(result<void>)>;
+
+/// Completes a statistics request with the driver's parameters.
+using stats_done_fn = std::function<void(stats_params)>;
 
 /// What a backend may use of the domain actor it lives in.
 class domain_host {
@@ -109,6 +113,16 @@ public:
   virtual protocol::domain_get_security_label_ret security_label(const domain_object& obj) = 0;
   /// GET_OS_TYPE.
   virtual std::string os_type(const domain_object& obj) = 0;
+
+  /// CONNECT_GET_ALL_DOMAIN_STATS for this domain: the parameters of the
+  /// groups in `req.groups` other than `state` (the core adds that one
+  /// first), in libvirt's group order. `done` runs exactly once, on the
+  /// domain actor, within the driver's `stats_timeout`: what the hypervisor
+  /// does not tell by then is left out. Reads only; it never waits for the
+  /// domain's running job. Default: the driver has no other group.
+  virtual void stats(const domain_object&, const stats_request&, stats_done_fn done) {
+    done(stats_params{});
+  }
 
   // -- persistence (defaults: nothing is stored) -----------------------------------
 

@@ -3,6 +3,7 @@
 /// domain of its own file, the flags each API accepts, and its limits.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -26,6 +27,8 @@ struct accepted_flags {
   uint32_t snapshot_list = 0x7ff;
   uint32_t get_state = 0;
   uint32_t messages = 1 | 2; ///< DEPRECATION | TAINTING
+  /// The domain filters, NOWAIT, BACKING, ENFORCE_STATS.
+  uint32_t all_domain_stats = 0xff | 1u << 29 | 1u << 30 | 1u << 31;
 };
 
 /// A driver's identity in the shared domain code.
@@ -39,6 +42,12 @@ struct driver_traits {
   /// The most vCPUs the connection supports (`virConnectGetMaxVcpus`), checked
   /// by SET_VCPUS(_FLAGS) before the domain lookup.
   int32_t max_vcpus = 0;
+  /// The VIR_DOMAIN_STATS_* groups the driver reports (its stats workers).
+  uint32_t stats_groups = 1; ///< STATE
+  /// How long a bulk statistics call waits for any one domain's record
+  /// before it answers with what that domain's index entry says (its state):
+  /// a hung hypervisor process never stalls the other domains' records.
+  std::chrono::milliseconds stats_timeout{5'000};
 
   /// The driver's function for `api_tail`, e.g. "DomainCreateWithFlags".
   std::string function(std::string_view api_tail) const { return prefix + std::string{api_tail}; }

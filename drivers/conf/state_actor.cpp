@@ -12,6 +12,7 @@
 #include "drivers/conf/domain_actor.hpp"
 #include "drivers/conf/domain_dispatch.hpp"
 #include "drivers/conf/domain_list.hpp"
+#include "drivers/conf/domain_stats.hpp"
 #include "drivers/conf/errors.hpp"
 #include "drivers/conf/state_backend.hpp"
 #include "protocol/procedures.hpp"
@@ -149,6 +150,58 @@ caf::result<xdr::buffer> define_or_create(state_ptr self, const typed_call& call
   return xdr::encode(protocol::dom_only{obj->handle()});
 }
 
+/// CONNECT_GET_ALL_DOMAIN_STATS: every domain the call covers is asked at
+/// once, in parallel; each record lands in its place as it arrives. A domain
+/// whose actor does not answer within the driver's `stats_timeout` (a
+/// hypervisor that hangs) gets a record from what the index knows (its
+/// state): the reply never waits longer than that bound.
+caf::result<xdr::buffer> all_domain_stats(state_ptr self, const typed_call& call) {
+  auto& st = self->state;
+  auto& args = std::any_cast<const protocol::connect_get_all_domain_stats_args&>(call.args);
+  auto req = check_stats_call(*st.traits, args);
+  if (!req)
+    return to_caf_error(req.error());
+  auto targets = stats_targets(*st.index, args);
+  struct gathering {
+    protocol::connect_get_all_domain_stats_ret ret;
+    size_t left = 0;
+    caf::typed_response_promise<xdr::buffer> rp;
+    void arrived() {
+      if (--left == 0)
+        rp.deliver(xdr::encode(ret));
+    }
+  };
+  auto g = std::make_shared<gathering>();
+  g->ret.ret_stats.resize(targets.size());
+  g->left = targets.size() + 1;
+  g->rp = self->make_response_promise<xdr::buffer>();
+  for (size_t i = 0; i < targets.size(); ++i) {
+    // What the index knows, in case the domain's actor does not answer.
+    auto& slot = g->ret.ret_stats[i];
+    slot.dom = targets[i];
+    if (req->groups & stats_group::state) {
+      auto* s = st.index->find_uuid(targets[i].uuid);
+      stats_params p;
+      add_state_stats(p, s ? s->state : 0, s ? s->reason : 0);
+      slot.params = p.take();
+    }
+    auto it = st.domains.find(uuid_key(targets[i].uuid));
+    if (it == st.domains.end()) {
+      g->arrived();
+      continue;
+    }
+    self->request(it->second.actor, st.traits->stats_timeout, stats_atom::value, *req)
+      .then(
+        [g, i](protocol::domain_stats_record& rec) {
+          g->ret.ret_stats[i] = std::move(rec);
+          g->arrived();
+        },
+        [g](caf::error&) { g->arrived(); });
+  }
+  g->arrived();
+  return g->rp;
+}
+
 state_actor::behavior_type state_impl(state_ptr self, std::shared_ptr<state_backend> backend) {
   auto& st = self->state;
   st.backend = std::move(backend);
@@ -198,6 +251,8 @@ state_actor::behavior_type state_impl(state_ptr self, std::shared_ptr<state_back
         case proc::domain_define_xml_flags:
         case proc::domain_create_xml:
           return define_or_create(self, call);
+        case proc::connect_get_all_domain_stats:
+          return all_domain_stats(self, call);
         default:
           break;
       }

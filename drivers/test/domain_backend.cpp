@@ -24,6 +24,9 @@ const conf::driver_traits& traits() {
     x.flags.shutdown = 0;
     x.flags.reboot = 1 | 2 | 4 | 8 | 16;    // every VIR_DOMAIN_REBOOT_* mode
     x.max_vcpus = max_vcpus;
+    // testDomainGetStatsWorkers: state, and iothread, which is always empty
+    // (the test driver keeps no IOThread statistics).
+    x.stats_groups = conf::stats_group::state | conf::stats_group::iothread;
     return x;
   }();
   return t;

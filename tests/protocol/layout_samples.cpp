@@ -147,6 +147,14 @@ public:
       leaf(4);
     }
   }
+  template <class... Arms>
+  void put(const xdr::union_<Arms...>& x) {
+    // The dissector shows the discriminant with the arm, not as a leaf.
+    if (stopped_)
+      return;
+    pos_ += 4;
+    std::visit([this](const auto& v) { put(v); }, x.value);
+  }
   template <class T, uint32_t Max>
   void put(const xdr::array<T, Max>& xs) {
     if (stop_here())

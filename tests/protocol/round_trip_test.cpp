@@ -50,6 +50,8 @@ using virtactor::protocol::test::sampler;
   X(storage_pool_list_all_volumes_ret) X(storage_vol_create_xml_args) X(vol_only) \
   X(vol_flags_args) X(storage_vol_lookup_by_name_args) X(string_args) \
   X(storage_vol_get_info_ret) X(storage_vol_get_path_ret) \
+  X(connect_get_all_domain_stats_args) X(domain_stats_record) \
+  X(connect_get_all_domain_stats_ret) \
   X(connect_domain_event_callback_register_any_args) \
   X(connect_domain_event_callback_register_any_ret) \
   X(connect_domain_event_callback_deregister_any_args) \
@@ -193,6 +195,48 @@ BOOST_AUTO_TEST_CASE(chars_take_four_bytes_each_and_the_char_array_counts_its_nu
   BOOST_TEST(xdr::encode(info).size() == 128u + 8 + 6 * 4);
 }
 
+BOOST_AUTO_TEST_CASE(a_stats_reply_is_counted_records_of_a_domain_and_counted_typed_params) {
+  // remote_connect_get_all_domain_stats_ret: retStats<>, each record a
+  // remote_nonnull_domain then params<> of remote_typed_param.
+  connect_get_all_domain_stats_ret x;
+  domain_stats_record rec;
+  rec.dom.name = "vm";
+  rec.dom.uuid.fill(0x11);
+  rec.dom.id = 3;
+  typed_param state;
+  state.field = "state.state";
+  state.value.value.emplace<0>(1);
+  typed_param path;
+  path.field = "block.0.path";
+  path.value.value.emplace<6>("/d");
+  rec.params = {state, path};
+  x.ret_stats.push_back(rec);
+  auto bytes = xdr::encode(x);
+  auto word = [&](size_t at) {
+    return uint32_t(uint8_t(bytes[at])) << 24 | uint32_t(uint8_t(bytes[at + 1])) << 16 |
+           uint32_t(uint8_t(bytes[at + 2])) << 8 | uint32_t(uint8_t(bytes[at + 3]));
+  };
+  BOOST_TEST(word(0) == 1u);         // one record
+  BOOST_TEST(word(4) == 2u);         // "vm"
+  BOOST_TEST(word(28) == 3u);        // id after the 16 uuid bytes
+  BOOST_TEST(word(32) == 2u);        // two params
+  BOOST_TEST(word(36) == 11u);       // "state.state" (12 bytes padded)
+  BOOST_TEST(word(52) == 1u);        // VIR_TYPED_PARAM_INT
+  BOOST_TEST(word(56) == 1u);        // its value
+  BOOST_TEST(word(60) == 12u);       // "block.0.path"
+  BOOST_TEST(word(76) == 7u);        // VIR_TYPED_PARAM_STRING
+  BOOST_TEST(word(80) == 2u);        // "/d"
+  BOOST_TEST(bytes.size() == 88u);
+  check_round_trip(x);
+  connect_get_all_domain_stats_args a;
+  a.doms.push_back(rec.dom);
+  a.stats = 0x21;
+  a.flags = 1u << 31;
+  auto abytes = xdr::encode(a);
+  BOOST_TEST(abytes.size() == 4u + 8 + 16 + 4 + 8);
+  check_round_trip(a);
+}
+
 BOOST_AUTO_TEST_CASE(encoding_a_value_the_peer_would_refuse_is_reported) {
   auto refused = [](const auto& x) {
     xdr::buffer out;
@@ -254,5 +298,5 @@ BOOST_AUTO_TEST_CASE(every_procedure_body_struct_round_trips_through_the_procedu
   }
   VA_REMOTE_PROCS(VA_CHECK)
 #undef VA_CHECK
-  BOOST_TEST(procs == 119u);
+  BOOST_TEST(procs == 120u);
 }

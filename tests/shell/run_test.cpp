@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(a_console_is_refused_with_a_clear_error) {
 }
 
 BOOST_AUTO_TEST_CASE(a_virsh_command_virtactor_lacks_is_named_as_such_and_nothing_runs) {
-  for (const char* line : {"uri; domstats", "uri; snapshot-create-as demo", "uri; attach-disk",
+  for (const char* line : {"uri; domblkstat", "uri; snapshot-create-as demo", "uri; attach-disk",
                            "uri; console test"}) {
     auto r = run({"-c", "test:///default", line});
     std::string name = std::string{line}.substr(5);
@@ -109,8 +109,8 @@ BOOST_AUTO_TEST_CASE(a_typo_is_still_an_unknown_command) {
 }
 
 BOOST_AUTO_TEST_CASE(help_for_a_virsh_command_virtactor_lacks_says_so) {
-  auto r = run({"help", "domstats"});
-  BOOST_TEST(r.err == "error: command 'domstats' is not supported by virtactor yet\n");
+  auto r = run({"help", "domblkstat"});
+  BOOST_TEST(r.err == "error: command 'domblkstat' is not supported by virtactor yet\n");
   BOOST_TEST(r.exit_code == 1);
 }
 

@@ -60,8 +60,11 @@ start() {
 }
 
 start one
-# A command name: "domst" + Tab becomes "domstate ".
+# A command name: "domst" + Tab becomes "domstat" (domstate and domstats
+# share it), then "e" + Tab becomes "domstate ".
 tm send-keys -t one "domst" Tab
+wait_for one '^virtactor # domstat$'
+tm send-keys -t one "e" Tab
 wait_for one '^virtactor # domstate $'
 # A domain name from the live connection: "t" + Tab becomes "test ".
 tm send-keys -t one "t" Tab

@@ -11,11 +11,9 @@
 
 #include "actors/error.hpp"
 #include "drivers/conf/actors.hpp"
-#include "drivers/conf/state_backend.hpp"
 #include "drivers/local_connection.hpp"
-#include "drivers/test/domain_backend.hpp"
-#include "drivers/test/driver_state.hpp"
 #include "protocol/procedures.hpp"
+#include "tests/drivers/conf/forwarding.hpp"
 #include "tests/drivers/typed_call.hpp"
 
 // A domain actor that fails is restarted by its state actor from the object
@@ -32,65 +30,14 @@ std::atomic<int> backends_made{0};
 
 /// The test driver's backend, except that suspending "bomb" throws, as a
 /// backend with a bug would.
-class faulty_backend final : public conf::domain_backend {
+class faulty_backend final : public testing::forwarding_backend {
 public:
-  faulty_backend() : inner_(drivers::test::make_domain_backend()) { ++backends_made; }
-  void attach(conf::domain_object& o, conf::domain_host& h) override { inner_->attach(o, h); }
-  void start(conf::domain_op op, conf::done_fn d) override { inner_->start(op, std::move(d)); }
-  void destroy(conf::domain_op op, conf::done_fn d) override { inner_->destroy(op, std::move(d)); }
-  void shutdown(conf::domain_op op, conf::done_fn d) override {
-    inner_->shutdown(op, std::move(d));
-  }
-  void reboot(conf::domain_op op, conf::done_fn d) override { inner_->reboot(op, std::move(d)); }
+  faulty_backend() { ++backends_made; }
   void suspend(conf::domain_op op, conf::done_fn d) override {
     if (op.obj.name == "bomb")
       throw std::runtime_error("injected backend failure");
-    inner_->suspend(op, std::move(d));
+    forwarding_backend::suspend(op, std::move(d));
   }
-  void resume(conf::domain_op op, conf::done_fn d) override { inner_->resume(op, std::move(d)); }
-  void set_live_memory(conf::domain_op op, uint64_t kib, conf::done_fn d) override {
-    inner_->set_live_memory(op, kib, std::move(d));
-  }
-  void set_live_vcpus(conf::domain_op op, uint32_t n, conf::done_fn d) override {
-    inner_->set_live_vcpus(op, n, std::move(d));
-  }
-  uint64_t cpu_time_ns(const conf::domain_object& o) override { return inner_->cpu_time_ns(o); }
-  protocol::domain_get_security_label_ret
-  security_label(const conf::domain_object& o) override {
-    return inner_->security_label(o);
-  }
-  std::string os_type(const conf::domain_object& o) override { return inner_->os_type(o); }
-
-private:
-  std::unique_ptr<conf::domain_backend> inner_;
-};
-
-/// test:///default, with faulty backends.
-class faulty_state final : public conf::state_backend {
-public:
-  faulty_state() {
-    auto opened = drivers::test::driver_state::open("/default");
-    inner_ = std::move(*opened);
-  }
-  const conf::driver_traits& traits() const override { return inner_->traits(); }
-  std::vector<std::unique_ptr<conf::domain_object>> take_initial_domains() override {
-    return inner_->take_initial_domains();
-  }
-  std::unique_ptr<conf::domain_backend> make_backend() override {
-    return std::make_unique<faulty_backend>();
-  }
-  result<drivers::xml::domain_def> parse_for_define(std::string_view x, uint32_t f) override {
-    return inner_->parse_for_define(x, f);
-  }
-  result<drivers::xml::domain_def> parse_for_create(std::string_view x, uint32_t f) override {
-    return inner_->parse_for_create(x, f);
-  }
-  result<xdr::buffer> call(int32_t proc, const std::any& a, conf::call_context& c) override {
-    return inner_->call(proc, a, c);
-  }
-
-private:
-  std::unique_ptr<drivers::test::driver_state> inner_;
 };
 
 struct fixture {
@@ -101,7 +48,8 @@ struct fixture {
   connection_actor conn;
 
   fixture() {
-    state = conf::spawn_state(sys, std::make_unique<faulty_state>());
+    state = conf::spawn_state(sys, std::make_unique<testing::forwarding_state>(
+                                     [] { return std::make_unique<faulty_backend>(); }));
     conn = drivers::spawn_local_connection(sys, state, "test:///default", 0);
   }
 

@@ -482,6 +482,7 @@ constexpr key_reader key_readers[] = {
     VA_CONFIG_KEY(qemu_log_dir, read_string),
     VA_CONFIG_KEY(qemu_emulator, read_string),
     VA_CONFIG_KEY(qemu_monitor_timeout_ms, read_uint),
+    VA_CONFIG_KEY(qemu_stats_timeout_ms, read_uint),
     VA_CONFIG_KEY(qemu_destroy_grace_ms, read_uint),
     VA_CONFIG_KEY(qemu_autostart, read_bool),
 };

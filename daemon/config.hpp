@@ -138,6 +138,9 @@ struct daemon_config {
   std::optional<std::string> qemu_emulator;
   /// Every QMP command's deadline, in milliseconds.
   uint32_t qemu_monitor_timeout_ms = 30000;
+  /// How long bulk statistics (domstats) wait for one domain's QEMU, in
+  /// milliseconds; never longer than the QMP deadline.
+  uint32_t qemu_stats_timeout_ms = 5000;
   /// SIGTERM to SIGKILL on destroy, in milliseconds (libvirt: 10 s).
   uint32_t qemu_destroy_grace_ms = 10000;
   /// Start autostart domains when the daemon starts.

@@ -281,6 +281,7 @@ drivers::qemu::driver_config qemu_settings(const daemon::daemon_config& cfg) {
   if (cfg.qemu_emulator)
     q.emulator = *cfg.qemu_emulator;
   q.monitor_timeout = std::chrono::milliseconds{cfg.qemu_monitor_timeout_ms};
+  q.stats_timeout = std::chrono::milliseconds{cfg.qemu_stats_timeout_ms};
   q.destroy_grace = std::chrono::milliseconds{cfg.qemu_destroy_grace_ms};
   q.autostart = cfg.qemu_autostart;
   return q;

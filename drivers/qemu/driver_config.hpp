@@ -24,6 +24,10 @@ struct driver_config {
   std::string emulator = "/usr/bin/qemu-system-x86_64";
   /// Every QMP command's deadline (VIR_ERR_OPERATION_TIMEOUT after it).
   std::chrono::milliseconds monitor_timeout{30'000};
+  /// How long bulk statistics wait for one domain's QEMU before its record
+  /// goes out with what the daemon knows without the monitor (never longer
+  /// than `monitor_timeout`). libvirt waits 30 s for the domain's job.
+  std::chrono::milliseconds stats_timeout{5'000};
   /// How long destroy waits after SIGTERM before SIGKILL (libvirt: 10 s).
   std::chrono::milliseconds destroy_grace{10'000};
   /// Start autostart domains when the driver initializes.

@@ -69,6 +69,7 @@ result<std::shared_ptr<driver_context>> make_context(const driver_config& cfg) {
   auto ctx = std::make_shared<driver_context>();
   ctx->cfg = cfg;
   ctx->traits = qemu_traits();
+  ctx->traits.stats_timeout = std::min(cfg.stats_timeout, cfg.monitor_timeout);
   for (auto* dir : {&cfg.lib_dir, &cfg.log_dir}) {
     std::error_code ec;
     std::filesystem::create_directories(*dir, ec);

@@ -17,6 +17,7 @@
 #include "drivers/local_connection.hpp"
 #include "protocol/procedures.hpp"
 #include "tests/drivers/conf/forwarding.hpp"
+#include "tests/drivers/stats_fields.hpp"
 #include "tests/drivers/typed_call.hpp"
 
 using namespace virtactor;
@@ -112,26 +113,8 @@ std::vector<std::string> names(const protocol::connect_get_all_domain_stats_ret&
   return out;
 }
 
-/// A record's parameters as "field=value" text.
 std::map<std::string, std::string> params(const protocol::domain_stats_record& rec) {
-  std::map<std::string, std::string> out;
-  for (auto& p : rec.params) {
-    auto& v = p.value.value;
-    switch (p.value.discriminant()) {
-      case 1:
-        out[p.field] = std::to_string(std::get<0>(v));
-        break;
-      case 2:
-        out[p.field] = std::to_string(std::get<1>(v));
-        break;
-      case 7:
-        out[p.field] = std::get<6>(v);
-        break;
-      default:
-        out[p.field] = "?";
-    }
-  }
-  return out;
+  return testing::stats_fields(rec.params);
 }
 
 } // namespace

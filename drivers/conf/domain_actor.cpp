@@ -180,20 +180,11 @@ domain_actor::behavior_type domain_impl(domain_ptr self, domain_actor_config cfg
     [self](stats_atom, const stats_request& req)
       -> caf::typed_response_promise<protocol::domain_stats_record> {
       auto rp = self->make_response_promise<protocol::domain_stats_record>();
-      auto& obj = *self->state.cfg.obj;
-      protocol::domain_stats_record rec;
-      rec.dom = obj.handle();
-      stats_params head;
-      if (req.groups & stats_group::state)
-        add_state_stats(head, static_cast<int32_t>(obj.state), obj.reason);
-      rec.params = head.take();
+      auto& st = self->state;
       // A read: the backend answers from what it knows and what the
       // hypervisor tells within the driver's bound, whatever job runs.
-      self->state.cfg.backend->stats(obj, req, [rp, rec](stats_params more) mutable {
-        for (auto& p : more.take())
-          rec.params.push_back(std::move(p));
-        rp.deliver(std::move(rec));
-      });
+      domain_stats(*st.cfg.obj, *st.cfg.backend, req,
+                   [rp](protocol::domain_stats_record rec) mutable { rp.deliver(std::move(rec)); });
       return rp;
     },
     [self](backend_atom, const caf::message& msg) {

@@ -100,7 +100,10 @@ public:
   // -- live changes (the core has checked the value and updates the live
   // -- definition once the backend succeeds) ----------------------------------
 
-  /// The balloon target of a running domain becomes `kib`.
+  /// The balloon target of a running domain becomes `kib`; the backend keeps
+  /// the live definition's current memory at what the guest has (the test
+  /// driver's guest gets it at once, a QEMU guest when its balloon driver
+  /// says so).
   virtual void set_live_memory(domain_op op, uint64_t kib, done_fn done) = 0;
   /// The running domain gets `n` vCPUs.
   virtual void set_live_vcpus(domain_op op, uint32_t n, done_fn done) = 0;

@@ -113,12 +113,9 @@ void set_memory_flags(const domain_call_env& e, uint64_t memory, uint32_t flags,
     d.set_current_memory(memory);
     return done(e.backend.save_config(e.obj));
   }
-  // The guest's balloon first; the live definition follows what it got.
-  e.backend.set_live_memory(e.op(flags), memory, [&d, memory, done](result<void> r) {
-    if (r)
-      d.set_current_memory(memory);
-    done(r);
-  });
+  // The guest's balloon; the backend keeps the live definition's current
+  // memory at what the guest got.
+  e.backend.set_live_memory(e.op(flags), memory, done);
 }
 
 void set_vcpus_flags(const domain_call_env& e, uint32_t n, uint32_t flags, const done_fn& done) {
@@ -127,9 +124,15 @@ void set_vcpus_flags(const domain_call_env& e, uint32_t n, uint32_t flags, const
     return done(both.error());
   auto [def, pers] = *both;
   auto exceeds = [&](const xml::domain_def& d) {
-    return errors::invalid_arg("requested cpu amount exceeds maximum (" + std::to_string(n) +
-                                 " > " + std::to_string(d.vcpu.max) + ")",
-                               e.traits.domain);
+    auto max = std::to_string(d.vcpu.max);
+    if (e.traits.wording == driver_wording::qemu)
+      return errors::invalid_arg("requested vcpus is greater than max allowable vcpus for the " +
+                                   std::string{&d == def ? "live" : "persistent"} +
+                                   " domain: " + std::to_string(n) + " > " + max,
+                                 e.traits.domain);
+    return errors::invalid_arg(
+      "requested cpu amount exceeds maximum (" + std::to_string(n) + " > " + max + ")",
+      e.traits.domain);
   };
   if (def && def->vcpu.max < n)
     return done(exceeds(*def));
@@ -168,6 +171,21 @@ void undefine(const domain_call_env& e, uint32_t flags, const done_fn& done) {
 }
 
 } // namespace
+
+void domain_stats(domain_object& obj, domain_backend& backend, const stats_request& req,
+                  std::function<void(protocol::domain_stats_record)> reply) {
+  protocol::domain_stats_record rec;
+  rec.dom = obj.handle();
+  stats_params head;
+  if (req.groups & stats_group::state)
+    add_state_stats(head, static_cast<int32_t>(obj.state), obj.reason);
+  rec.params = head.take();
+  backend.stats(obj, req, [rec = std::move(rec), reply = std::move(reply)](stats_params more) mutable {
+    for (auto& p : more.take())
+      rec.params.push_back(std::move(p));
+    reply(std::move(rec));
+  });
+}
 
 protocol::nonnull_domain domain_handle_of(const std::any& args) {
   if (auto a = std::any_cast<protocol::dom_only>(&args))

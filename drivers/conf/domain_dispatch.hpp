@@ -52,6 +52,11 @@ result<void> check_domain_call(const driver_traits& traits, int32_t proc, const 
 void dispatch_domain_call(const driver_traits& traits, domain_object& obj, domain_backend& backend,
                           int32_t proc, const std::any& args, call_context& ctx, reply_fn reply);
 
+/// This domain's record of a bulk statistics call: its handle, the `state`
+/// group, then the backend's groups; `reply` runs once the backend is done.
+void domain_stats(domain_object& obj, domain_backend& backend, const stats_request& req,
+                  std::function<void(protocol::domain_stats_record)> reply);
+
 /// DEFINE_XML(_FLAGS) naming this domain (same name and uuid): `def` becomes
 /// its persistent definition. Replies with the domain's handle.
 result<protocol::dom_only> redefine_domain(const driver_traits& traits, domain_object& obj,

@@ -121,9 +121,14 @@ bool domain_list::handles(int32_t number) {
 }
 
 result<xdr::buffer> domain_list::dispatch(int32_t number, const std::any& args) const {
-  auto found = [&](const domain_summary* s) -> result<protocol::dom_only> {
-    if (!s)
+  // `key`: how the qemu driver names what it looked for ("name 'vm'").
+  auto found = [&](const domain_summary* s, const std::string& key) -> result<protocol::dom_only> {
+    if (!s) {
+      if (traits_.wording == driver_wording::qemu)
+        return make_virt_error(error_code::no_domain, traits_.domain,
+                               "Domain not found: no domain with matching " + key);
       return errors::no_domain(traits_.domain);
+    }
     return protocol::dom_only{s->dom};
   };
   auto count = [&](bool active) -> result<protocol::num_ret> {
@@ -131,13 +136,15 @@ result<xdr::buffer> domain_list::dispatch(int32_t number, const std::any& args) 
   };
   switch (static_cast<proc>(number)) {
     case proc::domain_lookup_by_id:
-      return handle<proc::domain_lookup_by_id>(args, [&](auto& a) { return found(find_id(a.id)); });
+      return handle<proc::domain_lookup_by_id>(
+        args, [&](auto& a) { return found(find_id(a.id), "id " + std::to_string(a.id)); });
     case proc::domain_lookup_by_name:
-      return handle<proc::domain_lookup_by_name>(args,
-                                                 [&](auto& a) { return found(find_name(a.name)); });
+      return handle<proc::domain_lookup_by_name>(
+        args, [&](auto& a) { return found(find_name(a.name), "name '" + a.name + "'"); });
     case proc::domain_lookup_by_uuid:
-      return handle<proc::domain_lookup_by_uuid>(args,
-                                                 [&](auto& a) { return found(find_uuid(a.uuid)); });
+      return handle<proc::domain_lookup_by_uuid>(args, [&](auto& a) {
+        return found(find_uuid(a.uuid), "uuid '" + xml::format_uuid(a.uuid) + "'");
+      });
     case proc::connect_num_of_domains:
       return handle<proc::connect_num_of_domains>(args, [&](auto&) { return count(true); });
     case proc::connect_num_of_defined_domains:

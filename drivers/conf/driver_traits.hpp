@@ -31,6 +31,13 @@ struct accepted_flags {
   uint32_t all_domain_stats = 0xff | 1u << 29 | 1u << 30 | 1u << 31;
 };
 
+/// Whose words the shared code uses where libvirt's drivers word the same
+/// error differently.
+enum class driver_wording : uint8_t {
+  test, ///< libvirt's test driver: "Domain not found", "requested cpu amount exceeds maximum"
+  qemu, ///< libvirt's qemu driver: "no domain with matching name 'x'", "requested vcpus is ..."
+};
+
 /// A driver's identity in the shared domain code.
 struct driver_traits {
   /// The prefix of the driver's function names: "test" gives
@@ -39,6 +46,7 @@ struct driver_traits {
   /// The error domain of the driver's own file (VIR_FROM_TEST, VIR_FROM_QEMU).
   error_domain domain = error_domain::none;
   accepted_flags flags;
+  driver_wording wording = driver_wording::test;
   /// The most vCPUs the connection supports (`virConnectGetMaxVcpus`), checked
   /// by SET_VCPUS(_FLAGS) before the domain lookup.
   int32_t max_vcpus = 0;

@@ -57,6 +57,7 @@ conf::driver_traits qemu_traits() {
   t.flags.undefine = 1 | 2;  // MANAGED_SAVE | SNAPSHOTS_METADATA
   t.max_vcpus = 0;           // the definition's maximum decides
   t.stats_groups = qemu_stats_groups;
+  t.wording = conf::driver_wording::qemu;
   return t;
 }
 
@@ -264,14 +265,21 @@ public:
           done(result<void>{});
         });
       };
-      auto& mem = obj_->live->memory;
-      if (mem.current_kib >= mem.max_kib)
+      auto& balloon = obj_->live->devices.memballoon;
+      if (!balloon || balloon->model == "none")
         return after_balloon();
-      json args = {{"value", mem.current_kib * 1024}};
-      exec("balloon", args.dump(), [fail, after_balloon](result<json> b) {
+      // libvirt's balloon set-up: the target, then what the guest has (a
+      // guest without a balloon driver keeps all its memory).
+      json args = {{"value", obj_->live->memory.current_kib * 1024}};
+      exec("balloon", args.dump(), [this, fail, after_balloon](result<json> b) {
         if (!b)
           return fail(b.error());
-        after_balloon();
+        exec("query-balloon", "", [this, fail, after_balloon](result<json> q) {
+          if (!q)
+            return fail(q.error());
+          balloon_now(q->value("actual", uint64_t{0}));
+          after_balloon();
+        });
       });
     });
   }
@@ -350,13 +358,10 @@ public:
   void set_live_memory(domain_op op, uint64_t kib, done_fn done) override {
     if (!running(op.obj))
       return done(conf::errors::domain_not_running());
+    // The live current memory follows the guest (BALLOON_CHANGE), as libvirt's.
     json args = {{"value", kib * 1024}};
-    exec("balloon", args.dump(), [this, kib, done](result<json> r) {
-      if (!r)
-        return done(r.error());
-      rt_->balloon_kib = kib;
-      save_status();
-      done(result<void>{});
+    exec("balloon", args.dump(), [done](result<json> r) {
+      done(r ? result<void>{} : result<void>{r.error()});
     });
   }
 
@@ -372,13 +377,10 @@ public:
     return facts.cpu_user_ns + facts.cpu_system_ns;
   }
 
-  protocol::domain_get_security_label_ret security_label(const domain_object& obj) override {
-    protocol::domain_get_security_label_ret r;
-    if (obj.active() && rt_) {
-      r.label = ctx_->seclabel.label;
-      r.enforcing = 1;
-    }
-    return r;
+  /// The first security driver's label, as libvirt reports it: its stack
+  /// has "none" first (the DAC label is in the live XML's <seclabel>).
+  protocol::domain_get_security_label_ret security_label(const domain_object&) override {
+    return {};
   }
 
   std::string os_type(const domain_object& obj) override { return obj.current().os.type; }
@@ -490,6 +492,7 @@ private:
     bool stopping = false; ///< we asked QEMU to go (SIGTERM sent)
     bool shutdown_seen = false;
     bool fake_reboot = false;
+    bool rebooting = false; ///< a fake reboot's reset and cont are under way
     bool exited = false;
     int32_t pause_reason = reason::unknown;
     int32_t resume_reason = reason::running_unpaused;
@@ -534,6 +537,14 @@ private:
 
   void emit(lifecycle_event ev, int32_t det) {
     host_->context().lifecycle(obj_->handle(), ev, det);
+  }
+
+  /// The guest's balloon holds `bytes`: the live current memory.
+  void balloon_now(uint64_t bytes) {
+    if (!rt_ || !obj_->live || bytes == 0)
+      return;
+    rt_->balloon_kib = bytes / 1024;
+    obj_->live->memory.current_kib = rt_->balloon_kib;
   }
 
   void paused_now(int32_t why) {
@@ -589,13 +600,17 @@ private:
       resumed_now(rt_->resume_reason);
       rt_->resume_reason = reason::running_unpaused;
     } else if (ev.name == "STOP") {
-      // The STOP that follows a guest power-off (-no-shutdown) is no pause.
-      if (!rt_->shutdown_seen && !rt_->starting) {
+      // The STOP that follows a guest power-off (-no-shutdown) is no pause,
+      // nor is it during a fake reboot (libvirt ignores STOP after SHUTDOWN).
+      if (!rt_->shutdown_seen && !rt_->starting && !rt_->rebooting) {
         paused_now(rt_->pause_reason);
         rt_->pause_reason = reason::unknown;
       }
     } else if (ev.name == "SHUTDOWN") {
       on_shutdown_event(data);
+    } else if (ev.name == "BALLOON_CHANGE") {
+      if (data.is_object())
+        balloon_now(data.value("actual", uint64_t{0}));
     } else if (ev.name == "RESET") {
       // A reset ends a fake reboot's wait; each reset is a REBOOT event.
       host_->context().emit(obj_->handle(), reboot_event, 0, 0);
@@ -610,13 +625,26 @@ private:
     bool reboot = rt_->fake_reboot ||
                   (guest && !rt_->destroying && obj_->current().on_poweroff == "restart");
     if (reboot && !rt_->destroying) {
-      // Fake reboot: reset the powered-off machine and let it run again.
+      // Fake reboot: reset the powered-off machine and let it run again;
+      // the domain stays running (booted) throughout, only REBOOT events.
       rt_->fake_reboot = false;
+      rt_->rebooting = true;
       exec("system_reset", "", [this](result<json> r) {
-        if (!r)
+        if (!rt_)
           return;
+        if (!r) {
+          rt_->rebooting = false;
+          return;
+        }
         rt_->resume_reason = reason::running_booted;
-        exec("cont", "", [](result<json>) {});
+        exec("cont", "", [this](result<json> c) {
+          if (!rt_)
+            return;
+          rt_->rebooting = false;
+          if (c && obj_->state == domain_state::running)
+            obj_->set_state(domain_state::running, reason::running_booted);
+          save_status();
+        });
       });
       return;
     }

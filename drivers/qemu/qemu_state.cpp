@@ -222,9 +222,11 @@ result<xdr::buffer> qemu_state::call(int32_t number, const std::any& args, conf:
         });
     case proc::node_get_security_model:
       return handle<proc::node_get_security_model>(
-        args, [this](auto&) -> result<protocol::node_get_security_model_ret> {
+        args, [](auto&) -> result<protocol::node_get_security_model_ret> {
+          // libvirt's qemu driver without SELinux or AppArmor stacks the
+          // "none" driver first and DAC second, and reports the first.
           protocol::node_get_security_model_ret r;
-          r.model = ctx_->seclabel.model;
+          r.model = "none";
           r.doi = "0";
           return r;
         });
@@ -247,8 +249,13 @@ std::string qemu_state::capabilities_xml() const {
   auto arch = host_arch();
   std::string x = "<capabilities>\n\n  <host>\n";
   x += "    <cpu>\n      <arch>" + arch + "</arch>\n    </cpu>\n";
-  x += "    <secmodel>\n      <model>" + ctx_->seclabel.model + "</model>\n      <doi>0</doi>\n"
-       "    </secmodel>\n";
+  // The security drivers as libvirt stacks them without SELinux or AppArmor.
+  x += "    <secmodel>\n      <model>none</model>\n      <doi>0</doi>\n    </secmodel>\n";
+  x += "    <secmodel>\n      <model>" + ctx_->seclabel.model + "</model>\n      <doi>0</doi>\n";
+  for (const char* type : {"kvm", "qemu"})
+    x += "      <baselabel type='" + std::string{type} + "'>" + ctx_->seclabel.label +
+         "</baselabel>\n";
+  x += "    </secmodel>\n";
   x += "  </host>\n\n  <guest>\n    <os_type>hvm</os_type>\n";
   x += "    <arch name='x86_64'>\n      <wordsize>64</wordsize>\n";
   x += "      <emulator>" + xml::escape(ctx_->facts.path) + "</emulator>\n";

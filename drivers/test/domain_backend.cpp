@@ -93,7 +93,10 @@ public:
   }
 
   // Nothing runs: the definition is the whole guest.
-  void set_live_memory(domain_op, uint64_t, done_fn done) override { done(result<void>{}); }
+  void set_live_memory(domain_op op, uint64_t kib, done_fn done) override {
+    op.obj.current().set_current_memory(kib);
+    done(result<void>{});
+  }
   void set_live_vcpus(domain_op, uint32_t, done_fn done) override { done(result<void>{}); }
 
   uint64_t cpu_time_ns(const domain_object&) override {

@@ -176,6 +176,8 @@ public:
       return define_or_create(proc, decoded, ctx);
     if (conf::domain_list::handles(proc))
       return index.dispatch(proc, decoded);
+    if (proc == static_cast<int32_t>(P::connect_get_all_domain_stats))
+      return all_domain_stats(std::any_cast<const protocol::connect_get_all_domain_stats_args&>(decoded));
     return state->call(proc, decoded, ctx);
   }
 
@@ -243,6 +245,21 @@ private:
       return on_definition(d, std::move(*def), true, true, ctx);
     ctx.lifecycle(d.obj->handle(), lifecycle_event::defined, conf::detail::defined_added);
     return xdr::encode(protocol::dom_only{d.obj->handle()});
+  }
+
+  /// As the state actor fans a statistics call out (the test backend
+  /// answers at once).
+  result<xdr::buffer> all_domain_stats(const protocol::connect_get_all_domain_stats_args& a) {
+    auto req = conf::check_stats_call(traits(), a);
+    if (!req)
+      return req.error();
+    protocol::connect_get_all_domain_stats_ret ret;
+    for (auto& dom : conf::stats_targets(index, a)) {
+      auto& d = *domains.at(key(dom.uuid));
+      conf::domain_stats(*d.obj, *d.backend, *req,
+                         [&](protocol::domain_stats_record rec) { ret.ret_stats.push_back(rec); });
+    }
+    return xdr::encode(ret);
   }
 
   result<xdr::buffer> on_domain(domain_harness& d, int32_t proc, const xdr::buffer& args,

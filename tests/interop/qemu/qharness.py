@@ -80,10 +80,22 @@ class PrivateDaemon:
     def uri(self):
         return f"qemu+unix:///system?socket={self.dir}/libvirt-sock"
 
+    # virtactord keeps its qemu driver's state in folders of its own
+    # (/etc/virtactor/qemu ...); these keys put them under DIR, beside what
+    # the mount namespace gives libvirtd, so that runs never share state.
+    VIRTACTORD_CONF = "\n".join([
+        'qemu_config_dir = "@DIR@/etc/qemu"',
+        'qemu_run_dir = "@DIR@/run/qemu"',
+        'qemu_lib_dir = "@DIR@/lib/qemu"',
+        'qemu_log_dir = "@DIR@/log/qemu"',
+    ])
+
     def _env(self):
         env = dict(os.environ)
         if self.exe:
             env["LIBVIRTD"] = self.exe
+            if self.name == "virtactord" and "VA_QEMU_DAEMON_CONF" not in env:
+                env["VA_QEMU_DAEMON_CONF"] = self.VIRTACTORD_CONF
         else:
             env.pop("LIBVIRTD", None)
         return env
@@ -345,6 +357,7 @@ class Masks:
         "generated uuid",          # uuids the daemon made up (XML without <uuid>)
         "generated mac",           # MACs the daemon made up (interface without <mac>)
         "pid",                     # QEMU and daemon pids
+        "qemu account",            # the uid:gid QEMU runs as (the DAC <seclabel>)
         "repeated reboot events",  # 2 or 3 REBOOT events per reset, see collapse_repeats
     ]
 
@@ -379,6 +392,9 @@ class Masks:
                           else "<mac>", line)
         if on("pid"):
             line = re.sub(r"\b(pid[ =:]+)\d+", r"\1<pid>", line)
+        if on("qemu account"):
+            line = re.sub(r"(<(?:image)?label>)\+\d+:\+\d+(</(?:image)?label>)",
+                          r"\1+<uid>:+<gid>\2", line)
         return line
 
     def apply(self, text):

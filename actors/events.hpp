@@ -12,6 +12,7 @@ namespace virtactor {
 enum class domain_event_id : int32_t {
   lifecycle = 0,
   reboot = 1,
+  control_error = 7,
 };
 
 /// Number of domain event IDs libvirt 9.0 defines (`VIR_DOMAIN_EVENT_ID_LAST`).
@@ -33,7 +34,8 @@ enum class lifecycle_event : int32_t {
 /// A domain event delivered to one subscription. `callback_id` names the
 /// subscription (the id the subscriber got when it registered); for
 /// `domain_event_id::lifecycle`, `event` and `detail` carry libvirt's
-/// `virDomainEventType` and detail numbers; for `reboot` both are 0.
+/// `virDomainEventType` and detail numbers; for `reboot` and `control_error`
+/// both are 0.
 struct domain_event {
   int32_t callback_id = 0;
   int32_t event_id = 0;

@@ -137,6 +137,22 @@ void send_event_message(session_ptr self, int32_t number, const xdr::buffer& bod
   send_frame(self, protocol::make_message_raw(h, body.data(), body.size()));
 }
 
+/// An event whose message is the domain alone (reboot, control error): the
+/// legacy message or the callback one carrying the subscription's id.
+template <class Msg, class CallbackMsg>
+void send_domain_only_event(session_ptr self, const domain_event& ev, bool legacy,
+                            int32_t legacy_proc, int32_t callback_proc) {
+  xdr::buffer body;
+  Msg msg{ev.dom};
+  if (legacy) {
+    xdr::encode_into(body, msg);
+    send_event_message(self, legacy_proc, body);
+  } else {
+    xdr::encode_into(body, CallbackMsg{ev.callback_id, msg});
+    send_event_message(self, callback_proc, body);
+  }
+}
+
 void send_keepalive(session_ptr self, protocol::keepalive_proc p) {
   header h;
   h.prog = protocol::program::keepalive;
@@ -566,14 +582,15 @@ caf::behavior session(session_ptr self, caf::actor broker,
           send_event_message(self, protocol::proc_domain_event_callback_lifecycle, body);
         }
       } else if (ev.event_id == static_cast<int32_t>(domain_event_id::reboot)) {
-        protocol::domain_event_reboot_msg rmsg{ev.dom};
-        if (legacy) {
-          xdr::encode_into(body, rmsg);
-          send_event_message(self, protocol::proc_domain_event_reboot, body);
-        } else {
-          xdr::encode_into(body, protocol::domain_event_callback_reboot_msg{ev.callback_id, rmsg});
-          send_event_message(self, protocol::proc_domain_event_callback_reboot, body);
-        }
+        send_domain_only_event<protocol::domain_event_reboot_msg,
+                               protocol::domain_event_callback_reboot_msg>(
+          self, ev, legacy, protocol::proc_domain_event_reboot,
+          protocol::proc_domain_event_callback_reboot);
+      } else if (ev.event_id == static_cast<int32_t>(domain_event_id::control_error)) {
+        send_domain_only_event<protocol::domain_event_control_error_msg,
+                               protocol::domain_event_callback_control_error_msg>(
+          self, ev, legacy, protocol::proc_domain_event_control_error,
+          protocol::proc_domain_event_callback_control_error);
       }
     },
     [self](const connection_closed& cc) {

@@ -202,9 +202,15 @@ inline constexpr int32_t proc_domain_event_callback_reboot =
   static_cast<int32_t>(proc::domain_event_callback_reboot);
 inline constexpr int32_t proc_connect_event_connection_closed =
   static_cast<int32_t>(proc::connect_event_connection_closed);
+inline constexpr int32_t proc_domain_event_control_error =
+  static_cast<int32_t>(proc::domain_event_control_error);
+inline constexpr int32_t proc_domain_event_callback_control_error =
+  static_cast<int32_t>(proc::domain_event_callback_control_error);
 static_assert(proc_domain_event_lifecycle == 107 && proc_domain_event_reboot == 169 &&
               proc_domain_event_callback_lifecycle == 318 &&
               proc_domain_event_callback_reboot == 319 &&
-              proc_connect_event_connection_closed == 362);
+              proc_connect_event_connection_closed == 362 &&
+              proc_domain_event_control_error == 224 &&
+              proc_domain_event_callback_control_error == 325);
 
 } // namespace virtactor::protocol

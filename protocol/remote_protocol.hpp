@@ -705,6 +705,21 @@ struct domain_event_callback_reboot_msg {
   VA_WIRE_EQ(domain_event_callback_reboot_msg)
 };
 
+/// `remote_domain_event_control_error_msg` (legacy proc 224).
+struct domain_event_control_error_msg {
+  nonnull_domain dom;
+  VA_XDR_FIELDS(dom)
+  VA_WIRE_EQ(domain_event_control_error_msg)
+};
+
+/// `remote_domain_event_callback_control_error_msg` (proc 325).
+struct domain_event_callback_control_error_msg {
+  int32_t callback_id = 0;
+  domain_event_control_error_msg msg;
+  VA_XDR_FIELDS(callback_id, msg)
+  VA_WIRE_EQ(domain_event_callback_control_error_msg)
+};
+
 /// `remote_connect_event_connection_closed_msg` (proc 362).
 struct connect_event_connection_closed_msg {
   int32_t reason = 0;

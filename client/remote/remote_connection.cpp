@@ -432,6 +432,18 @@ void handle_event(rc_ptr self, const header& hdr, const char* body, size_t size)
         deliver_event(self, domain_event{0, 1, m.dom, 0, 0}, std::nullopt);
       break;
     }
+    case protocol::proc_domain_event_callback_control_error: {
+      protocol::domain_event_callback_control_error_msg m;
+      if (xdr::decode(body, size, m).empty())
+        deliver_event(self, domain_event{0, 7, m.msg.dom, 0, 0}, m.callback_id);
+      break;
+    }
+    case protocol::proc_domain_event_control_error: {
+      protocol::domain_event_control_error_msg m;
+      if (xdr::decode(body, size, m).empty())
+        deliver_event(self, domain_event{0, 7, m.dom, 0, 0}, std::nullopt);
+      break;
+    }
     case protocol::proc_connect_event_connection_closed: {
       protocol::connect_event_connection_closed_msg m;
       if (xdr::decode(body, size, m).empty())

@@ -65,10 +65,15 @@ namespace {
 
 constexpr int32_t reboot_event = static_cast<int32_t>(domain_event_id::reboot);
 
-/// A timer of the backend: (backend_atom, message(backend_timer)).
-struct backend_timer {
-  int32_t what = 0;
-};
+/// QEMU exited before its monitor told how the connection ended: the exit
+/// waits for that (or this timer) so that a CONTROL_ERROR comes first.
+using exit_wait_atom = caf::atom_constant<caf::atom("va_exitw")>;
+
+/// How long QEMU's exit waits for its monitor's end (which follows at once:
+/// the kernel closes the socket before it reports the exit).
+constexpr auto monitor_end_wait = std::chrono::seconds{2};
+
+constexpr int32_t control_error_event = static_cast<int32_t>(domain_event_id::control_error);
 
 virt_error failed(const std::string& what) {
   return make_virt_error(error_code::operation_failed, error_domain::qemu,
@@ -470,9 +475,11 @@ public:
     if (msg.match_elements<rt::qmp_event>())
       on_event(msg.get_as<rt::qmp_event>(0));
     else if (msg.match_elements<rt::monitor_closed>())
-      on_monitor_closed();
+      on_monitor_closed(msg.get_as<rt::monitor_closed>(0));
     else if (msg.match_elements<rt::process_exited>())
       on_exit(msg.get_as<rt::process_exited>(0));
+    else if (msg.match_elements<exit_wait_atom>() && rt_ && rt_->exit_waiting)
+      finish_exit();
   }
 
 private:
@@ -494,6 +501,7 @@ private:
     bool fake_reboot = false;
     bool rebooting = false; ///< a fake reboot's reset and cont are under way
     bool exited = false;
+    std::optional<rt::process_exited> exit_waiting; ///< see `on_exit`
     int32_t pause_reason = reason::unknown;
     int32_t resume_reason = reason::running_unpaused;
     std::vector<done_fn> waiting_exit;
@@ -661,10 +669,16 @@ private:
     }
   }
 
-  void on_monitor_closed() {
+  void on_monitor_closed(const rt::monitor_closed& closed) {
     if (!rt_ || rt_->exited)
       return;
     rt_->monitor = rt::monitor_actor{};
+    // libvirt's monitor error callback: anything but an orderly end of file
+    // (a reset with our command unread, an I/O error, malformed traffic).
+    if (closed.why != rt::monitor_end::eof)
+      host_->context().emit(obj_->handle(), control_error_event, 0, 0);
+    if (rt_->exit_waiting)
+      return finish_exit();
     // QEMU closes its monitor when it exits; a monitor that ends before
     // QEMU does leaves a domain nobody can drive: QEMU goes.
     if (!rt_->stopping) {
@@ -673,10 +687,21 @@ private:
     }
   }
 
-  /// QEMU is gone: the domain stops, with the reason its end gives.
+  /// QEMU is gone. Its monitor's end comes first when it has not come yet.
   void on_exit(const rt::process_exited& e) {
-    if (!rt_ || e.pid != rt_->pid)
+    if (!rt_ || e.pid != rt_->pid || rt_->exit_waiting)
       return;
+    if (rt_->monitor) {
+      rt_->exit_waiting = e;
+      caf::delayed_anon_send(caf::actor_cast<caf::actor>(host_->handle()), monitor_end_wait,
+                             conf::backend_atom::value, caf::make_message(exit_wait_atom::value));
+      return;
+    }
+    finish_exit();
+  }
+
+  /// The domain stops, with the reason QEMU's end gives.
+  void finish_exit() {
     rt_->exited = true;
     if (rt_->monitor)
       caf::anon_send(rt_->monitor, close_atom::value);

@@ -283,7 +283,8 @@ int main(int argc, char** argv) {
 #undef VA_SAMPLE
   for (int32_t p : {proc_domain_event_lifecycle, proc_domain_event_reboot,
                     proc_domain_event_callback_lifecycle, proc_domain_event_callback_reboot,
-                    proc_connect_event_connection_closed}) {
+                    proc_connect_event_connection_closed, proc_domain_event_control_error,
+                    proc_domain_event_callback_control_error}) {
     test::with_msg_type(p, [&]<class T>(std::type_identity<T>) {
       out.add_all<T>(std::string{proc_name(p)} + " message", make_header(p, msg_type::message));
     });

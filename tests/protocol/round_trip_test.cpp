@@ -57,7 +57,8 @@ using virtactor::protocol::test::sampler;
   X(connect_domain_event_callback_deregister_any_args) \
   X(connect_domain_event_register_any_args) X(domain_event_lifecycle_msg) \
   X(domain_event_callback_lifecycle_msg) X(domain_event_reboot_msg) \
-  X(domain_event_callback_reboot_msg) X(connect_event_connection_closed_msg)
+  X(domain_event_callback_reboot_msg) X(domain_event_control_error_msg) \
+  X(domain_event_callback_control_error_msg) X(connect_event_connection_closed_msg)
 // clang-format on
 
 // Some aliases name the same type (names_ret<16384>); each type once.

@@ -60,6 +60,12 @@ bool with_msg_type(int32_t number, F&& f) {
     case proc_connect_event_connection_closed:
       f(std::type_identity<connect_event_connection_closed_msg>{});
       return true;
+    case proc_domain_event_control_error:
+      f(std::type_identity<domain_event_control_error_msg>{});
+      return true;
+    case proc_domain_event_callback_control_error:
+      f(std::type_identity<domain_event_callback_control_error_msg>{});
+      return true;
     default:
       return false;
   }

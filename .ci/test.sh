@@ -8,9 +8,10 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
-  cmake make g++ libcaf-dev libssl-dev libssh2-1-dev libpugixml-dev libboost-test-dev \
+  cmake make g++ libcaf-dev libssl-dev libssh2-1-dev libsasl2-dev libpugixml-dev libboost-test-dev \
   libvirt-clients libvirt-daemon libvirt-dev pkg-config python3 python3-libvirt \
-  tshark libvirt-wireshark openssh-server openssh-client netcat-openbsd procps socat
+  tshark libvirt-wireshark openssh-server openssh-client netcat-openbsd procps socat \
+  sasl2-bin libsasl2-modules
 # libvirtd (an interop peer in the tests) wants this user to exist.
 getent passwd libvirt-qemu >/dev/null || $SUDO useradd -r -M libvirt-qemu
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -1,5 +1,7 @@
 #include "actors/tls_scribe.hpp"
 
+#include "actors/flow_stream.hpp"
+
 #include <algorithm>
 #include <climits>
 
@@ -68,11 +70,12 @@ private:
   std::shared_ptr<session> session_;
 };
 
-/// A CAF stream over `tls_policy` that ends with close_notify.
-class tls_stream : public net::stream {
+/// A CAF stream over `tls_policy` that ends with close_notify; its reading
+/// can stop and restart at any time (actors/flow_stream.hpp).
+class tls_stream : public flow::stream {
 public:
   tls_stream(net::default_multiplexer& mpx, std::shared_ptr<session> s)
-      : stream(mpx, s->release_fd()), policy_(std::move(s)) {
+      : flow::stream(mpx, s->release_fd()), policy_(std::move(s)) {
     // nop
   }
 
@@ -93,54 +96,16 @@ private:
   tls_policy policy_;
 };
 
-/// The scribe a frame broker adopts: `scribe_impl`'s shape over `tls_stream`.
-class tls_scribe : public caf::io::scribe {
-public:
-  tls_scribe(net::default_multiplexer& mpx, const std::shared_ptr<session>& s)
-      : scribe(net::conn_hdl_from_socket(s->fd())), address_(s->peer_address()), stream_(mpx, s) {
-    // nop
-  }
-
-  void configure_read(caf::io::receive_policy::config config) override {
-    stream_.configure_read(config);
-    if (!launched_) {
-      launched_ = true;
-      stream_.start(this);
-    }
-  }
-
-  void ack_writes(bool enable) override { stream_.ack_writes(enable); }
-  std::vector<char>& wr_buf() override { return stream_.wr_buf(); }
-  std::vector<char>& rd_buf() override { return stream_.rd_buf(); }
-
-  void graceful_shutdown() override {
-    stream_.graceful_shutdown();
-    detach(&stream_.backend(), false);
-  }
-
-  void flush() override { stream_.flush(this); }
-
-  std::string addr() const override { return address_; }
-  // The peer's port is in `addr()`; nothing calls this on our brokers.
-  uint16_t port() const override { return 0; }
-
-  void add_to_loop() override { stream_.activate(this); }
-  void remove_from_loop() override { stream_.passivate(); }
-
-private:
-  bool launched_ = false;
-  std::string address_;
-  tls_stream stream_;
-};
-
 } // namespace
 
 stream_endpoint make_stream(std::shared_ptr<session> s, std::string description) {
   stream_endpoint out;
   out.make_scribe = [s](caf::io::abstract_broker* broker) -> caf::io::scribe_ptr {
     auto& mpx = static_cast<net::default_multiplexer&>(broker->backend());
-    return caf::make_counted<tls_scribe>(mpx, s);
+    return caf::make_counted<flow::scribe<tls_stream>>(net::conn_hdl_from_socket(s->fd()),
+                                                       s->peer_address(), mpx, s);
   };
+  out.peer = describe_socket(s->fd(), s->cipher_bits());
   out.owner = std::move(s);
   out.description = std::move(description);
   return out;

@@ -11,12 +11,12 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <malloc.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,6 +30,7 @@
 #include "client/registry.hpp"
 #include "daemon/config.hpp"
 #include "daemon/listener.hpp"
+#include "daemon/security.hpp"
 #include "daemon/tls_listener.hpp"
 #include "drivers/test/test_driver_actor.hpp"
 
@@ -146,19 +147,6 @@ void notify_systemd(const std::string& state) {
            len);
 }
 
-bool write_pid_file(const std::string& path) {
-  auto tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out)
-      return false;
-    out << ::getpid() << "\n";
-    if (!out.flush())
-      return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
-}
-
 bool make_dirs(const std::string& dir) {
   std::string cur;
   for (size_t i = 0; i <= dir.size(); ++i) {
@@ -206,6 +194,7 @@ int main(int argc, char** argv) {
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGHUP);
   sigaddset(&sigs, SIGALRM);
+  sigaddset(&sigs, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -229,6 +218,34 @@ int main(int argc, char** argv) {
   for (auto& w : warnings)
     log.log(3, w);
 
+  auto group = daemon::socket_group(cfg);
+  if (!group) {
+    std::cerr << "virtactord: " << group.error().message << "\n";
+    return 1;
+  }
+  if (auto ok = daemon::prepare_authentication(cfg); !ok) {
+    std::cerr << "virtactord: " << ok.error().message << "\n";
+    return 1;
+  }
+  // The pid file is locked before anything else is touched, so a second
+  // daemon given the same file stops here (libvirtd's order); the pid goes
+  // in once the daemon serves. A daemon that forks takes it in the child:
+  // locks do not pass through fork.
+  daemon::pid_file pid_lock;
+  auto take_pid_file = [&]() -> bool {
+    if (args.pid_file.empty())
+      return true;
+    auto taken = daemon::pid_file::acquire(args.pid_file);
+    if (!taken) {
+      std::cerr << "virtactord: " << taken.error().message << "\n";
+      return false;
+    }
+    pid_lock = std::move(*taken);
+    return true;
+  };
+  if (!args.daemonize && !take_pid_file())
+    return 1;
+
   auto fd_limit = raise_fd_limit();
   log.log(2, "descriptor limit " + std::to_string(fd_limit));
 
@@ -242,12 +259,12 @@ int main(int argc, char** argv) {
   }
   auto rw_path = sock_dir + "/libvirt-sock";
   auto ro_path = sock_dir + "/libvirt-sock-ro";
-  auto rw = listen_unix(rw_path, cfg.unix_sock_rw_perms);
+  auto rw = listen_unix(rw_path, cfg.unix_sock_rw_perms, *group);
   if (!rw) {
     std::cerr << "virtactord: " << rw.error().message << "\n";
     return 1;
   }
-  auto ro = listen_unix(ro_path, cfg.unix_sock_ro_perms);
+  auto ro = listen_unix(ro_path, cfg.unix_sock_ro_perms, *group);
   if (!ro) {
     ::unlink(rw_path.c_str());
     std::cerr << "virtactord: " << ro.error().message << "\n";
@@ -297,6 +314,11 @@ int main(int argc, char** argv) {
     if (pid > 0)
       return 0;
     ::setsid();
+    if (!take_pid_file()) {
+      ::unlink(rw_path.c_str());
+      ::unlink(ro_path.c_str());
+      return 1;
+    }
   }
 
   int rc = 0;
@@ -319,10 +341,15 @@ int main(int argc, char** argv) {
     auto counter = std::make_shared<daemon::client_counter>();
     counter->max_clients = static_cast<int>(cfg.max_clients);
     auto rw_opts = make_session_options(cfg, registry);
+    daemon::apply_security(cfg, *rw_opts);
+    rw_opts->log = [&log](int level, const std::string& msg) { log.log(level, msg); };
+    rw_opts->auth = cfg.auth_unix_rw;
     auto ro_opts = std::make_shared<daemon::session_options>(*rw_opts);
     ro_opts->read_only_socket = true;
+    ro_opts->auth = cfg.auth_unix_ro;
     auto tcp_opts = std::make_shared<daemon::session_options>(*rw_opts);
     tcp_opts->unix_socket = false;
+    tcp_opts->auth = cfg.auth_tcp;
 
     std::vector<caf::actor> listeners;
     listeners.push_back(daemon::spawn_listener(sys, rw->release(), counter, rw_opts));
@@ -332,6 +359,7 @@ int main(int argc, char** argv) {
     if (tls_sock) {
       auto tls_opts = std::make_shared<daemon::session_options>(*tcp_opts);
       tls_opts->tls = true;
+      tls_opts->auth = cfg.auth_tls;
       daemon::tls_listener_options lo;
       lo.context = tls_ctx;
       lo.max_pending = static_cast<int>(cfg.max_anonymous_clients);
@@ -340,9 +368,8 @@ int main(int argc, char** argv) {
         daemon::spawn_tls_listener(sys, tls_sock->release(), counter, tls_opts, std::move(lo)));
     }
 
-    if (!args.pid_file.empty() && !write_pid_file(args.pid_file)) {
-      std::cerr << "virtactord: cannot write pid file '" << args.pid_file
-                << "': " << std::strerror(errno) << "\n";
+    if (auto written = pid_lock.write_pid(); !written) {
+      std::cerr << "virtactord: " << written.error().message << "\n";
       rc = 1;
     } else {
       notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()));
@@ -371,6 +398,15 @@ int main(int argc, char** argv) {
           log.log(2, "configuration reloaded");
           continue;
         }
+        if (sig == SIGUSR1) {
+          // A status line for operators and the leak checks of the tests:
+          // clients now, and the heap in use (allocator caches excluded).
+          auto heap = ::mallinfo2();
+          std::cerr << "virtactord: status: clients " << counter->clients.load() << ", accepted "
+                    << counter->accepted.load() << ", heap in use "
+                    << heap.uordblks + heap.hblkhd << " bytes" << std::endl;
+          continue;
+        }
         if (sig == SIGALRM) {
           if (counter->clients.load() > 0) {
             ::alarm(static_cast<unsigned>(args.timeout));
@@ -395,7 +431,5 @@ int main(int argc, char** argv) {
   }
   ::unlink(rw_path.c_str());
   ::unlink(ro_path.c_str());
-  if (!args.pid_file.empty())
-    ::unlink(args.pid_file.c_str());
-  return rc;
+  return rc; // the pid file goes with pid_lock
 }

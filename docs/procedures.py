@@ -17,7 +17,11 @@ entries = re.findall(r"X\((\w+),\s*([\w:]+),\s*([\w:]+),\s*\"(\w+)\",\s*(\w+)\)"
 
 # Procedures the daemon's session answers itself instead of the driver.
 session = {
-    "auth_list": "the daemon (auth none)",
+    "auth_list": "the session (the listener's auth: none or sasl)",
+    "auth_sasl_init": "the session (SASL listeners): the mechanism list",
+    "auth_sasl_start": "the session (SASL listeners)",
+    "auth_sasl_step": "the session (SASL listeners)",
+    "auth_polkit": "the session: refused (polkit is not supported)",
     "connect_open": "the session: opens the driver connection through the registry",
     "connect_close": "the session, after earlier calls finished; then the socket closes",
     "connect_supports_feature": "the session for 8, 10, 14, 15; the driver for the rest",

@@ -34,7 +34,8 @@ result<connector> unix_connector(const remote_target& t, bool read_only) {
     auto fd = connect_unix(p, connect_timeout_ms);
     if (!fd)
       return fd.error();
-    return stream_endpoint{std::move(*fd), {}, {}, "unix:" + p};
+    auto peer = describe_socket(fd->get());
+    return stream_endpoint{std::move(*fd), {}, {}, "unix:" + p, {}, peer};
   }};
 }
 
@@ -43,7 +44,10 @@ result<connector> tcp_connector(const remote_target& t) {
     auto fd = connect_tcp(host, port, connect_timeout_ms);
     if (!fd)
       return fd.error();
-    return stream_endpoint{std::move(*fd), {}, {}, "tcp:" + host + ":" + std::to_string(port)};
+    auto peer = describe_socket(fd->get());
+    peer.secure = false; // plain TCP: SASL must bring a security layer
+    return stream_endpoint{std::move(*fd), {}, {}, "tcp:" + host + ":" + std::to_string(port), {},
+                           peer};
   }};
 }
 

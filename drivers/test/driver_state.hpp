@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/open_options.hpp"
 #include "drivers/test/call_context.hpp"
 #include "drivers/test/domain_object.hpp"
 #include "protocol/error.hpp"
@@ -39,7 +40,8 @@ public:
   /// Opens `uri_path`: "/default" builds libvirt's default configuration; an
   /// absolute path loads that node XML file (libvirt's custom test format).
   /// A missing or broken file gives libvirt's error.
-  static result<std::unique_ptr<driver_state>> open(std::string_view uri_path);
+  static result<std::unique_ptr<driver_state>> open(std::string_view uri_path,
+                                                    const file_access* files = nullptr);
 
   ~driver_state();
   driver_state(const driver_state&) = delete;

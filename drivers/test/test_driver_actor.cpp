@@ -16,6 +16,7 @@
 #include "drivers/test/call_context.hpp"
 #include "drivers/test/domain_object.hpp"
 #include "drivers/test/driver_state.hpp"
+#include "drivers/test/node_file.hpp"
 
 namespace virtactor::drivers::test {
 
@@ -227,7 +228,7 @@ driver_actor spawn_test_driver(caf::actor_system& sys) {
     });
     return {
       [self](open_atom, const std::string& uri, uint32_t flags,
-             const open_options&) -> caf::result<connection_actor> {
+             const open_options& opts) -> caf::result<connection_actor> {
         auto path = test_uri_path(uri);
         if (!path)
           return connection_actor{};
@@ -236,8 +237,13 @@ driver_actor spawn_test_driver(caf::actor_system& sys) {
                                 "invalid argument: testOpen: supply a path or use test:///default");
         auto& st = self->state;
         auto i = st.states.find(*path);
+        // A custom file is checked for this caller even when another
+        // caller's open already loaded it: the state is shared.
+        if (i != st.states.end() && *path != "/default" && opts.files)
+          if (auto ok = check_node_file(*path, *opts.files); !ok)
+            return to_caf_error(ok.error());
         if (i == st.states.end()) {
-          auto model = driver_state::open(*path);
+          auto model = driver_state::open(*path, opts.files.get());
           if (!model)
             return to_caf_error(model.error());
           std::shared_ptr<driver_state> shared{std::move(*model)};

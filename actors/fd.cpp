@@ -5,6 +5,7 @@
 #include "actors/stream.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <fcntl.h>
@@ -47,8 +48,19 @@ int finish_connect(int fd, const sockaddr* sa, socklen_t len, int timeout_ms) {
   int flags = fcntl(fd, F_GETFL);
   fcntl(fd, F_SETFL, flags | O_NONBLOCK);
   int rc = ::connect(fd, sa, len);
+  // A unix socket whose listener's backlog is full answers EAGAIN: no
+  // connection was started (nothing to poll for), so try again until the
+  // listener takes it or the time is up.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+  while (rc != 0 && errno == EAGAIN && sa->sa_family == AF_UNIX &&
+         std::chrono::steady_clock::now() < deadline) {
+    ::poll(nullptr, 0, 5);
+    rc = ::connect(fd, sa, len);
+  }
   int err = rc == 0 ? 0 : errno;
-  if (rc != 0 && (errno == EINPROGRESS || errno == EAGAIN)) {
+  if (rc != 0 && errno == EAGAIN && sa->sa_family == AF_UNIX)
+    err = ETIMEDOUT;
+  else if (rc != 0 && errno == EINPROGRESS) {
     pollfd p{fd, POLLOUT, 0};
     int n;
     do

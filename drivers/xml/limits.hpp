@@ -1,7 +1,8 @@
 /// Bounds on the XML documents the model parses from outside: their size and
-/// how deep their elements nest. In-process callers get libxml2's depth limit
-/// (256, which libvirt inherits) and no size limit; a daemon sets both from
-/// its configuration (`max_xml_size`, `max_xml_depth`) before its first client.
+/// how deep their elements nest. In-process callers get no limit (the model
+/// walks documents without recursion); a daemon sets both from its
+/// configuration before its first client (`max_xml_size`, and
+/// `max_xml_depth`, 256 by default: libxml2's limit, which libvirt inherits).
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,7 @@ namespace virtactor::drivers::xml {
 
 struct document_limits {
   uint64_t max_size = std::numeric_limits<uint64_t>::max();
-  uint32_t max_depth = 256;
+  uint32_t max_depth = std::numeric_limits<uint32_t>::max();
 };
 
 /// Sets the limits for the whole process (thread-safe).

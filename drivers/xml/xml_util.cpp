@@ -129,6 +129,10 @@ virt_error detail_error(std::string_view text, size_t pos, std::string_view mess
   size_t cur = pos;
   while (cur > 0 && cur < text.size() && (text[cur] == '\n' || text[cur] == '\r'))
     --cur;
+  // At the very end there is no character to look at (fuzz_xml found the
+  // read one past the text): start from the last one.
+  if (cur == text.size() && cur > 0)
+    --cur;
   while (cur > 0 && text[cur] != '\n' && text[cur] != '\r')
     --cur;
   if (cur < text.size() && (text[cur] == '\n' || text[cur] == '\r'))

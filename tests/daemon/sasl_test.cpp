@@ -21,6 +21,7 @@
 #include "client/blocking.hpp"
 #include "tests/interop/harness.hpp"
 #include "tests/interop/raw_client.hpp"
+#include "tests/transports/tls/tls_peers.hpp"
 
 using namespace virtactor;
 using namespace virtactor::interop;
@@ -363,4 +364,26 @@ BOOST_AUTO_TEST_CASE(our_client_logs_in_to_a_real_libvirtd_configured_for_sasl) 
   } stop{dir.path()};
   check_our_client(sasl, "test+unix:///default?socket=" + dir.file("libvirt-sock"),
                    "test+tcp://127.0.0.1:" + std::to_string(port) + "/default");
+}
+
+BOOST_AUTO_TEST_CASE(sasl_over_tls_logs_in_our_client_and_virsh) {
+  sasl_setup sasl;
+  tls_test::pki_set pki;
+  tls_test::tls_virtactord d{pki.server_dir("server", pki.server),
+                             "auth_tls = \"sasl\"\nsasl_allowed_username_list = [\"alice\"]\n",
+                             {sasl.env()}};
+  auto uri = d.uri(pki.client_dir("client", pki.client));
+  answers alice{"alice", "secret"};
+  auto ok = our_client(sasl, uri, alice);
+  BOOST_TEST_REQUIRE(ok.ok(), why(ok) << "\n" << d.log());
+  BOOST_TEST((*ok == std::vector<std::string>{"test"}));
+  BOOST_TEST(alice.asked->count(static_cast<int>(credential_type::passphrase)) == 1u);
+  auto wrong = our_client(sasl, uri, answers{"alice", "guess"});
+  BOOST_TEST_REQUIRE(!wrong.ok());
+  BOOST_TEST(wrong.error().message == "authentication failed: authentication failed");
+  auto listed = virsh(sasl, "right", uri, "list --all --name");
+  BOOST_TEST(listed.exit_code == 0, listed.err);
+  BOOST_TEST(has(listed.out, "test"), listed.out);
+  auto refused = virsh(sasl, "bob", uri, "list --all --name");
+  BOOST_TEST(has(refused.err, "error: authentication failed: authentication failed"), refused.err);
 }

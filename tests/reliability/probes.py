@@ -6,9 +6,10 @@ attacks it the way the issue describes and prints what it cost.
 usage: probes.py DAEMON [PROBE...]      (run as root; DAEMON = path to the binary)
        probes.py --libvirtd [PROBE...]  (the host's libvirtd, for comparison)
 
-Probes: len32 flood flood_ro disclosure sparse fifo churn keepalive stalled
-pidfile group. docs/security.md records what they printed before and after
-the fixes.
+Probes: len32 flood flood_caps flood_ro disclosure sparse fifo churn keepalive
+pidfile group. VA_PROBE_CONFIG adds config lines ("\\n" between lines), e.g.
+VA_PROBE_CONFIG='allow_test_driver_files = 1'. docs/security.md records what
+they printed before and after the fixes.
 """
 import os
 import pwd
@@ -25,6 +26,7 @@ KEEPALIVE = 0x6B656570
 CALL, REPLY, MESSAGE = 0, 1, 2
 PROC_OPEN, PROC_CLOSE, PROC_GET_VERSION, PROC_SUPPORTS_FEATURE = 1, 2, 4, 60
 PROC_LIST_ALL_DOMAINS = 273
+PROC_GET_CAPABILITIES = 7
 
 
 def xdr_string(s):
@@ -133,6 +135,7 @@ class Daemon:
             if libvirtd:
                 f.write('log_outputs = "3:file:%s/libvirtd.log"\n' % self.dir)
             f.write(config)
+            f.write(os.environ.get("VA_PROBE_CONFIG", "").replace("\\n", "\n") + "\n")
         env = dict(os.environ)
         if libvirtd:
             os.makedirs(self.dir + "/no-drivers")
@@ -213,14 +216,27 @@ def probe_len32(d):
     return "; ".join(out)
 
 
-def flood(d, path, n):
+def flood(d, path, n, proc=PROC_GET_VERSION):
+    """n calls without reading a reply; the daemon's peak RSS meanwhile."""
+    import threading
     base = settle_rss(d.pid)
+    peak = [base]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            try:
+                peak[0] = max(peak[0], rss_kib(d.pid))
+            except OSError:
+                return
+            time.sleep(0.05)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     c = Conn(path)
     c.call(PROC_OPEN, open_args("test:///default"))
-    c.s.setblocking(True)
     c.s.settimeout(5)
     sent = 0
-    batch = b"".join(frame(REMOTE, PROC_GET_VERSION, CALL, i) for i in range(1000))
+    batch = b"".join(frame(REMOTE, proc, CALL, i) for i in range(1000))
     start = time.time()
     try:
         while sent < n:
@@ -230,14 +246,20 @@ def flood(d, path, n):
         end_reason = type(e).__name__
     else:
         end_reason = "all sent"
-    peak = settle_rss(d.pid)
+    time.sleep(2)
+    done.set()
+    sampler.join()
     c.close()
-    return "sent %d of %d calls in %.1f s (%s), RSS +%.1f MB" % (
-        sent, n, time.time() - start, end_reason, (peak - base) / 1024)
+    return "sent %d of %d calls in %.1f s (%s), peak RSS +%.1f MB" % (
+        sent, n, time.time() - start, end_reason, (peak[0] - base) / 1024)
 
 
 def probe_flood(d):
     return flood(d, d.rw, 300000)
+
+
+def probe_flood_caps(d):
+    return flood(d, d.rw, 100000, PROC_GET_CAPABILITIES)
 
 
 def probe_flood_ro(d):
@@ -336,8 +358,7 @@ def probe_keepalive(binary, libvirtd):
         c2.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         c2.s.settimeout(1)
         start = time.time()
-        batch = b"".join(frame(REMOTE, PROC_LIST_ALL_DOMAINS, CALL, i,
-                               struct.pack(">iI", 1, 0)) for i in range(100))
+        batch = b"".join(frame(REMOTE, PROC_GET_CAPABILITIES, CALL, i) for i in range(100))
         dropped = None
         while time.time() - start < 40:
             try:
@@ -398,7 +419,7 @@ def probe_group(binary, libvirtd):
     return "; ".join(out)
 
 
-PER_DAEMON = ["len32", "flood", "flood_ro", "disclosure", "sparse", "fifo", "churn"]
+PER_DAEMON = ["len32", "flood", "flood_caps", "flood_ro", "disclosure", "sparse", "fifo", "churn"]
 OWN_DAEMON = ["keepalive", "pidfile", "group"]
 
 

@@ -317,3 +317,34 @@ BOOST_AUTO_TEST_CASE(the_heap_is_back_where_it_was_after_thousands_of_clients) {
   // would show as 300 KB.
   BOOST_TEST(after < before + 128 * 1024, before << " -> " << after);
 }
+
+BOOST_AUTO_TEST_CASE(xml_size_depth_and_error_text_are_bounded_by_their_keys) {
+  daemon_settings s;
+  s.tcp = false;
+  s.config = "max_xml_size = 65536\nmax_xml_depth = 32\nmax_error_length = 200\n";
+  daemon_process d{s};
+  auto c = raw_client::unix_socket(d.rw_socket());
+  c.open();
+  auto define = [&](const std::string& xml) {
+    return c.call<proc::domain_define_xml>(protocol::xml_args{xml});
+  };
+  std::string deep = "<domain type='test'><name>deep</name>";
+  for (int i = 0; i < 40; ++i)
+    deep += "<metadata>";
+  for (int i = 0; i < 40; ++i)
+    deep += "</metadata>";
+  auto too_deep = define(deep + "</domain>");
+  BOOST_TEST_REQUIRE(!too_deep.ok());
+  BOOST_TEST(has(too_deep.error().message, "Excessive depth in document: 32 (max_xml_depth)"),
+             too_deep.error().message);
+  auto too_big = define("<domain type='test'><name>" + std::string(70000, 'x') + "</name></domain>");
+  BOOST_TEST_REQUIRE(!too_big.ok());
+  BOOST_TEST(has(too_big.error().message, "more than 65536 (max_xml_size)"),
+             too_big.error().message);
+  // A parse error quotes the line at fault: 60 KB on one line, cut to 200 bytes.
+  auto broken = define("<domain type='test'><name>" + std::string(60000, 'y') + "</nam></domain>");
+  BOOST_TEST_REQUIRE(!broken.ok());
+  BOOST_TEST(broken.error().message.size() <= 200u);
+  BOOST_TEST(broken.error().message.ends_with("[truncated]"), broken.error().message);
+  BOOST_TEST(c.call<proc::connect_get_type>().ok());
+}

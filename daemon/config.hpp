@@ -135,7 +135,7 @@ struct daemon_config {
   // own keys; libvirtd has none of these) ---
   /// Calls read from one client and not yet answered: at this many the daemon
   /// stops reading that client until replies go out.
-  uint32_t max_client_pending_calls = 64;
+  uint32_t max_client_pending_calls = 256;
   /// Bytes of those calls: reading stops at this many.
   uint64_t max_client_pending_bytes = 8 * 1024 * 1024;
   /// Replies and events not yet written to a client: reading stops above

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <set>
+#include <thread>
 
 #include <fcntl.h>
 #include <grp.h>
@@ -346,5 +348,30 @@ BOOST_AUTO_TEST_CASE(xml_size_depth_and_error_text_are_bounded_by_their_keys) {
   BOOST_TEST_REQUIRE(!broken.ok());
   BOOST_TEST(broken.error().message.size() <= 200u);
   BOOST_TEST(broken.error().message.ends_with("[truncated]"), broken.error().message);
+  BOOST_TEST(c.call<proc::connect_get_type>().ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_client_past_the_soft_bounds_gets_every_reply_once_it_reads) {
+  daemon_settings s;
+  s.tcp = false;
+  s.config = "max_client_pending_calls = 4\nmax_client_pending_bytes = 4096\n"
+             "max_client_unsent_bytes = 16384\n";
+  daemon_process d{s};
+  auto c = raw_client::unix_socket(d.rw_socket());
+  c.open();
+  // 400 calls with large replies, all sent before any reply is read: the
+  // daemon stops and restarts reading this client many times.
+  std::vector<uint32_t> serials;
+  std::thread sender([&] {
+    for (int i = 0; i < 400; ++i)
+      serials.push_back(c.send_call(static_cast<int32_t>(proc::connect_get_capabilities)));
+  });
+  std::set<uint32_t> answered;
+  raw_message m;
+  while (answered.size() < 400 && c.read(m, 60s) == read_status::message)
+    if (m.is_reply() && !m.is_error())
+      answered.insert(m.hdr.serial);
+  sender.join();
+  BOOST_TEST(answered.size() == 400u);
   BOOST_TEST(c.call<proc::connect_get_type>().ok());
 }

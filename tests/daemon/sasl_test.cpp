@@ -51,7 +51,7 @@ struct sasl_setup {
   sasl_setup() {
     for (auto [user, password] : {std::pair{"alice", "secret"}, std::pair{"bob", "other"}}) {
       auto r = run_process({"/bin/sh", "-c",
-                            std::string{"printf %s "} + password + " | saslpasswd2 -f " +
+                            std::string{"printf %s "} + password + " | /usr/sbin/saslpasswd2 -f " +
                               dir.file("passwd.db") + " -a libvirt -p -c " + user},
                            {}, 60s);
       BOOST_TEST_REQUIRE(r.exit_code == 0, "saslpasswd2 (sasl2-bin) failed: " << r.err);
@@ -300,6 +300,17 @@ BOOST_AUTO_TEST_CASE(plain_tcp_offers_only_a_security_layer_and_the_stream_is_en
   BOOST_TEST(has(unix_mechs, "SCRAM-SHA-256"), unix_mechs);
   BOOST_TEST(has(unix_mechs, "DIGEST-MD5"), unix_mechs);
 
+  {
+    // A client that asks for SCRAM on tcp anyway is refused: no layer.
+    auto forced = raw_client::tcp(d.tcp_port());
+    BOOST_TEST_REQUIRE(forced.call<proc::auth_sasl_init>().ok());
+    protocol::auth_sasl_start_args a;
+    a.mech = "SCRAM-SHA-256";
+    a.nil = 1;
+    auto r = forced.call<proc::auth_sasl_start>(a);
+    BOOST_TEST_REQUIRE(!r.ok());
+    BOOST_TEST(r.error().message == "authentication failed: authentication failed");
+  }
   auto t = raw_client::tcp(d.tcp_port());
   auto peer = describe_socket(t.fd());
   peer.secure = false;

@@ -23,6 +23,14 @@ using update_atom = caf::atom_constant<caf::atom("va_update")>;
 using uri_atom = caf::atom_constant<caf::atom("va_uri")>;
 /// Publish an event.
 using publish_atom = caf::atom_constant<caf::atom("va_pub")>;
+/// A connection tells its driver it is closing: (release_atom, connection address).
+using release_atom = caf::atom_constant<caf::atom("va_release")>;
+/// Driver-wide hook: load state, reattach, autostart (daemon start).
+using initialize_atom = caf::atom_constant<caf::atom("va_init")>;
+/// Driver-wide hook: re-read configuration (SIGHUP).
+using reload_atom = caf::atom_constant<caf::atom("va_reload")>;
+/// Driver-wide hook: the daemon is stopping.
+using shutdown_atom = caf::atom_constant<caf::atom("va_shutdn")>;
 
 } // namespace virtactor
 

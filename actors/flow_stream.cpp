@@ -16,9 +16,8 @@ public:
     if (detached())
       return false;
     auto& mpx = acceptor_.backend();
-    auto sptr = caf::make_counted<scribe<socket_stream>>(
-      net::conn_hdl_from_socket(acceptor_.accepted_socket()), std::string{}, mpx,
-      acceptor_.accepted_socket());
+    auto sptr = caf::make_counted<stream_scribe<socket_stream>>(
+      acceptor_.accepted_socket(), std::string{}, mpx, acceptor_.accepted_socket());
     auto hdl = sptr->hdl();
     parent()->add_scribe(std::move(sptr));
     return caf::io::doorman::new_connection(&mpx, hdl);
@@ -29,8 +28,7 @@ public:
 
 caf::io::scribe_ptr make_socket_scribe(caf::io::abstract_broker* broker, int fd) {
   auto& mpx = static_cast<net::default_multiplexer&>(broker->backend());
-  return caf::make_counted<scribe<socket_stream>>(net::conn_hdl_from_socket(fd), std::string{},
-                                                  mpx, fd);
+  return caf::make_counted<stream_scribe<socket_stream>>(fd, std::string{}, mpx, fd);
 }
 
 caf::io::accept_handle add_listener(caf::io::abstract_broker* broker, int fd) {

@@ -2,7 +2,8 @@
 /// 0.17's own scribes lose a `trigger` that follows a `halt` within one
 /// event-loop iteration (the queued removal from the poll set wins and the
 /// stream never reads again), so every stream a frame broker carries is one of
-/// these: a socket, or TLS over a socket (actors/tls_scribe.cpp). Internal to
+/// these, in a `stream_scribe`: a socket, or TLS over a socket
+/// (actors/tls_scribe.cpp). Internal to
 /// actors/ and daemon/ sources: it pulls in `caf::io::network` internals.
 #pragma once
 
@@ -13,6 +14,8 @@
 #include <caf/io/network/doorman_impl.hpp>
 #include <caf/io/network/stream.hpp>
 #include <caf/io/scribe.hpp>
+
+#include "actors/stream_scribe.hpp"
 
 namespace virtactor::flow {
 
@@ -60,48 +63,6 @@ public:
 
 private:
   caf::policy::tcp policy_;
-};
-
-/// The scribe of a `Stream` (`scribe_impl`'s shape, with restartable reads).
-template <class Stream>
-class scribe : public caf::io::scribe {
-public:
-  template <class... Ts>
-  scribe(caf::io::connection_handle hdl, std::string address, Ts&&... xs)
-      : caf::io::scribe(hdl), address_(std::move(address)), stream_(std::forward<Ts>(xs)...) {
-    // nop
-  }
-
-  void configure_read(caf::io::receive_policy::config config) override {
-    stream_.configure_read(config);
-    if (!launched_) {
-      launched_ = true;
-      stream_.launch(this);
-    }
-  }
-  void ack_writes(bool enable) override { stream_.ack_writes(enable); }
-  std::vector<char>& wr_buf() override { return stream_.wr_buf(); }
-  std::vector<char>& rd_buf() override { return stream_.rd_buf(); }
-  void graceful_shutdown() override {
-    stream_.graceful_shutdown();
-    detach(&stream_.backend(), false);
-  }
-  void flush() override { stream_.flush(this); }
-  std::string addr() const override { return address_; }
-  // The peer's port is part of `addr()`; nothing calls this on our brokers.
-  uint16_t port() const override { return 0; }
-  void add_to_loop() override {
-    if (launched_)
-      stream_.resume_reading(this);
-  }
-  void remove_from_loop() override { stream_.passivate(); }
-
-  Stream& stream() { return stream_; }
-
-private:
-  bool launched_ = false;
-  std::string address_;
-  Stream stream_;
 };
 
 /// A scribe for the connected socket `fd` on `broker`'s multiplexer.

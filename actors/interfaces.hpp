@@ -44,16 +44,23 @@ using connection_actor = caf::typed_actor<
   caf::replies_to<uri_atom>::with<std::string>,
   caf::replies_to<close_atom>::with<bool>>;
 
-/// A connection driver (`virConnectDriver`): `(open, uri, flags, options)` replies with
-/// a connection, with an invalid handle when the driver declines the URI
-/// (libvirt's VIR_DRV_OPEN_DECLINED), or with an error when it accepts the URI
-/// but cannot open it.
-using driver_actor =
-  caf::typed_actor<caf::replies_to<open_atom, std::string, uint32_t, open_options>::with<connection_actor>>;
+/// A connection driver (`virConnectDriver` with its `virStateDriver` hooks).
+///
+/// - `(open, uri, flags, options)` replies with a connection, with an invalid
+///   handle when the driver declines the URI (libvirt's VIR_DRV_OPEN_DECLINED),
+///   or with an error when it accepts the URI but cannot open it.
+/// - `(initialize)`: the daemon starts (load definitions, reattach to running
+///   guests, autostart); `(reload)`: SIGHUP; `(shutdown)`: the daemon stops.
+///   Each replies true when done, or an error. Drivers without state answer
+///   at once.
+using driver_actor = caf::typed_actor<
+  caf::replies_to<open_atom, std::string, uint32_t, open_options>::with<connection_actor>,
+  caf::replies_to<initialize_atom>::with<bool>, caf::replies_to<reload_atom>::with<bool>,
+  caf::replies_to<shutdown_atom>::with<bool>>;
 
 /// The driver registry: asks each driver in order, local drivers first and the
-/// remote driver last; the first that accepts returns the connection.
-using registry_actor =
-  caf::typed_actor<caf::replies_to<open_atom, std::string, uint32_t, open_options>::with<connection_actor>>;
+/// remote driver last; the first that accepts returns the connection. The
+/// hooks go to every driver, in order; the first error ends the round.
+using registry_actor = driver_actor;
 
 } // namespace virtactor

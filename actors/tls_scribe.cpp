@@ -1,7 +1,5 @@
 #include "actors/tls_scribe.hpp"
 
-#include "actors/flow_stream.hpp"
-
 #include <algorithm>
 #include <climits>
 
@@ -11,6 +9,9 @@
 #include <caf/io/scribe.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+
+#include "actors/flow_stream.hpp"
+#include "actors/stream_scribe.hpp"
 
 namespace virtactor::tls {
 
@@ -96,14 +97,16 @@ private:
   tls_policy policy_;
 };
 
+/// The scribe a frame broker adopts.
+using tls_scribe = stream_scribe<tls_stream>;
+
 } // namespace
 
 stream_endpoint make_stream(std::shared_ptr<session> s, std::string description) {
   stream_endpoint out;
   out.make_scribe = [s](caf::io::abstract_broker* broker) -> caf::io::scribe_ptr {
     auto& mpx = static_cast<net::default_multiplexer&>(broker->backend());
-    return caf::make_counted<flow::scribe<tls_stream>>(net::conn_hdl_from_socket(s->fd()),
-                                                       s->peer_address(), mpx, s);
+    return caf::make_counted<tls_scribe>(s->fd(), s->peer_address(), mpx, s);
   };
   out.peer = describe_socket(s->fd(), s->cipher_bits());
   out.owner = std::move(s);

@@ -41,7 +41,7 @@ runtime* the_runtime = nullptr;
 
 void quiesce_at_exit() {
   auto& sys = *the_runtime->sys;
-  stop_driver_registry(sys);
+  stop_driver_registry(sys, std::chrono::seconds{1});
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{1};
   while (sys.registry().running() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds{1});

@@ -156,6 +156,25 @@ struct daemon_config {
   /// Longest error message sent to a client; longer ones are cut.
   uint32_t max_error_length = 4096;
 
+  // -- the qemu driver (virtactor's own keys; libvirt keeps these in qemu.conf) --
+  /// Persistent definitions (default /etc/virtactor/qemu as root, else
+  /// $XDG_CONFIG_HOME/virtactor/qemu).
+  std::optional<std::string> qemu_config_dir;
+  /// Status and pid files of running domains (/run/virtactor/qemu).
+  std::optional<std::string> qemu_run_dir;
+  /// Domain directories (/var/lib/virtactor/qemu).
+  std::optional<std::string> qemu_lib_dir;
+  /// QEMU's logs (/var/log/virtactor/qemu).
+  std::optional<std::string> qemu_log_dir;
+  /// The emulator (/usr/bin/qemu-system-x86_64).
+  std::optional<std::string> qemu_emulator;
+  /// Every QMP command's deadline, in milliseconds.
+  uint32_t qemu_monitor_timeout_ms = 30000;
+  /// SIGTERM to SIGKILL on destroy, in milliseconds (libvirt: 10 s).
+  uint32_t qemu_destroy_grace_ms = 10000;
+  /// Start autostart domains when the daemon starts.
+  bool qemu_autostart = true;
+
   bool operator==(const daemon_config&) const = default;
 };
 

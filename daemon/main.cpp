@@ -3,36 +3,42 @@
 // Start-up: read the config, open the sockets (unix rw and ro always, tcp
 // and tls with --listen), start the actor system, the driver registry (local
 // drivers only: the daemon is where remote URIs end) and one listener per socket,
-// write the pid file, tell systemd. Then wait for signals: SIGTERM/SIGINT stop,
+// write the pid file (locked at start-up), tell systemd. Then wait for signals: SIGTERM/SIGINT stop,
 // SIGHUP reloads what can change at run time.
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
+#include <getopt.h>
 #include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <malloc.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
 
+#include "actors/error.hpp"
 #include "actors/fd.hpp"
-#include "client/registry.hpp"
 #include "daemon/config.hpp"
 #include "daemon/listener.hpp"
+#include "daemon/logging.hpp"
 #include "daemon/security.hpp"
+#include "daemon/systemd.hpp"
 #include "daemon/tls_listener.hpp"
-#include "drivers/test/test_driver_actor.hpp"
+#include "drivers/qemu/qemu_driver.hpp"
+#include "drivers/registry.hpp"
 
 namespace {
 
@@ -40,20 +46,30 @@ using namespace virtactor;
 
 constexpr const char* default_config_path = "/etc/virtactor/virtactord.conf";
 
+#ifndef VA_VERSION
+#define VA_VERSION "0.0.0"
+#endif
+
 void usage(std::ostream& out, const char* argv0) {
-  out << "Usage:\n  " << argv0 << " [options]\n\n"
+  out << "\nUsage:\n  " << argv0 << " [options]\n\n"
       << "Options:\n"
       << "  -h | --help            Display program help\n"
       << "  -v | --verbose         Verbose messages\n"
       << "  -d | --daemon          Run as a daemon & write PID file\n"
-      << "  -l | --listen          Listen for TCP/IP connections (tcp and tls)\n"
-      << "  -t | --timeout <secs>  Exit after timeout period (no clients connected)\n"
+      << "  -l | --listen          Listen for TCP/IP connections\n"
+      << "  -t | --timeout <secs>  Exit after timeout period\n"
       << "  -f | --config <file>   Configuration file\n"
       << "  -V | --version         Display version information\n"
       << "  -p | --pid-file <file> Change name of PID file\n\n"
-      << "virtactord serves libvirt's remote protocol (virsh, the language bindings\n"
-      << "and virtactor connect to it). Default configuration file: "
-      << default_config_path << "\n";
+      << "virtactor daemon: libvirt's remote protocol (virsh, the language bindings\n"
+      << "and virtactor connect to it).\n\n"
+      << "  Default paths:\n\n"
+      << "    Configuration file (unless overridden by -f):\n"
+      << "      " << default_config_path << "\n\n"
+      << "    Sockets (unix_sock_dir):\n"
+      << "      /run/libvirt/libvirt-sock\n"
+      << "      /run/libvirt/libvirt-sock-ro\n\n"
+      << "    PID file: none unless -p is given\n\n";
 }
 
 struct cli {
@@ -65,86 +81,154 @@ struct cli {
   int timeout = 0;
 };
 
-/// Parses the command line; returns an exit code to stop with, or -1 to go on.
-int parse_cli(int argc, char** argv, cli& out) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  for (size_t i = 0; i < args.size(); ++i) {
-    auto a = args[i];
-    std::string value;
-    bool has_value = false;
-    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-      has_value = true;
-    }
-    auto need = [&](const char* name) -> bool {
-      if (has_value)
-        return true;
-      if (i + 1 >= args.size()) {
-        std::cerr << argv[0] << ": option '" << name << "' requires an argument\n";
-        return false;
+/// Parses the command line as libvirtd does (getopt_long: "-lv",
+/// "-fFILE", "--config=FILE", options after operands); returns an exit code
+/// to stop with, or -1 to go on.
+int parse_cli(int argc, char** argv, cli& out, daemon::logger& log) {
+  static const option long_options[] = {
+    {"verbose", no_argument, nullptr, 'v'},  {"daemon", no_argument, nullptr, 'd'},
+    {"listen", no_argument, nullptr, 'l'},   {"config", required_argument, nullptr, 'f'},
+    {"timeout", required_argument, nullptr, 't'}, {"pid-file", required_argument, nullptr, 'p'},
+    {"version", no_argument, nullptr, 'V'},  {"help", no_argument, nullptr, 'h'},
+    {nullptr, 0, nullptr, 0},
+  };
+  int c = 0;
+  // getopt prints its own messages ("invalid option -- 'Z'") with argv[0].
+  while ((c = getopt_long(argc, argv, "hvdlt:f:p:V", long_options, nullptr)) != -1) {
+    switch (c) {
+      case 'v':
+        out.verbose = true;
+        break;
+      case 'd':
+        out.daemonize = true;
+        break;
+      case 'l':
+        out.listen = true;
+        break;
+      case 't': {
+        // As libvirtd (virStrToLong_i with an end pointer): a number must
+        // start the argument, what follows it is ignored; no negatives.
+        char* end = nullptr;
+        errno = 0;
+        long t = std::strtol(optarg, &end, 10);
+        if (errno != 0 || end == optarg || t < 0 || t > 1000000) {
+          log.error("daemon", "Invalid value for timeout");
+          return 1;
+        }
+        out.timeout = static_cast<int>(t);
+        break;
       }
-      value = args[++i];
-      return true;
-    };
-    if (a == "-h" || a == "--help") {
-      usage(std::cout, argv[0]);
-      return 0;
-    } else if (a == "-V" || a == "--version") {
-      std::cout << "virtactord (virtactor) 0.1.0 (libvirt protocol 9.0)\n";
-      return 0;
-    } else if (a == "-v" || a == "--verbose") {
-      out.verbose = true;
-    } else if (a == "-d" || a == "--daemon") {
-      out.daemonize = true;
-    } else if (a == "-l" || a == "--listen") {
-      out.listen = true;
-    } else if (a == "-f" || a == "--config") {
-      if (!need("--config"))
-        return 2;
-      out.config_path = value;
-    } else if (a == "-p" || a == "--pid-file") {
-      if (!need("--pid-file"))
-        return 2;
-      out.pid_file = value;
-    } else if (a == "-t" || a == "--timeout") {
-      if (!need("--timeout"))
-        return 2;
-      char* end = nullptr;
-      long t = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || t < 0 || t > 1000000) {
-        std::cerr << argv[0] << ": invalid timeout '" << value << "'\n";
-        return 2;
-      }
-      out.timeout = static_cast<int>(t);
-    } else {
-      std::cerr << argv[0] << ": unrecognized option '" << a << "'\n";
-      usage(std::cerr, argv[0]);
-      return 2;
+      case 'f':
+        out.config_path = optarg;
+        break;
+      case 'p':
+        out.pid_file = optarg;
+        break;
+      case 'V':
+        std::cout << "virtactord (virtactor) " VA_VERSION " (libvirt protocol 9.0)\n";
+        return 0;
+      case 'h':
+        usage(std::cout, argv[0]);
+        return 0;
+      default:
+        usage(std::cerr, argv[0]);
+        return 1;
     }
+  }
+  if (optind != argc) {
+    std::cerr << argv[0] << ": unexpected, non-option, command line arguments\n";
+    return 1;
   }
   return -1;
 }
 
-/// Tells systemd we are ready (sd_notify without libsystemd).
-void notify_systemd(const std::string& state) {
-  const char* path = std::getenv("NOTIFY_SOCKET");
-  if (!path || !*path)
-    return;
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  std::string p = path;
-  if (p.size() >= sizeof sa.sun_path)
-    return;
-  std::memcpy(sa.sun_path, p.data(), p.size());
-  socklen_t len = offsetof(sockaddr_un, sun_path) + p.size();
-  if (p[0] == '@')
-    sa.sun_path[0] = '\0'; // abstract namespace
-  unique_fd fd{::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
-  if (!fd)
-    return;
-  ::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&sa),
-           len);
+/// libvirtd's logging set-up: the configuration's log_level, log_filters
+/// and log_outputs, then LIBVIRT_DEBUG, LIBVIRT_LOG_FILTERS and
+/// LIBVIRT_LOG_OUTPUTS over them; `-v` lowers the level to info; without
+/// outputs, libvirtd's default ones.
+result<daemon::log_settings> log_settings_from(const daemon::daemon_config& cfg, bool verbose,
+                                               bool daemonized) {
+  daemon::log_settings s;
+  s.level = static_cast<daemon::log_priority>(std::clamp<uint32_t>(cfg.log_level, 1, 4));
+  auto env = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0')
+      return std::nullopt;
+    return std::string{v};
+  };
+  if (auto d = env("LIBVIRT_DEBUG")) {
+    auto p = daemon::parse_log_priority(*d);
+    if (!p)
+      return p.error();
+    s.level = *p;
+  }
+  if (verbose && s.level > daemon::log_priority::info)
+    s.level = daemon::log_priority::info;
+  if (auto f = env("LIBVIRT_LOG_FILTERS") ? env("LIBVIRT_LOG_FILTERS") : cfg.log_filters) {
+    auto filters = daemon::parse_log_filters(*f);
+    if (!filters)
+      return filters.error();
+    s.filters = std::move(*filters);
+  }
+  if (auto o = env("LIBVIRT_LOG_OUTPUTS") ? env("LIBVIRT_LOG_OUTPUTS") : cfg.log_outputs) {
+    auto outputs = daemon::parse_log_outputs(*o);
+    if (!outputs)
+      return outputs.error();
+    s.outputs = std::move(*outputs);
+  }
+  if (s.outputs.empty())
+    s.outputs = daemon::default_log_outputs(s.level, daemonized);
+  return s;
+}
+
+/// `-d`: leaves the caller's session and standard streams at once, as
+/// libvirtd does (so `$(virtactord -d)` returns), but lets the caller know
+/// whether start-up succeeded: the calling process waits until the daemon
+/// reports through a pipe that it serves, and exits 0, or 1 if it failed.
+/// Returns the write end of that pipe in the daemon; never returns in the
+/// calling process.
+unique_fd fork_into_background(const char* argv0) {
+  int status[2];
+  if (::pipe2(status, O_CLOEXEC) != 0) {
+    std::cerr << "virtactord: cannot create a pipe: " << std::strerror(errno) << "\n";
+    std::exit(1);
+  }
+  pid_t first = ::fork();
+  if (first < 0) {
+    std::cerr << "virtactord: fork failed: " << std::strerror(errno) << "\n";
+    std::exit(1);
+  }
+  if (first > 0) {
+    ::close(status[1]);
+    char ok = 1;
+    ssize_t n = 0;
+    do
+      n = ::read(status[0], &ok, 1);
+    while (n < 0 && errno == EINTR);
+    int ignored = 0;
+    ::waitpid(first, &ignored, 0);
+    if (n == 1 && ok == 0)
+      std::_Exit(0);
+    std::cerr << argv0 << ": error: the daemon did not start. Check its log, or run without "
+                          "--daemon for more info.\n";
+    std::_Exit(1);
+  }
+  ::close(status[0]);
+  ::setsid();
+  pid_t second = ::fork(); // not a session leader: never gets a controlling tty
+  if (second < 0)
+    std::_Exit(1);
+  if (second > 0)
+    std::_Exit(0);
+  int null = ::open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    ::dup2(null, STDIN_FILENO);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+    if (null > STDERR_FILENO)
+      ::close(null);
+  }
+  return unique_fd{status[1]};
 }
 
 bool make_dirs(const std::string& dir) {
@@ -159,15 +243,6 @@ bool make_dirs(const std::string& dir) {
   return true;
 }
 
-struct logger {
-  int level = 3; // 1 debug, 2 info, 3 warning, 4 error
-  void log(int lvl, const std::string& msg) const {
-    static const char* names[] = {"", "debug", "info", "warning", "error"};
-    if (lvl >= level)
-      std::cerr << "virtactord: " << names[lvl] << ": " << msg << "\n";
-  }
-};
-
 std::shared_ptr<daemon::session_options> make_session_options(const daemon::daemon_config& cfg,
                                                                registry_actor registry) {
   auto opts = std::make_shared<daemon::session_options>();
@@ -179,11 +254,51 @@ std::shared_ptr<daemon::session_options> make_session_options(const daemon::daem
   return opts;
 }
 
+/// The qemu driver's settings from the config (virtactor's own directories
+/// by default).
+drivers::qemu::driver_config qemu_settings(const daemon::daemon_config& cfg) {
+  auto q = drivers::qemu::driver_config::defaults(::geteuid() == 0);
+  if (cfg.qemu_config_dir)
+    q.config_dir = *cfg.qemu_config_dir;
+  if (cfg.qemu_run_dir)
+    q.run_dir = *cfg.qemu_run_dir;
+  if (cfg.qemu_lib_dir)
+    q.lib_dir = *cfg.qemu_lib_dir;
+  if (cfg.qemu_log_dir)
+    q.log_dir = *cfg.qemu_log_dir;
+  if (cfg.qemu_emulator)
+    q.emulator = *cfg.qemu_emulator;
+  q.monitor_timeout = std::chrono::milliseconds{cfg.qemu_monitor_timeout_ms};
+  q.destroy_grace = std::chrono::milliseconds{cfg.qemu_destroy_grace_ms};
+  q.autostart = cfg.qemu_autostart;
+  return q;
+}
+
+/// Runs driver-wide hook `Atom` on every driver and waits for it; the error
+/// text, or empty on success.
+template <class Atom>
+std::string run_driver_hook(caf::actor_system& sys, const registry_actor& registry) {
+  caf::scoped_actor self{sys};
+  std::string failure;
+  self->request(registry, drivers::hook_timeout, Atom::value)
+    .receive([](bool) {},
+             [&](const caf::error& err) { failure = from_caf_error(err).message; });
+  return failure;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+  // As libvirtd, the log environment is checked first of all, before the
+  // command line and the configuration.
+  daemon::daemon_config no_config;
+  if (auto env = log_settings_from(no_config, false, false); !env) {
+    std::cerr << "virtactord: " << env.error().message << "\n";
+    return 1;
+  }
+  daemon::logger log; // standard error at level warning until configured
   cli args;
-  if (int rc = parse_cli(argc, argv, args); rc >= 0)
+  if (int rc = parse_cli(argc, argv, args, log); rc >= 0)
     return rc;
 
   // Signals are taken by the main thread with sigwait; block them before any
@@ -198,7 +313,6 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  logger log;
   std::vector<std::string> warnings;
   daemon::daemon_config cfg;
   std::string config_path = args.config_path;
@@ -212,11 +326,17 @@ int main(int argc, char** argv) {
     }
     cfg = std::move(*loaded);
   }
-  log.level = static_cast<int>(cfg.log_level);
-  if (args.verbose && log.level > 2)
-    log.level = 2;
+  auto settings = log_settings_from(cfg, args.verbose, args.daemonize);
+  if (!settings) {
+    std::cerr << "virtactord: " << settings.error().message << "\n";
+    return 1;
+  }
+  if (auto ok = log.configure(std::move(*settings)); !ok) {
+    std::cerr << "virtactord: " << ok.error().message << "\n";
+    return 1;
+  }
   for (auto& w : warnings)
-    log.log(3, w);
+    log.warn("daemon.config", w);
 
   auto group = daemon::socket_group(cfg);
   if (!group) {
@@ -232,92 +352,106 @@ int main(int argc, char** argv) {
   // in once the daemon serves. A daemon that forks takes it in the child:
   // locks do not pass through fork.
   daemon::pid_file pid_lock;
-  auto take_pid_file = [&]() -> bool {
+  auto take_pid_file = [&]() -> result<void> {
     if (args.pid_file.empty())
-      return true;
+      return {};
     auto taken = daemon::pid_file::acquire(args.pid_file);
-    if (!taken) {
-      std::cerr << "virtactord: " << taken.error().message << "\n";
-      return false;
-    }
+    if (!taken)
+      return taken.error();
     pid_lock = std::move(*taken);
-    return true;
+    return {};
   };
-  if (!args.daemonize && !take_pid_file())
-    return 1;
+  if (!args.daemonize) {
+    if (auto ok = take_pid_file(); !ok) {
+      std::cerr << "virtactord: " << ok.error().message << "\n";
+      return 1;
+    }
+  }
 
   auto fd_limit = raise_fd_limit();
-  log.log(2, "descriptor limit " + std::to_string(fd_limit));
+  log.info("daemon", "descriptor limit " + std::to_string(fd_limit));
 
   // Sockets first: a daemon that cannot listen must fail before it says "ready".
   // libvirtd's default directory, so that virsh finds us without socket=.
   std::string sock_dir = cfg.unix_sock_dir.value_or("/run/libvirt");
-  if (!make_dirs(sock_dir)) {
-    std::cerr << "virtactord: cannot create socket directory '" << sock_dir
-              << "': " << std::strerror(errno) << "\n";
-    return 1;
-  }
   auto rw_path = sock_dir + "/libvirt-sock";
   auto ro_path = sock_dir + "/libvirt-sock-ro";
-  auto rw = listen_unix(rw_path, cfg.unix_sock_rw_perms, *group);
-  if (!rw) {
-    std::cerr << "virtactord: " << rw.error().message << "\n";
+  // Sockets systemd passed (virtactord.socket, virtactord-ro.socket, ...)
+  // are used as they are; the others are made here.
+  auto activated = daemon::take_activated_sockets(
+    rw_path, ro_path, args.listen && cfg.listen_tcp ? cfg.tcp_port : uint16_t{0},
+    args.listen && cfg.listen_tls ? cfg.tls_port : uint16_t{0});
+  for (auto& u : activated.unclaimed)
+    log.warn("daemon", "socket activation: " + u + " matches no socket of the configuration; closed");
+  // Files of sockets made here are removed at exit; systemd's are its own.
+  std::vector<std::string> created;
+  auto remove_created = [&created] {
+    for (auto& path : created)
+      ::unlink(path.c_str());
+  };
+  auto fail = [&](const std::string& message) {
+    remove_created();
+    std::cerr << "virtactord: " << message << "\n";
     return 1;
-  }
-  auto ro = listen_unix(ro_path, cfg.unix_sock_ro_perms, *group);
-  if (!ro) {
-    ::unlink(rw_path.c_str());
-    std::cerr << "virtactord: " << ro.error().message << "\n";
-    return 1;
-  }
-  std::optional<unique_fd> tcp;
-  uint16_t tcp_port = 0;
-  if (args.listen && cfg.listen_tcp) {
+  };
+  // Sockets systemd passed keep the owner and modes their units gave them.
+  auto unix_socket = [&](std::optional<unique_fd>& passed, const std::string& path,
+                         uint32_t perms) -> result<unique_fd> {
+    if (passed)
+      return std::move(*passed);
+    if (!make_dirs(sock_dir))
+      return make_virt_error(error_code::system_error, error_domain::none,
+                             "cannot create socket directory '" + sock_dir +
+                               "': " + std::strerror(errno));
+    auto fd = listen_unix(path, perms, *group);
+    if (fd)
+      created.push_back(path);
+    return fd;
+  };
+  auto rw = unix_socket(activated.unix_rw, rw_path, cfg.unix_sock_rw_perms);
+  if (!rw)
+    return fail(rw.error().message);
+  auto ro = unix_socket(activated.unix_ro, ro_path, cfg.unix_sock_ro_perms);
+  if (!ro)
+    return fail(ro.error().message);
+  std::optional<unique_fd> tcp = std::move(activated.tcp);
+  uint16_t tcp_port = tcp ? cfg.tcp_port : 0;
+  if (!tcp && args.listen && cfg.listen_tcp) {
     auto t = listen_tcp(cfg.listen_addr.value_or(""), cfg.tcp_port, tcp_port);
-    if (!t) {
-      ::unlink(rw_path.c_str());
-      ::unlink(ro_path.c_str());
-      std::cerr << "virtactord: " << t.error().message << "\n";
-      return 1;
-    }
+    if (!t)
+      return fail(t.error().message);
     tcp = std::move(*t);
-    log.log(2, "listening on tcp port " + std::to_string(tcp_port));
   }
+  if (tcp)
+    log.info("daemon", "listening on tcp port " + std::to_string(tcp_port));
   // --- tls (--listen with listen_tls): credentials are checked before the
   // port opens, and a daemon that cannot serve TLS does not start (libvirtd).
   std::shared_ptr<tls::context> tls_ctx;
-  std::optional<unique_fd> tls_sock;
-  uint16_t tls_port = 0;
-  if (args.listen && cfg.listen_tls) {
+  std::optional<unique_fd> tls_sock = std::move(activated.tls);
+  uint16_t tls_port = tls_sock ? cfg.tls_port : 0;
+  if (tls_sock || (args.listen && cfg.listen_tls)) {
     const char* home = std::getenv("HOME");
     auto ctx = daemon::make_server_context(cfg, ::geteuid() == 0, home ? home : "");
-    auto t = ctx ? listen_tcp(cfg.listen_addr.value_or(""), cfg.tls_port, tls_port)
-                 : result<unique_fd>{ctx.error()};
-    if (!t) {
-      ::unlink(rw_path.c_str());
-      ::unlink(ro_path.c_str());
-      std::cerr << "virtactord: " << t.error().message << "\n";
-      return 1;
+    if (!ctx)
+      return fail(ctx.error().message);
+    if (!tls_sock) {
+      auto t = listen_tcp(cfg.listen_addr.value_or(""), cfg.tls_port, tls_port);
+      if (!t)
+        return fail(t.error().message);
+      tls_sock = std::move(*t);
     }
     tls_ctx = std::move(*ctx);
-    tls_sock = std::move(*t);
-    log.log(2, "listening on tls port " + std::to_string(tls_port));
+    log.info("daemon", "listening on tls port " + std::to_string(tls_port));
   }
 
+  // From here on errors go to the log only (a daemon has no terminal).
+  unique_fd started;
   if (args.daemonize) {
-    // Classic double fork is not needed under a supervisor; detach once.
-    pid_t pid = ::fork();
-    if (pid < 0) {
-      std::cerr << "virtactord: fork failed: " << std::strerror(errno) << "\n";
-      return 1;
-    }
-    if (pid > 0)
-      return 0;
-    ::setsid();
-    if (!take_pid_file()) {
-      ::unlink(rw_path.c_str());
-      ::unlink(ro_path.c_str());
-      return 1;
+    started = fork_into_background(argv[0]);
+    if (auto ok = take_pid_file(); !ok) {
+      remove_created();
+      log.error("daemon", ok.error().message);
+      return 1; // the caller learns it from the closed status pipe
     }
   }
 
@@ -334,15 +468,21 @@ int main(int argc, char** argv) {
     sys_cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
     caf::actor_system sys{sys_cfg};
 
-    std::vector<driver_actor> drivers;
-    drivers.push_back(drivers::test::spawn_test_driver(sys));
-    auto registry = client::spawn_registry(sys, std::move(drivers));
+    auto all_drivers = drivers::local_drivers(sys);
+    all_drivers.push_back(drivers::qemu::spawn_qemu_driver(sys, qemu_settings(cfg)));
+    auto registry = drivers::spawn_registry(sys, std::move(all_drivers));
+    // The state drivers load their definitions, reattach to running guests
+    // and autostart before any client is accepted (libvirt's order).
+    if (auto failure = run_driver_hook<initialize_atom>(sys, registry); !failure.empty())
+      log.error("daemon", "driver initialization failed: " + failure);
 
     auto counter = std::make_shared<daemon::client_counter>();
     counter->max_clients = static_cast<int>(cfg.max_clients);
     auto rw_opts = make_session_options(cfg, registry);
     daemon::apply_security(cfg, *rw_opts);
-    rw_opts->log = [&log](int level, const std::string& msg) { log.log(level, msg); };
+    rw_opts->log = [&log](int level, const std::string& msg) {
+      log.log(static_cast<daemon::log_priority>(std::clamp(level, 1, 4)), "daemon.session", msg);
+    };
     rw_opts->auth = cfg.auth_unix_rw;
     auto ro_opts = std::make_shared<daemon::session_options>(*rw_opts);
     ro_opts->read_only_socket = true;
@@ -363,17 +503,28 @@ int main(int argc, char** argv) {
       daemon::tls_listener_options lo;
       lo.context = tls_ctx;
       lo.max_pending = static_cast<int>(cfg.max_anonymous_clients);
-      lo.log = [&log](int level, const std::string& msg) { log.log(level, msg); };
+      lo.log = [&log](int level, const std::string& msg) {
+        log.log(static_cast<daemon::log_priority>(std::clamp(level, 1, 4)), "daemon.tls", msg);
+      };
       listeners.push_back(
         daemon::spawn_tls_listener(sys, tls_sock->release(), counter, tls_opts, std::move(lo)));
     }
 
     if (auto written = pid_lock.write_pid(); !written) {
-      std::cerr << "virtactord: " << written.error().message << "\n";
+      auto& msg = written.error().message;
+      if (args.daemonize)
+        log.error("daemon", msg);
+      else
+        std::cerr << "virtactord: " << msg << "\n";
       rc = 1;
     } else {
-      notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()));
-      log.log(2, "ready");
+      daemon::notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()));
+      if (started) {
+        char ok = 0;
+        [[maybe_unused]] auto n = ::write(started.get(), &ok, 1);
+        started.reset();
+      }
+      log.info("daemon", "ready");
       if (args.timeout > 0)
         ::alarm(static_cast<unsigned>(args.timeout));
       for (;;) {
@@ -386,16 +537,25 @@ int main(int argc, char** argv) {
           std::vector<std::string> w;
           auto fresh = daemon::load_config(config_path, w);
           if (!fresh) {
-            log.log(4, "reload failed, keeping the running configuration: " +
-                         fresh.error().message);
+            log.error("daemon", "reload failed, keeping the running configuration: " +
+                                  fresh.error().message);
             continue;
           }
           for (auto& x : w)
-            log.log(3, x);
-          // What changes at run time: the client cap and the log level.
+            log.warn("daemon.config", x);
+          // What changes at run time: the client cap and the logging.
           counter->max_clients = static_cast<int>(fresh->max_clients);
-          log.level = args.verbose && fresh->log_level > 2 ? 2 : static_cast<int>(fresh->log_level);
-          log.log(2, "configuration reloaded");
+          auto fresh_log = log_settings_from(*fresh, args.verbose, args.daemonize);
+          if (!fresh_log) {
+            log.error("daemon", "reload failed, keeping the running log settings: " +
+                                  fresh_log.error().message);
+          } else if (auto ok = log.configure(std::move(*fresh_log)); !ok) {
+            log.error("daemon", "reload failed, keeping the running log settings: " +
+                                  ok.error().message);
+          }
+          if (auto failure = run_driver_hook<reload_atom>(sys, registry); !failure.empty())
+            log.error("daemon", "driver reload failed: " + failure);
+          log.info("daemon", "configuration reloaded");
           continue;
         }
         if (sig == SIGUSR1) {
@@ -412,10 +572,10 @@ int main(int argc, char** argv) {
             ::alarm(static_cast<unsigned>(args.timeout));
             continue;
           }
-          log.log(2, "idle timeout reached");
+          log.info("daemon", "idle timeout reached");
         }
-        log.log(2, "shutting down");
-        notify_systemd("STOPPING=1");
+        log.info("daemon", "shutting down");
+        daemon::notify_systemd("STOPPING=1");
         break;
       }
     }
@@ -426,10 +586,11 @@ int main(int argc, char** argv) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
     while (counter->clients.load() > 0 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    if (auto failure = run_driver_hook<shutdown_atom>(sys, registry); !failure.empty())
+      log.error("daemon", "driver shutdown failed: " + failure);
     caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
     sys.await_actors_before_shutdown(false);
   }
-  ::unlink(rw_path.c_str());
-  ::unlink(ro_path.c_str());
+  remove_created();
   return rc; // the pid file goes with pid_lock
 }

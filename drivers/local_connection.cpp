@@ -1,11 +1,15 @@
 #include "drivers/local_connection.hpp"
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <string_view>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "actors/error.hpp"
 #include "protocol/api_names.hpp"
@@ -37,7 +41,12 @@ struct subscription {
 };
 
 struct conn_state {
-  caf::actor owner;
+  // Not an aggregate: CAF 0.17 would try to build a C++20 aggregate from the
+  // actor pointer (its first member is a typed handle).
+  conn_state() = default;
+  conf::state_actor owner;
+  caf::actor driver;
+  bool closing = false;
   std::string uri;
   bool read_only = false;
   bool listening = false;
@@ -47,7 +56,9 @@ struct conn_state {
   static inline const char* name = "va_local_conn";
 };
 
-using conn_ptr = caf::stateful_actor<conn_state>*;
+/// The connection interface, and the events its driver state publishes.
+using local_conn_actor = connection_actor::extend<caf::reacts_to<publish_atom, domain_event>>;
+using conn_ptr = local_conn_actor::stateful_pointer<conn_state>;
 
 bool matches(const subscription& s, const domain_event& ev) {
   return s.event_id == ev.event_id && (s.filter.empty() || s.filter.front().uuid == ev.dom.uuid);
@@ -58,8 +69,38 @@ xdr::buffer encoded(const T& x) {
   return xdr::encode(x);
 }
 
-caf::behavior local_connection(conn_ptr self, caf::actor owner, std::string uri, uint32_t flags) {
+/// How long a driver may take to confirm that a closing connection is released.
+constexpr auto release_timeout = std::chrono::seconds{10};
+
+/// Ends the connection: stops listening, lets the driver release it, then
+/// confirms through `confirm` and quits.
+void close_connection(conn_ptr self, std::function<void()> confirm) {
+  auto& st = self->state;
+  if (st.listening)
+    self->send(st.owner, unsubscribe_atom::value, caf::actor_cast<conf::event_listener>(self));
+  st.listening = false;
+  st.closing = true;
+  if (!st.driver) {
+    confirm();
+    self->quit();
+    return;
+  }
+  self->request(st.driver, release_timeout, release_atom::value, self->address())
+    .then(
+      [self, confirm](bool) {
+        confirm();
+        self->quit();
+      },
+      [self, confirm](const caf::error&) {
+        confirm();
+        self->quit();
+      });
+}
+
+local_conn_actor::behavior_type local_connection(conn_ptr self, conf::state_actor owner, std::string uri, uint32_t flags,
+                      caf::actor driver) {
   self->state.owner = std::move(owner);
+  self->state.driver = std::move(driver);
   self->state.uri = std::move(uri);
   self->state.read_only = (flags & 1u) != 0;
   self->monitor(self->state.owner);
@@ -68,16 +109,11 @@ caf::behavior local_connection(conn_ptr self, caf::actor owner, std::string uri,
       return;
     // The driver state died under us: tell the watchers, then end.
     for (auto& w : self->state.watchers)
-      self->send(w, connection_closed{static_cast<int32_t>(close_reason::error)});
+      caf::anon_send(w, connection_closed{static_cast<int32_t>(close_reason::error)});
     self->quit(dm.reason);
   });
-  auto close = [self] {
-    if (self->state.listening)
-      self->send(self->state.owner, unsubscribe_atom::value, caf::actor{self});
-    self->quit();
-  };
   return {
-    [self, close](call_atom, int32_t number, xdr::buffer& args) -> caf::result<xdr::buffer> {
+    [self](call_atom, int32_t number, xdr::buffer& args) -> caf::result<xdr::buffer> {
       auto& st = self->state;
       auto info = protocol::find_proc_info(number);
       if (!info)
@@ -88,9 +124,11 @@ caf::behavior local_connection(conn_ptr self, caf::actor owner, std::string uri,
         case proc::connect_open:
           return make_caf_error(error_code::internal_error, error_domain::rpc,
                                 "internal error: connection already open");
-        case proc::connect_close:
-          close();
-          return xdr::buffer{};
+        case proc::connect_close: {
+          auto rp = self->make_response_promise<xdr::buffer>();
+          close_connection(self, [rp]() mutable { rp.deliver(xdr::buffer{}); });
+          return rp;
+        }
         case proc::connect_get_uri:
           return encoded(protocol::connect_get_uri_ret{st.uri});
         case proc::connect_is_secure:
@@ -110,9 +148,17 @@ caf::behavior local_connection(conn_ptr self, caf::actor owner, std::string uri,
           return make_caf_error(error_code::no_support, error_domain::none,
                                 "domain events are delivered through subscriptions, "
                                 "not through raw calls");
-        default:
-          self->delegate(st.owner, call_atom::value, number, std::move(args), st.read_only);
+        default: {
+          // The arguments are decoded here, once, for every actor behind.
+          conf::typed_call call;
+          call.proc = number;
+          call.read_only = st.read_only;
+          if (!protocol::decode_args(number, args.data(), args.size(), call.args).empty())
+            return make_caf_error(error_code::rpc, error_domain::rpc,
+                                  "Unable to decode message payload");
+          self->delegate(st.owner, call_atom::value, std::move(call));
           return caf::delegated<xdr::buffer>{};
+        }
       }
     },
     [self](subscribe_atom, int32_t event_id, domain_filter& filter,
@@ -123,7 +169,7 @@ caf::behavior local_connection(conn_ptr self, caf::actor owner, std::string uri,
                               "invalid argument: unsupported event ID " +
                                 std::to_string(event_id));
       if (!st.listening) {
-        self->send(st.owner, subscribe_atom::value, caf::actor{self});
+        self->send(st.owner, subscribe_atom::value, caf::actor_cast<conf::event_listener>(self));
         st.listening = true;
       }
       auto id = st.next_callback++;
@@ -142,9 +188,10 @@ caf::behavior local_connection(conn_ptr self, caf::actor owner, std::string uri,
       return true;
     },
     [self](uri_atom) { return self->state.uri; },
-    [close](close_atom) {
-      close();
-      return true;
+    [self](close_atom) -> caf::result<bool> {
+      auto rp = self->make_response_promise<bool>();
+      close_connection(self, [rp]() mutable { rp.deliver(true); });
+      return rp;
     },
     [self](publish_atom, const domain_event& ev) {
       for (auto& [id, sub] : self->state.subs) {
@@ -152,7 +199,7 @@ caf::behavior local_connection(conn_ptr self, caf::actor owner, std::string uri,
           continue;
         auto copy = ev;
         copy.callback_id = id;
-        self->send(sub.sink, std::move(copy));
+        caf::anon_send(sub.sink, std::move(copy));
       }
     },
   };
@@ -160,10 +207,10 @@ caf::behavior local_connection(conn_ptr self, caf::actor owner, std::string uri,
 
 } // namespace
 
-connection_actor spawn_local_connection(caf::actor_system& sys, caf::actor owner,
-                                        std::string uri, uint32_t flags) {
+connection_actor spawn_local_connection(caf::actor_system& sys, conf::state_actor owner,
+                                        std::string uri, uint32_t flags, caf::actor driver) {
   return caf::actor_cast<connection_actor>(
-    sys.spawn(local_connection, std::move(owner), std::move(uri), flags));
+    sys.spawn(local_connection, std::move(owner), std::move(uri), flags, std::move(driver)));
 }
 
 } // namespace virtactor::drivers

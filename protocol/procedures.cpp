@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <string_view>
+#include <type_traits>
 
 namespace virtactor::protocol {
 
@@ -27,6 +29,83 @@ const proc_info* find_proc_info(int32_t number) {
   if (it != std::end(table) && static_cast<int32_t>(it->id) == number)
     return it;
   return nullptr;
+}
+
+std::string decode_args(int32_t number, const char* data, size_t size, std::any& out) {
+  switch (number) {
+#define VA_DECODE_ARGS(p, A, R, api_name, acc)                                                      \
+  case static_cast<int32_t>(proc::p): {                                                            \
+    A args;                                                                                        \
+    auto err = xdr::decode(data, size, args);                                                      \
+    if (err.empty())                                                                               \
+      out = std::move(args);                                                                       \
+    return err;                                                                                    \
+  }
+    VA_REMOTE_PROCS(VA_DECODE_ARGS)
+#undef VA_DECODE_ARGS
+    default:
+      return {};
+  }
+}
+
+namespace {
+
+/// Records the kind of the first field a struct describes.
+struct first_field_kind {
+  object_kind kind = object_kind::connect;
+  template <class T, class... Ts>
+  void operator()(const T&, const Ts&...) {
+    if constexpr (std::is_same_v<T, nonnull_domain>)
+      kind = object_kind::domain;
+    else if constexpr (std::is_same_v<T, nonnull_network>)
+      kind = object_kind::network;
+    else if constexpr (std::is_same_v<T, nonnull_storage_pool>)
+      kind = object_kind::pool;
+    else if constexpr (std::is_same_v<T, nonnull_storage_vol>)
+      kind = object_kind::volume;
+  }
+  void operator()() {}
+};
+
+template <class A>
+object_kind kind_of() {
+  if constexpr (std::is_same_v<A, xdr::empty>) {
+    return object_kind::connect;
+  } else {
+    first_field_kind k;
+    A probe{};
+    probe.xdr_fields(k);
+    return k.kind;
+  }
+}
+
+} // namespace
+
+object_kind object_of(int32_t number) {
+  // Computed once from the table: the object column is derived, never typed in.
+  static const auto kinds = [] {
+#define VA_OBJECT_KIND(p, A, R, api_name, acc) kind_of<A>(),
+    return std::array<object_kind, std::size(table)>{VA_REMOTE_PROCS(VA_OBJECT_KIND)};
+#undef VA_OBJECT_KIND
+  }();
+  auto info = find_proc_info(number);
+  return info ? kinds[static_cast<size_t>(info - std::begin(table))] : object_kind::connect;
+}
+
+object_kind family_of(int32_t number) {
+  auto info = find_proc_info(number);
+  if (!info)
+    return object_kind::connect;
+  std::string_view api{info->api};
+  if (api.find("StorageVol") != std::string_view::npos)
+    return object_kind::volume;
+  if (api.find("StoragePool") != std::string_view::npos)
+    return object_kind::pool;
+  if (api.find("Network") != std::string_view::npos)
+    return object_kind::network;
+  if (api.find("Domain") != std::string_view::npos)
+    return object_kind::domain;
+  return object_kind::connect;
 }
 
 std::string check_args(int32_t number, const char* data, size_t size) {

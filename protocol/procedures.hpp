@@ -7,6 +7,8 @@
 /// are both generated from it.
 #pragma once
 
+#include <any>
+
 #include "protocol/procedure_numbers.hpp"
 #include "protocol/remote_protocol.hpp"
 
@@ -175,6 +177,24 @@ const proc_info* find_proc_info(int32_t number);
 /// implemented procedure `number`. Returns the reason on failure, an empty
 /// string on success (and for procedures virtactor does not implement).
 std::string check_args(int32_t number, const char* data, size_t size);
+
+/// Decodes the argument struct of implemented procedure `number` into `out`
+/// (holding a `proc_traits<P>::args`). Returns the reason on failure, an
+/// empty string on success; `out` stays empty for procedures virtactor does
+/// not implement.
+std::string decode_args(int32_t number, const char* data, size_t size, std::any& out);
+
+/// The kind of object a procedure's arguments start with: how a driver routes
+/// the call. Derived from the argument struct's first field.
+enum class object_kind : uint8_t { connect, domain, network, pool, volume };
+
+/// The object kind of implemented procedure `number` (`connect` for unknown ones).
+object_kind object_of(int32_t number);
+
+/// The family of objects implemented procedure `number` serves, from its public
+/// API's name: `virConnectListAllNetworks` and `virNetworkCreate` are both
+/// `network`; volumes are `volume`, pools `pool`; the host's are `connect`.
+object_kind family_of(int32_t number);
 
 /// Lifecycle-style MESSAGE procedures sent from server to client.
 inline constexpr int32_t proc_domain_event_lifecycle = static_cast<int32_t>(proc::domain_event_lifecycle);

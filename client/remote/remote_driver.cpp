@@ -53,9 +53,14 @@ driver_actor spawn_remote_driver(caf::actor_system& sys) {
         self->delegate(caf::actor_cast<caf::actor>(conn), open_atom::value);
         return caf::delegated<connection_actor>{};
       },
+      // The remote driver keeps no state of its own.
+      [](initialize_atom) { return true; },
+      [](reload_atom) { return true; },
+      [](shutdown_atom) { return true; },
     };
   };
-  return caf::actor_cast<driver_actor>(sys.spawn(impl));
+  // Hidden, as the registry that owns it (client/registry.cpp).
+  return caf::actor_cast<driver_actor>(sys.spawn<caf::hidden>(impl));
 }
 
 } // namespace virtactor::client

@@ -1,4 +1,4 @@
-#include "client/remote/process.hpp"
+#include "actors/process.hpp"
 #include "client/remote/transports.hpp"
 
 #pragma push_macro("unix")

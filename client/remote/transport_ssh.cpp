@@ -1,6 +1,6 @@
 #include <cstring>
 
-#include "client/remote/process.hpp"
+#include "actors/process.hpp"
 #include "client/remote/transports.hpp"
 
 #pragma push_macro("unix")

@@ -5,11 +5,15 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include "client/shell/completion.hpp"
 #include "client/shell/help.hpp"
 #include "client/shell/shell.hpp"
+#include "client/shell/virsh_commands.hpp"
+#include "drivers/xml/xml_util.hpp"
 
 namespace virtactor::client::shell {
 
@@ -31,7 +35,10 @@ bool cmd_help(shell& sh, const parsed_command& cmd) {
     print_group_help(sh.out(), *grp);
     return true;
   }
-  sh.out().error(format("command or command group '%s' doesn't exist", name->c_str()));
+  if (is_virsh_command(*name))
+    sh.out().error(format("command '%s' is not supported by virtactor yet", name->c_str()));
+  else
+    sh.out().error(format("command or command group '%s' doesn't exist", name->c_str()));
   return false;
 }
 
@@ -94,34 +101,6 @@ std::string escape_shell(const std::string& s) {
   return out;
 }
 
-/// `virBufferEscapeString`: XML character escapes; other control bytes vanish.
-std::string escape_xml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t' || c == '\r')
-          out.push_back(c);
-    }
-  }
-  return out;
-}
-
 bool cmd_echo(shell& sh, const parsed_command& cmd) {
   bool shell_quote = cmd.has("shell");
   bool xml = cmd.has("xml");
@@ -136,7 +115,7 @@ bool cmd_echo(shell& sh, const parsed_command& cmd) {
     if (!text)
       text.emplace();
     if (xml) {
-      *text += escape_xml(arg);
+      *text += drivers::xml::escape(arg);
     } else if (shell_quote) {
       *text += escape_shell(arg);
     } else if (split) {
@@ -155,6 +134,34 @@ bool cmd_echo(shell& sh, const parsed_command& cmd) {
     sh.out().error(*text);
   else
     sh.out().print(*text);
+  return true;
+}
+
+/// virsh's `complete`: the words given form a command line being typed, the
+/// last one the word under the cursor; prints what Tab would offer, one per
+/// line. Fails when nothing completes it.
+bool cmd_complete(shell& sh, const parsed_command& cmd) {
+  auto words = cmd.argv();
+  if (words.empty())
+    return false;
+  // As virsh: nothing may ask for input (credentials) meanwhile.
+  if (!sh.interactive())
+    if (int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC); fd >= 0) {
+      ::dup2(fd, STDIN_FILENO);
+      ::close(fd);
+    }
+  if (sh.connection() == nullptr)
+    return false;
+  std::string line;
+  for (const auto& w : words)
+    line += (line.empty() ? "" : " ") + w;
+  auto names = connection_lister(sh);
+  auto candidates = complete(sh.commands(), names, line, words.back());
+  if (!candidates || candidates->empty())
+    return false;
+  auto matches = completion_matches(*candidates, words.back());
+  for (size_t i = matches.size() > 1 ? 1 : 0; i < matches.size(); ++i)
+    sh.out().print(matches[i] + "\n");
   return true;
 }
 
@@ -207,6 +214,12 @@ command_group builtin_commands() {
             {"readonly", opt_type::boolean, 0, "read-only connection"}},
            cmd_connect,
            cmd_no_connect},
+          {"complete",
+           "internal command for autocompletion",
+           "internal use only",
+           {{"string", opt_type::argv, opt_empty_ok, "partial string to autocomplete"}},
+           cmd_complete,
+           cmd_no_connect | cmd_hidden},
       },
   };
 }

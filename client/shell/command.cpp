@@ -4,6 +4,7 @@
 #include <climits>
 
 #include "client/shell/units.hpp"
+#include "client/shell/virsh_commands.hpp"
 
 namespace virtactor::client::shell {
 
@@ -175,7 +176,10 @@ std::optional<std::vector<parsed_command>> parse_commands(const command_table& t
         }
         cmd = table.find(tk.text);
         if (cmd == nullptr) {
-          out.error(format("unknown command: '%s'", tk.text.c_str()));
+          if (is_virsh_command(tk.text))
+            out.error(format("command '%s' is not supported by virtactor yet", tk.text.c_str()));
+          else
+            out.error(format("unknown command: '%s'", tk.text.c_str()));
           return std::nullopt;
         }
         if ((cmd->flags & cmd_alias) && (cmd = table.find(cmd->alias_of)) == nullptr)

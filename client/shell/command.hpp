@@ -46,6 +46,7 @@ struct option_def {
 enum command_flag : unsigned {
   cmd_no_connect = 1 << 0, ///< runs without a hypervisor connection
   cmd_alias = 1 << 1,      ///< another name of `alias_of`
+  cmd_hidden = 1 << 2,     ///< VSH_CMD_FLAG_HIDDEN: not listed by help or completion
 };
 
 using command_handler = bool (*)(shell&, const parsed_command&);

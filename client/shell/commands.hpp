@@ -24,6 +24,9 @@ command_group builtin_commands(); ///< "Virsh itself"
 /// Every group above, built once.
 const command_table& all_commands();
 
+/// virsh's names of the domain event kinds, indexed by `virDomainEventID`.
+std::vector<std::string> domain_event_names();
+
 // Option definitions shared by several commands.
 
 /// `<domain>`: a required positional domain name, id or uuid.

@@ -47,6 +47,14 @@ const char* const event_names[] = {
 };
 static_assert(std::size(event_names) == domain_event_id_last);
 
+} // namespace
+
+std::vector<std::string> domain_event_names() {
+  return {std::begin(event_names), std::end(event_names)};
+}
+
+namespace {
+
 const char* lifecycle_name(int event) {
   static const char* const names[] = {"Defined", "Undefined", "Started",     "Suspended", "Resumed",
                                       "Stopped", "Shutdown",  "PMSuspended", "Crashed"};

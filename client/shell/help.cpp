@@ -95,7 +95,7 @@ void print_group_help(console& out, const command_group& group) {
   std::string text =
       format(" %s (help keyword '%s'):\n", sv(group.name).c_str(), sv(group.keyword).c_str());
   for (const auto& c : group.commands) {
-    if (c.flags & cmd_alias)
+    if (c.flags & (cmd_alias | cmd_hidden))
       continue;
     text += format("    %-30s %s\n", sv(c.name).c_str(), sv(c.help).c_str());
   }

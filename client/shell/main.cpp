@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "client/shell/commands.hpp"
+#include "client/shell/completion.hpp"
 #include "client/shell/lexer.hpp"
+#include "client/shell/line_editor.hpp"
 #include "client/shell/shell.hpp"
 #include "client/shell/units.hpp"
 
@@ -55,7 +57,7 @@ void print_usage(console& out) {
     text += format(" %s (help keyword '%s')\n", std::string{g.name}.c_str(),
                    std::string{g.keyword}.c_str());
     for (const auto& c : g.commands) {
-      if (c.flags & cmd_alias)
+      if (c.flags & (cmd_alias | cmd_hidden))
         continue;
       text += format("    %-30s %s\n", std::string{c.name}.c_str(), std::string{c.help}.c_str());
     }
@@ -79,24 +81,35 @@ bool allowed_escape_char(char c) {
          c == ']' || c == '^' || c == '_';
 }
 
-/// Interactive mode: one command line per input line until quit or EOF.
-void interactive_loop(shell& sh, console& out) {
-  bool tty = ::isatty(STDIN_FILENO) != 0;
+/// Interactive mode: one command line per input line until quit or EOF, read
+/// with readline (history, line editing, completion) as virsh reads them.
+bool interactive_loop(shell& sh, console& out) {
+  std::string error;
+  line_editor editor{"virtactor",
+                     [&sh](std::string_view line, std::string_view text, bool quoted) {
+                       auto names = connection_lister(sh);
+                       return complete(sh.commands(), names, line, text, quoted);
+                     },
+                     error};
+  if (!error.empty()) {
+    out.error(error);
+    return false;
+  }
   if (!out.quiet())
     out.print("Welcome to virtactor, the virtualization interactive terminal.\n\n"
               "Type:  'help' for help with commands\n"
               "       'quit' to quit\n\n");
-  std::string line;
   while (sh.interactive()) {
-    out.print(sh.config().readonly ? "virtactor > " : "virtactor # ");
-    if (!std::getline(std::cin, line))
+    auto line = editor.read(sh.config().readonly ? "virtactor > " : "virtactor # ");
+    if (!line)
       break;
-    if (!tty)
-      out.print(line + "\n"); // line editors echo what they read
-    if (!line.empty())
-      (void)sh.run_string(line);
+    if (!line->empty()) {
+      editor.remember(*line);
+      (void)sh.run_string(*line);
+    }
   }
   out.print("\n");
+  return true;
 }
 
 } // namespace
@@ -251,7 +264,7 @@ int main(int argc, char** argv) {
     if (!sh.connect_initial())
       rc = EXIT_FAILURE;
     else if (interactive)
-      interactive_loop(sh, out);
+      rc = interactive_loop(sh, out) ? EXIT_SUCCESS : EXIT_FAILURE;
     else
       rc = sh.run(*cmds) ? EXIT_SUCCESS : EXIT_FAILURE;
   } // closes the connection

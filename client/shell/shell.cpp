@@ -24,49 +24,6 @@ std::string default_uri() {
   return "test:///default";
 }
 
-std::optional<xdr::uuid> parse_uuid(const std::string& text) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-      return c - 'A' + 10;
-    return -1;
-  };
-  auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
-  xdr::uuid out{};
-  size_t p = 0;
-  while (p < text.size() && space(text[p]))
-    ++p;
-  for (size_t i = 0; i < out.size();) {
-    if (p >= text.size())
-      return std::nullopt;
-    if (text[p] == '-' || text[p] == ' ') {
-      ++p;
-      continue;
-    }
-    int hi = hex(text[p]);
-    if (hi < 0 || p + 1 >= text.size())
-      return std::nullopt;
-    int lo = hex(text[p + 1]);
-    if (lo < 0)
-      return std::nullopt;
-    out[i++] = static_cast<uint8_t>(hi * 16 + lo);
-    p += 2;
-  }
-  for (; p < text.size(); ++p)
-    if (!space(text[p]))
-      return std::nullopt;
-  return out;
-}
-
-std::string format_uuid(const xdr::uuid& u) {
-  return format("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
-                u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
-                u[15]);
-}
-
 const char* domain_state_name(int state) {
   static const char* const names[] = {"no state",    "running",  "idle",    "paused",
                                       "in shutdown", "shut off", "crashed", "pmsuspended"};
@@ -204,6 +161,16 @@ blocking_connection* shell::connection() {
     out_.error("no valid connection");
     return nullptr;
   }
+  return conn_.get();
+}
+
+blocking_connection* shell::quiet_connection() {
+  if (conn_ && !disconnected_ && !conn_->closed() && !conn_->lost_reason())
+    return conn_.get();
+  if (conn_ || disconnected_)
+    return nullptr; // a lost connection is reported and renewed by the next command
+  if (!open_connection(settings_.uri, settings_.readonly))
+    return nullptr;
   return conn_.get();
 }
 

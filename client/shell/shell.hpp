@@ -12,6 +12,7 @@
 #include "client/blocking.hpp"
 #include "client/shell/command.hpp"
 #include "client/shell/console.hpp"
+#include "drivers/xml/uuid.hpp"
 #include "protocol/procedures.hpp"
 
 namespace virtactor::client::shell {
@@ -40,12 +41,9 @@ enum lookup_by : unsigned {
 /// `LIBVIRT_DEFAULT_URI`, then "test:///default".
 std::string default_uri();
 
-/// Parses a UUID as libvirt does (`virUUIDParse`: hex pairs, '-' and blanks
-/// between them ignored).
-std::optional<xdr::uuid> parse_uuid(const std::string& text);
-
-/// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
-std::string format_uuid(const xdr::uuid& uuid);
+/// UUID text as libvirt reads and prints it (drivers/xml/uuid.hpp).
+using drivers::xml::format_uuid;
+using drivers::xml::parse_uuid;
 
 class shell {
 public:
@@ -73,6 +71,10 @@ public:
   /// The connection a command may use, connecting on first use
   /// (`virshConnectionHandler`); nullptr after reporting why not.
   blocking_connection* connection();
+
+  /// The connection for completion: the open one, or a first connection
+  /// made without printing anything; nullptr if there is none.
+  blocking_connection* quiet_connection();
 
   /// Reports, once, that the server closed the connection, as virsh's close
   /// callback does ("Disconnected from URI due to end of file"). True if the

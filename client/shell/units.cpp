@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "client/shell/console.hpp"
+#include "drivers/xml/units.hpp"
 
 namespace virtactor::client::shell {
 
@@ -82,67 +83,20 @@ bool parse_ulonglong_prefix(const std::string& s, unsigned long long& value, std
 
 std::optional<virt_error> scale_integer(unsigned long long& value, std::string_view suffix,
                                         unsigned long long scale, unsigned long long limit) {
-  auto lower = [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  };
-  auto iequal = [&](std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-      return false;
-    for (size_t i = 0; i < a.size(); ++i)
-      if (lower(a[i]) != lower(b[i]))
-        return false;
-    return true;
-  };
-  if (suffix.empty()) {
-    if (scale == 0)
-      return make_virt_error(error_code::internal_error, error_domain::none,
-                             format("internal error: invalid scale %llu", scale));
-  } else if (iequal(suffix, "b") || iequal(suffix, "byte") || iequal(suffix, "bytes")) {
-    scale = 1;
-  } else {
-    unsigned long long base = 0;
-    if (suffix.size() == 1 || iequal(suffix.substr(1), "iB"))
-      base = 1024;
-    else if (suffix.size() == 2 && lower(suffix[1]) == 'b')
-      base = 1000;
-    else
-      return make_virt_error(error_code::invalid_arg, error_domain::none,
-                             format("invalid argument: unknown suffix '%.*s'",
-                                    static_cast<int>(suffix.size()), suffix.data()));
-    int power = 0;
-    switch (lower(suffix[0])) {
-      case 'k':
-        power = 1;
-        break;
-      case 'm':
-        power = 2;
-        break;
-      case 'g':
-        power = 3;
-        break;
-      case 't':
-        power = 4;
-        break;
-      case 'p':
-        power = 5;
-        break;
-      case 'e':
-        power = 6;
-        break;
-      default:
-        return make_virt_error(error_code::invalid_arg, error_domain::none,
-                               format("invalid argument: unknown suffix '%.*s'",
-                                      static_cast<int>(suffix.size()), suffix.data()));
-    }
-    scale = 1;
-    for (int i = 0; i < power; ++i)
-      scale *= base;
-  }
-  if (value != 0 && value > limit / scale)
+  if (suffix.empty() && scale == 0)
+    return make_virt_error(error_code::internal_error, error_domain::none,
+                           format("internal error: invalid scale %llu", scale));
+  // The unit table is the XML model's (drivers/xml/units.hpp): one `virScaleInteger`.
+  auto factor = drivers::xml::unit_scale(suffix, scale);
+  if (!factor)
+    return make_virt_error(error_code::invalid_arg, error_domain::none,
+                           format("invalid argument: unknown suffix '%.*s'",
+                                  static_cast<int>(suffix.size()), suffix.data()));
+  if (value != 0 && value > limit / *factor)
     return make_virt_error(error_code::overflow, error_domain::none,
                            format("numerical overflow: value too large: %llu%.*s", value,
                                   static_cast<int>(suffix.size()), suffix.data()));
-  value *= scale;
+  value *= *factor;
   return std::nullopt;
 }
 

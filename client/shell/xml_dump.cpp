@@ -5,47 +5,14 @@
 #include <pugixml.hpp>
 
 #include "client/shell/shell.hpp"
+#include "drivers/xml/xml_util.hpp"
 
 namespace virtactor::client::shell {
 
 namespace {
 
-/// libxml2's escaping: `<>&` always; in attributes also `"` and the
-/// whitespace characters that would not survive attribute normalisation.
-std::string escape(const char* s, bool attribute) {
-  std::string out;
-  for (; *s != '\0'; ++s) {
-    switch (*s) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      case '"':
-        out += attribute ? "&quot;" : "\"";
-        break;
-      case '\n':
-        out += attribute ? "&#10;" : "\n";
-        break;
-      case '\t':
-        out += attribute ? "&#9;" : "\t";
-        break;
-      default:
-        out.push_back(*s);
-    }
-  }
-  return out;
-}
-
 std::string dump_attr(const pugi::xml_attribute& a) {
-  return std::string{" "} + a.name() + "=\"" + escape(a.value(), true) + "\"";
+  return std::string{" "} + a.name() + "=\"" + drivers::xml::escape_libxml2(a.value(), true) + "\"";
 }
 
 /// `xmlNodeDumpOutput` with format=1: children of an element are indented
@@ -54,7 +21,7 @@ std::string dump_attr(const pugi::xml_attribute& a) {
 void dump_node(const pugi::xml_node& n, int level, bool fmt, std::string& out) {
   switch (n.type()) {
     case pugi::node_pcdata:
-      out += escape(n.value(), false);
+      out += drivers::xml::escape_libxml2(n.value(), false);
       return;
     case pugi::node_cdata:
       out += std::string{"<![CDATA["} + n.value() + "]]>";

@@ -1,68 +1,40 @@
-/// The errors of libvirt's test driver and of the public API checks in front
-/// of it, spelled once: code, domain and message text as libvirt 9.0 reports
-/// them.
+/// The test driver's errors: the shared core's (drivers/conf/errors.hpp),
+/// with VIR_FROM_TEST where libvirt's test driver reports from its own file.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "protocol/error.hpp"
-#include "protocol/xdr.hpp"
+#include "drivers/conf/errors.hpp"
 
 namespace virtactor::drivers::test::errors {
 
-/// `virCheckFlags`: "unsupported flags (0x...) in function testXxx" (8, TEST).
-virt_error unsupported_flags(uint32_t bad, std::string_view function);
+using namespace conf::errors;
 
-/// Checks `flags` against `allowed`; the error names `function`.
-inline bool flags_ok(uint32_t flags, uint32_t allowed) {
-  return (flags & ~allowed) == 0;
+/// `virCheckFlags` in a testXxx function (8, TEST).
+inline virt_error unsupported_flags(uint32_t bad, std::string_view function) {
+  return conf::errors::unsupported_flags(bad, function, error_domain::test);
 }
 
-/// "Domain not found" (42, TEST): lookups by name, uuid or id.
-virt_error no_domain();
+/// "Domain not found" (42, TEST).
+inline virt_error no_domain() {
+  return conf::errors::no_domain(error_domain::test);
+}
 
 /// "Domain not found: no domain with matching uuid '...' (name)" (42, TEST).
-virt_error no_domain_uuid(const xdr::uuid& uuid, std::string_view name);
+inline virt_error no_domain_uuid(const xdr::uuid& uuid, std::string_view name) {
+  return conf::errors::no_domain_uuid(uuid, name, error_domain::test);
+}
 
-/// `virDomainObjCheckActive`: "Requested operation is not valid: domain is not
-/// running" (55, DOMAIN).
-virt_error domain_not_running();
+/// VIR_ERR_INTERNAL_ERROR, domain TEST.
+inline virt_error internal(std::string message) {
+  return conf::errors::internal(std::move(message), error_domain::test);
+}
 
-/// "transient domains do not have any persistent config" (55, DOMAIN).
-virt_error transient_no_config();
-
-/// `VIR_EXCLUSIVE_FLAGS`: "Flags 'A' and 'B' are mutually exclusive" (8, DOMAIN).
-virt_error exclusive_flags(std::string_view a, std::string_view b);
-
-/// `VIR_REQUIRE_FLAG`: "Flag 'B' is required by flag 'A'" (8, DOMAIN).
-virt_error required_flag(std::string_view required, std::string_view by);
-
-/// `virCheckNonZeroArg` in a public API: "ARG in API must not be zero" (8, `domain`).
-virt_error zero_arg(std::string_view arg, std::string_view api, error_domain domain);
-
-/// `VIR_ERR_INTERNAL_ERROR` with the "internal error: " prefix, domain TEST.
-virt_error internal(std::string message);
-
-/// `VIR_ERR_INVALID_ARG` with the "invalid argument: " prefix, domain TEST.
-virt_error invalid_arg(std::string message);
-
-/// `VIR_ERR_OPERATION_INVALID` with its prefix, in `domain`.
-virt_error operation_invalid(std::string message, error_domain domain);
-
-/// `VIR_ERR_OPERATION_FAILED` with its prefix, in `domain`.
-virt_error operation_failed(std::string message, error_domain domain);
-
-/// "Unable to decode message payload" (39, RPC): undecodable arguments.
-virt_error decode_failed();
-
-/// `virReportRestrictedError` for a flag: "operation forbidden: WHAT" (29, `domain`).
-virt_error forbidden(std::string what, error_domain domain);
-
-/// libvirt's NO_SUPPORT error for a procedure the driver lacks: "this function
-/// is not supported by the connection driver: virXxx" (3, the domain of the
-/// API's object, e.g. SECRET for virConnectNumOfSecrets).
-virt_error unsupported_procedure(int32_t proc);
+/// VIR_ERR_INVALID_ARG, domain TEST.
+inline virt_error invalid_arg(std::string message) {
+  return conf::errors::invalid_arg(std::move(message), error_domain::test);
+}
 
 } // namespace virtactor::drivers::test::errors

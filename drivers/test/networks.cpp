@@ -3,13 +3,20 @@
 #include <algorithm>
 #include <string>
 
-#include "drivers/test/dispatch.hpp"
+#include "drivers/conf/list_helpers.hpp"
 #include "drivers/test/errors.hpp"
 #include "drivers/xml/uuid.hpp"
 
 namespace virtactor::drivers::test {
 
 using protocol::proc;
+using conf::check_maxnames;
+using conf::count_by_state;
+using conf::first_n;
+using conf::group_match;
+using conf::handle;
+using conf::list_bound;
+using conf::names_by_state;
 
 namespace {
 
@@ -108,31 +115,8 @@ result<void> network_set::add_from_node(xml::network_def def) {
 }
 
 bool network_set::handles(int32_t number) {
-  switch (static_cast<proc>(number)) {
-    case proc::connect_num_of_networks:
-    case proc::connect_list_networks:
-    case proc::connect_num_of_defined_networks:
-    case proc::connect_list_defined_networks:
-    case proc::connect_list_all_networks:
-    case proc::network_lookup_by_name:
-    case proc::network_lookup_by_uuid:
-    case proc::network_define_xml:
-    case proc::network_create_xml:
-    case proc::network_define_xml_flags:
-    case proc::network_create_xml_flags:
-    case proc::network_create:
-    case proc::network_destroy:
-    case proc::network_undefine:
-    case proc::network_get_xml_desc:
-    case proc::network_get_autostart:
-    case proc::network_set_autostart:
-    case proc::network_get_bridge_name:
-    case proc::network_is_active:
-    case proc::network_is_persistent:
-      return true;
-    default:
-      return false;
-  }
+  // Derived from the procedure table: every procedure of the family.
+  return protocol::family_of(number) == protocol::object_kind::network;
 }
 
 result<protocol::net_only> network_set::define_or_create(const std::string& xml, bool create) {
@@ -147,7 +131,7 @@ result<protocol::net_only> network_set::define_or_create(const std::string& xml,
   return protocol::net_only{handle_of(**n)};
 }
 
-result<xdr::buffer> network_set::dispatch(int32_t number, const xdr::buffer& args,
+result<xdr::buffer> network_set::dispatch(int32_t number, const std::any& args,
                                           call_context&) {
   auto names = [&](bool active, const protocol::maxnames_args& a, const char* api) {
     return names_by_state<protocol::connect_list_networks_ret>(

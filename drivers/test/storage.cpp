@@ -3,13 +3,20 @@
 #include <algorithm>
 #include <string>
 
-#include "drivers/test/dispatch.hpp"
+#include "drivers/conf/list_helpers.hpp"
 #include "drivers/test/errors.hpp"
 #include "drivers/xml/uuid.hpp"
 
 namespace virtactor::drivers::test {
 
 using protocol::proc;
+using conf::check_maxnames;
+using conf::count_by_state;
+using conf::first_n;
+using conf::group_match;
+using conf::handle;
+using conf::list_bound;
+using conf::names_by_state;
 
 namespace {
 
@@ -195,47 +202,12 @@ result<void> pool_set::add_from_node(xml::pool_def def, std::vector<xml::volume_
 }
 
 bool pool_set::handles(int32_t number) {
-  switch (static_cast<proc>(number)) {
-    case proc::connect_num_of_storage_pools:
-    case proc::connect_list_storage_pools:
-    case proc::connect_num_of_defined_storage_pools:
-    case proc::connect_list_defined_storage_pools:
-    case proc::connect_list_all_storage_pools:
-    case proc::storage_pool_lookup_by_name:
-    case proc::storage_pool_lookup_by_uuid:
-    case proc::storage_pool_lookup_by_volume:
-    case proc::storage_pool_create_xml:
-    case proc::storage_pool_define_xml:
-    case proc::storage_pool_create:
-    case proc::storage_pool_build:
-    case proc::storage_pool_destroy:
-    case proc::storage_pool_delete:
-    case proc::storage_pool_undefine:
-    case proc::storage_pool_refresh:
-    case proc::storage_pool_get_info:
-    case proc::storage_pool_get_xml_desc:
-    case proc::storage_pool_get_autostart:
-    case proc::storage_pool_set_autostart:
-    case proc::storage_pool_is_active:
-    case proc::storage_pool_is_persistent:
-    case proc::storage_pool_num_of_volumes:
-    case proc::storage_pool_list_volumes:
-    case proc::storage_pool_list_all_volumes:
-    case proc::storage_vol_create_xml:
-    case proc::storage_vol_delete:
-    case proc::storage_vol_lookup_by_name:
-    case proc::storage_vol_lookup_by_key:
-    case proc::storage_vol_lookup_by_path:
-    case proc::storage_vol_get_info:
-    case proc::storage_vol_get_xml_desc:
-    case proc::storage_vol_get_path:
-      return true;
-    default:
-      return false;
-  }
+  // Derived from the procedure table: every procedure of the family.
+  return protocol::family_of(number) == protocol::object_kind::pool ||
+         protocol::family_of(number) == protocol::object_kind::volume;
 }
 
-result<xdr::buffer> pool_set::dispatch(int32_t number, const xdr::buffer& args, call_context&) {
+result<xdr::buffer> pool_set::dispatch(int32_t number, const std::any& args, call_context&) {
   auto names = [&](bool active, const protocol::maxnames_args& a, const char* api) {
     return names_by_state<protocol::connect_list_storage_pools_ret>(
       pools_, active, a.maxnames,

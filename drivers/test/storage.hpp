@@ -7,12 +7,16 @@
 #include <optional>
 #include <vector>
 
-#include "drivers/test/call_context.hpp"
+#include <any>
+
+#include "drivers/conf/call_context.hpp"
 #include "drivers/xml/storage_xml.hpp"
 #include "protocol/error.hpp"
 #include "protocol/xdr.hpp"
 
 namespace virtactor::drivers::test {
+
+using conf::call_context;
 
 /// One storage pool (`virStoragePoolObj`).
 struct pool_object {
@@ -31,7 +35,7 @@ public:
   result<void> add_from_node(xml::pool_def def, std::vector<xml::volume_def> volumes);
 
   /// Performs pool or volume procedure `proc`.
-  result<xdr::buffer> dispatch(int32_t proc, const xdr::buffer& args, call_context& ctx);
+  result<xdr::buffer> dispatch(int32_t proc, const std::any& args, call_context& ctx);
 
   /// True for the procedures `dispatch` implements.
   static bool handles(int32_t proc);

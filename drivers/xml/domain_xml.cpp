@@ -184,7 +184,7 @@ int disk_name_index(std::string_view name) {
 
 // --- addresses
 
-result<std::optional<device_address>> parse_address(pugi::xml_node dev) {
+result<std::optional<device_address>> parse_address(pugi::xml_node dev, bool extended) {
   auto node = dev.child("address");
   if (!node)
     return std::optional<device_address>{};
@@ -227,6 +227,19 @@ result<std::optional<device_address>> parse_address(pugi::xml_node dev) {
     addr.bus = bus.value_or(0);
     addr.target = target.value_or(0);
     addr.unit = unit.value_or(0);
+  } else if (*type == "usb" && extended) {
+    VA_XML_TRY(bus, prop_uint(node, "bus", 10));
+    addr.bus = bus.value_or(0);
+    auto port = attr_of(node, "port").value_or("");
+    // libvirt's port path: up to four dot-separated numbers.
+    size_t parts = 1;
+    for (char c : port)
+      parts += c == '.';
+    if (!port.empty() &&
+        (port.find_first_not_of("0123456789.") != std::string::npos || port.front() == '.' ||
+         port.back() == '.' || port.find("..") != std::string::npos || parts > 4))
+      return dom_error(error_code::internal_error, "Cannot parse <address> 'port' attribute");
+    addr.port = port;
   } else {
     // Outside the subset: dropped (see docs/xml-subset.md).
     return std::optional<device_address>{};
@@ -242,6 +255,10 @@ std::string format_address(const device_address& a) {
              attr("slot", hex(a.slot, 2)) + attr("function", hex(a.function, 0));
     if (a.multifunction)
       out += attr("multifunction", *a.multifunction ? "on" : "off");
+  } else if (a.type == "usb") {
+    out += attr("bus", std::to_string(a.bus));
+    if (!a.port.empty())
+      out += attr("port", a.port);
   } else {
     out += attr("controller", std::to_string(a.controller)) + attr("bus", std::to_string(a.bus)) +
            attr("target", std::to_string(a.target)) + attr("unit", std::to_string(a.unit));
@@ -279,6 +296,21 @@ void maybe_add_controller(std::vector<controller_def>& list, const std::string& 
   c.type = type;
   c.index = index;
   list.push_back(std::move(c));
+}
+
+/// A device's `<boot order='N'/>`; 0 when absent.
+result<uint32_t> parse_boot_order(pugi::xml_node dev) {
+  auto boot = dev.child("boot");
+  if (!boot)
+    return 0u;
+  auto text = attr_of(boot, "order");
+  if (!text)
+    return dom_error(error_code::internal_error, "missing boot order attribute");
+  auto n = to_uint(*text, 10);
+  if (!n || *n == 0)
+    return dom_error(error_code::internal_error,
+                     "incorrect boot order '" + *text + "', expecting positive integer");
+  return *n;
 }
 
 // --- the parser
@@ -326,6 +358,8 @@ private:
   result<graphics_def> parse_graphics(pugi::xml_node node);
   result<video_def> parse_video(pugi::xml_node node);
   result<memballoon_def> parse_memballoon(pugi::xml_node node);
+  result<void> parse_extended_devices(pugi::xml_node devices);
+  result<void> check_boot_orders() const;
   result<void> post_parse();
   result<void> post_parse_memory();
   result<void> reject_duplicate_controllers() const;
@@ -655,7 +689,11 @@ result<disk_def> domain_parser::parse_disk(pugi::xml_node node) {
   }
   disk.readonly = static_cast<bool>(node.child("readonly"));
   disk.shareable = static_cast<bool>(node.child("shareable"));
-  VA_XML_TRY(address, parse_address(node));
+  if (opts_.extended_subset) {
+    VA_XML_TRY(order, parse_boot_order(node));
+    disk.boot_order = order;
+  }
+  VA_XML_TRY(address, parse_address(node, opts_.extended_subset));
   disk.address = address;
   // A missing target is reported when the disk is validated.
   disk.target_dev = dev.value_or("");
@@ -693,6 +731,17 @@ result<controller_def> domain_parser::parse_controller(pugi::xml_node node, int3
       models = {"piix3", "piix4", "ich6"};
     else if (c.type == "virtio-serial")
       models = {"virtio", "virtio-transitional", "virtio-non-transitional"};
+    else if (c.type == "pci" && opts_.extended_subset)
+      models = {"pci-root",
+                "pcie-root",
+                "pci-bridge",
+                "dmi-to-pci-bridge",
+                "pcie-root-port",
+                "pcie-switch-upstream-port",
+                "pcie-switch-downstream-port",
+                "pci-expander-bus",
+                "pcie-expander-bus",
+                "pcie-to-pci-bridge"};
     else if (c.type == "pci")
       models = {"pci-root", "pcie-root"};
     else if (c.type == "isa")
@@ -704,7 +753,15 @@ result<controller_def> domain_parser::parse_controller(pugi::xml_node node, int3
       return unsupported("usb controller model", *model);
     c.model = *model;
   }
-  VA_XML_TRY(address, parse_address(node));
+  if (opts_.extended_subset && c.type == "pci") {
+    c.model_name = attr_of(node.child("model"), "name").value_or("");
+    auto target = node.child("target");
+    VA_XML_TRY(chassis, prop_uint(target, "chassis", 0));
+    VA_XML_TRY(port, prop_uint(target, "port", 0));
+    c.target_chassis = chassis;
+    c.target_port = port;
+  }
+  VA_XML_TRY(address, parse_address(node, opts_.extended_subset));
   c.address = address;
   return c;
 }
@@ -779,7 +836,11 @@ result<interface_def> domain_parser::parse_interface(pugi::xml_node node) {
       }
     }
   }
-  VA_XML_TRY(address, parse_address(node));
+  if (opts_.extended_subset) {
+    VA_XML_TRY(order, parse_boot_order(node));
+    net.boot_order = order;
+  }
+  VA_XML_TRY(address, parse_address(node, opts_.extended_subset));
   net.address = address;
   return net;
 }
@@ -791,10 +852,24 @@ result<chardev_def> domain_parser::parse_chardev(pugi::xml_node node, bool conso
                      "spicevmc", "spiceport", "nmdm", "qemu-vdagent", "dbus"}))
     return dom_error(error_code::config_unsupported,
                      "unknown type presented to host for character device: " + type);
-  if (type != "pty")
+  bool host_type = opts_.extended_subset && (type == "unix" || type == "file");
+  if (type != "pty" && !host_type)
     return unsupported("character device type", type);
   chr.type = type;
+  if (host_type) {
+    // libvirt takes the first <source> that has the attributes it wants.
+    auto source = node.child("source");
+    chr.source_path = attr_of(source, "path").value_or("");
+    if (chr.source_path.empty())
+      return dom_error(error_code::xml_error, "Missing source path attribute for char device");
+    if (type == "unix") {
+      VA_XML_TRY(mode, prop_enum(source, "mode", {"bind", "connect"}));
+      chr.source_mode = mode.value_or("connect");
+    }
+  }
   auto target = node.child("target");
+  if (opts_.extended_subset && !console)
+    chr.target_model = attr_of(target.child("model"), "name").value_or("");
   if (auto ttype = attr_of(target, "type")) {
     bool known =
         console
@@ -834,7 +909,7 @@ result<input_def> domain_parser::parse_input(pugi::xml_node node) {
   in.type = *type;
   // The bus is defaulted and checked against the OS type after parsing.
   in.bus = bus.value_or("");
-  VA_XML_TRY(address, parse_address(node));
+  VA_XML_TRY(address, parse_address(node, opts_.extended_subset));
   in.address = address;
   return in;
 }
@@ -938,7 +1013,7 @@ result<video_def> domain_parser::parse_video(pugi::xml_node node) {
   if (!has_heads)
     v.heads = 1;
   v.primary = attr_of(model, "primary").value_or("") == "yes";
-  VA_XML_TRY(address, parse_address(node));
+  VA_XML_TRY(address, parse_address(node, opts_.extended_subset));
   v.address = address;
   return v;
 }
@@ -950,7 +1025,7 @@ result<memballoon_def> domain_parser::parse_memballoon(pugi::xml_node node) {
                        {"virtio", "xen", "none", "virtio-transitional", "virtio-non-transitional"},
                        true));
   m.model = *model;
-  VA_XML_TRY(address, parse_address(node));
+  VA_XML_TRY(address, parse_address(node, opts_.extended_subset));
   m.address = address;
   return m;
 }
@@ -1062,6 +1137,88 @@ result<void> domain_parser::parse_devices() {
     VA_XML_TRY(m, parse_memballoon(node));
     d.memballoon = std::move(m);
   }
+  if (opts_.extended_subset)
+    return parse_extended_devices(devices);
+  return {};
+}
+
+result<void> domain_parser::parse_extended_devices(pugi::xml_node devices) {
+  auto& d = def_.devices;
+  for (auto node : devices.children("audio")) {
+    audio_def a;
+    VA_XML_TRY(id, prop_uint(node, "id", 10, true));
+    if (*id == 0)
+      return dom_error(error_code::xml_error, "Invalid value for attribute 'id' in element "
+                                              "'audio'. Expected non-negative integer value");
+    VA_XML_TRY(type, prop_enum(node, "type",
+                               {"none", "alsa", "coreaudio", "jack", "oss", "pulseaudio", "sdl",
+                                "spice", "file", "dbus", "pipewire"},
+                               true));
+    a.id = *id;
+    a.type = *type;
+    d.audios.push_back(std::move(a));
+  }
+  for (auto node : devices.children("watchdog")) {
+    if (d.watchdog)
+      return dom_error(error_code::config_unsupported,
+                       "only a single watchdog device is supported");
+    watchdog_def w;
+    auto model = attr_of(node, "model");
+    if (!model)
+      return dom_error(error_code::internal_error, "watchdog must contain model name");
+    if (!one_of(*model, {"i6300esb", "ib700", "diag288"}))
+      return dom_error(error_code::config_unsupported, "unknown watchdog model '" + *model + "'");
+    w.model = *model;
+    auto action = attr_of(node, "action");
+    if (action &&
+        !one_of(*action, {"reset", "shutdown", "poweroff", "pause", "dump", "none", "inject-nmi"}))
+      return dom_error(error_code::config_unsupported, "unknown watchdog action '" + *action + "'");
+    w.action = action.value_or("reset");
+    VA_XML_TRY(address, parse_address(node, true));
+    w.address = address;
+    d.watchdog = std::move(w);
+  }
+  for (auto node : devices.children("rng")) {
+    rng_def r;
+    auto model = attr_of(node, "model");
+    if (!model)
+      return dom_error(error_code::xml_error, "missing RNG device model");
+    if (!one_of(*model, {"virtio", "virtio-transitional", "virtio-non-transitional"}))
+      return dom_error(error_code::config_unsupported, "unknown RNG model '" + *model + "'");
+    r.model = *model;
+    auto backend = node.child("backend");
+    auto bmodel = attr_of(backend, "model");
+    if (!bmodel)
+      return dom_error(error_code::xml_error, "missing RNG device backend model");
+    if (!one_of(*bmodel, {"random", "egd", "builtin"}))
+      return dom_error(error_code::xml_error, "unknown RNG backend model '" + *bmodel + "'");
+    r.backend_model = *bmodel;
+    r.backend = text_of(backend);
+    VA_XML_TRY(address, parse_address(node, true));
+    r.address = address;
+    d.rngs.push_back(std::move(r));
+  }
+  return {};
+}
+
+result<void> domain_parser::check_boot_orders() const {
+  std::vector<uint32_t> seen;
+  auto check = [&](uint32_t order) -> result<void> {
+    if (order == 0)
+      return {};
+    if (std::find(seen.begin(), seen.end(), order) != seen.end())
+      return dom_error(error_code::xml_error,
+                       "boot order '" + std::to_string(order) + "' used for more than one device");
+    seen.push_back(order);
+    return {};
+  };
+  for (const auto& disk : def_.devices.disks)
+    VA_XML_CHECK(check(disk.boot_order));
+  for (const auto& net : def_.devices.interfaces)
+    VA_XML_CHECK(check(net.boot_order));
+  if (!seen.empty() && root_.child("os").child("boot"))
+    return dom_error(error_code::xml_error,
+                     "per-device boot elements cannot be used together with os/boot elements");
   return {};
 }
 
@@ -1369,6 +1526,9 @@ void domain_parser::default_input_buses() {
 }
 
 result<void> domain_parser::post_parse() {
+  VA_XML_CHECK(check_boot_orders());
+  if (opts_.post_parse)
+    VA_XML_CHECK(opts_.post_parse(def_));
   // Each device on its own first (libvirt's device post-parse).
   VA_XML_CHECK(post_parse_disks());
   default_input_buses();
@@ -1379,7 +1539,11 @@ result<void> domain_parser::post_parse() {
     return dom_error(error_code::xml_error, "init binary must be specified");
   VA_XML_CHECK(post_parse_memory());
   VA_XML_CHECK(reject_duplicate_controllers());
-  if (hvm() && def_.os.boot_devs.empty())
+  bool device_boot = std::any_of(def_.devices.disks.begin(), def_.devices.disks.end(),
+                                 [](const disk_def& d) { return d.boot_order != 0; }) ||
+                     std::any_of(def_.devices.interfaces.begin(), def_.devices.interfaces.end(),
+                                 [](const interface_def& n) { return n.boot_order != 0; });
+  if (hvm() && def_.os.boot_devs.empty() && !device_boot)
     def_.os.boot_devs.push_back("hd");
   VA_XML_CHECK(post_parse_chardevs());
   add_implicit_controllers();
@@ -1401,32 +1565,67 @@ result<void> domain_parser::post_parse() {
                                  [](const video_def& v) { return v.primary; });
   if (primaries > 1)
     return dom_error(error_code::config_unsupported, "Only one primary video device is supported");
+  if (opts_.finish)
+    VA_XML_CHECK(opts_.finish(def_));
   return {};
 }
 
 // --- the formatter
 
-void format_chardev(xml_writer& w, std::string_view element, const chardev_def& c, bool console) {
-  w.open("<" + std::string{element} + attr("type", c.type) + ">");
-  if (!c.source_path.empty())
-    w.line("<source" + attr("path", c.source_path) + "/>");
+/// The device-info tail of a device: `<boot>`, `<alias>` (live only) and `<address>`.
+void format_device_info(xml_writer& w, uint32_t boot_order, const std::string& alias,
+                        const std::optional<device_address>& address, const domain_format& opts) {
+  if (boot_order)
+    w.line("<boot" + attr("order", std::to_string(boot_order)) + "/>");
+  if (!alias.empty() && !opts.inactive)
+    w.line("<alias" + attr("name", alias) + "/>");
+  if (address)
+    w.line(format_address(*address));
+}
+
+bool has_device_info(const std::string& alias, const std::optional<device_address>& address,
+                     const domain_format& opts) {
+  return address || (!alias.empty() && !opts.inactive);
+}
+
+void format_chardev(xml_writer& w, std::string_view element, const chardev_def& c, bool console,
+                    const domain_format& opts) {
+  // A pty's path is live state.
+  bool live_pty = c.type == "pty" && !c.source_path.empty() && !opts.inactive;
+  std::string open = "<" + std::string{element} + attr("type", c.type);
+  if (console && live_pty)
+    open += attr("tty", c.source_path);
+  w.open(open + ">");
+  if (c.type == "unix")
+    w.line("<source" + attr("mode", c.source_mode) + attr("path", c.source_path) + "/>");
+  else if (c.type != "pty" || live_pty)
+    if (!c.source_path.empty())
+      w.line("<source" + attr("path", c.source_path) + "/>");
   std::string target = "<target";
   if (console || !c.target_type.empty())
     target += attr("type", c.target_type);
-  target += attr("port", std::to_string(c.target_port)) + "/>";
-  w.line(target);
+  target += attr("port", std::to_string(c.target_port));
+  if (!console && !c.target_model.empty()) {
+    w.open(target + ">");
+    w.line("<model" + attr("name", c.target_model) + "/>");
+    w.close("</target>");
+  } else {
+    w.line(target + "/>");
+  }
+  format_device_info(w, 0, c.alias, std::nullopt, opts);
   w.close("</" + std::string{element} + ">");
 }
 
-/// Prints `open` as a self-closed element when `address` is empty.
+/// Prints `open` as a self-closed element when it has no alias or address.
 void format_with_address(xml_writer& w, const std::string& open, std::string_view element,
-                         const std::optional<device_address>& address) {
-  if (!address) {
+                         const std::string& alias, const std::optional<device_address>& address,
+                         const domain_format& opts) {
+  if (!has_device_info(alias, address, opts)) {
     w.line(open + "/>");
     return;
   }
   w.open(open + ">");
-  w.line(format_address(*address));
+  format_device_info(w, 0, alias, address, opts);
   w.close("</" + std::string{element} + ">");
 }
 
@@ -1447,15 +1646,21 @@ void format_devices(xml_writer& w, const domain_def& def, const domain_format& o
         driver += attr("cache", disk.driver_cache);
       w.line(driver + "/>");
     }
-    if (!disk.source.empty())
-      w.line("<source" + attr(disk.type == "block" ? "dev" : "file", disk.source) + "/>");
+    if (!disk.source.empty()) {
+      std::string source = "<source" + attr(disk.type == "block" ? "dev" : "file", disk.source);
+      bool indexed = disk.source_index && !opts.inactive;
+      if (indexed)
+        source += attr("index", std::to_string(disk.source_index));
+      w.line(source + "/>");
+      if (indexed)
+        w.line("<backingStore/>");
+    }
     w.line("<target" + attr("dev", disk.target_dev) + attr("bus", disk.target_bus) + "/>");
     if (disk.readonly)
       w.line("<readonly/>");
     if (disk.shareable)
       w.line("<shareable/>");
-    if (disk.address)
-      w.line(format_address(*disk.address));
+    format_device_info(w, disk.boot_order, disk.alias, disk.address, opts);
     w.close("</disk>");
   }
   for (const auto& c : d.controllers) {
@@ -1463,25 +1668,45 @@ void format_devices(xml_writer& w, const domain_def& def, const domain_format& o
         "<controller" + attr("type", c.type) + attr("index", std::to_string(c.index));
     if (!c.model.empty())
       open += attr("model", c.model);
-    format_with_address(w, open, "controller", c.address);
+    bool options = !c.model_name.empty() || c.target_chassis || c.target_port;
+    if (!options) {
+      format_with_address(w, open, "controller", c.alias, c.address, opts);
+      continue;
+    }
+    w.open(open + ">");
+    if (!c.model_name.empty())
+      w.line("<model" + attr("name", c.model_name) + "/>");
+    if (c.target_chassis || c.target_port) {
+      std::string target = "<target";
+      if (c.target_chassis)
+        target += attr("chassis", std::to_string(*c.target_chassis));
+      if (c.target_port)
+        target += attr("port", hex(*c.target_port, 0));
+      w.line(target + "/>");
+    }
+    format_device_info(w, 0, c.alias, c.address, opts);
+    w.close("</controller>");
   }
   for (const auto& net : d.interfaces) {
-    w.open("<interface" + attr("type", net.type) + ">");
+    bool actual = net.type == "network" && !net.actual_bridge.empty() && !opts.inactive;
+    w.open("<interface" + attr("type", actual ? "bridge" : net.type) + ">");
     w.line("<mac" + attr("address", net.mac) + "/>");
-    if (net.type == "network")
+    if (actual)
+      w.line("<source" + attr("network", net.source) + attr("portid", net.portid) +
+             attr("bridge", net.actual_bridge) + "/>");
+    else if (net.type == "network")
       w.line("<source" + attr("network", net.source) + "/>");
     else if (net.type == "bridge")
       w.line("<source" + attr("bridge", net.source) + "/>");
-    if (!net.target_dev.empty())
+    if (!net.target_dev.empty() && !(opts.inactive && net.target_dev.starts_with("vnet")))
       w.line("<target" + attr("dev", net.target_dev) + "/>");
     if (!net.model.empty())
       w.line("<model" + attr("type", net.model) + "/>");
-    if (net.address)
-      w.line(format_address(*net.address));
+    format_device_info(w, net.boot_order, net.alias, net.address, opts);
     w.close("</interface>");
   }
   for (const auto& s : d.serials)
-    format_chardev(w, "serial", s, false);
+    format_chardev(w, "serial", s, false, opts);
   for (size_t n = 0; n < d.consoles.size(); ++n) {
     chardev_def console = d.consoles[n];
     // An HVM guest's serial console is an alias of the serial port.
@@ -1489,13 +1714,13 @@ void format_devices(xml_writer& w, const domain_def& def, const domain_format& o
       console = d.serials[n];
       console.target_type = "serial";
     }
-    format_chardev(w, "console", console, true);
+    format_chardev(w, "console", console, true, opts);
   }
   for (const auto& in : d.inputs) {
     std::string open = "<input" + attr("type", in.type);
     if (!in.bus.empty() && in.bus != "none")
       open += attr("bus", in.bus);
-    format_with_address(w, open, "input", in.address);
+    format_with_address(w, open, "input", in.alias, in.address, opts);
   }
   for (const auto& g : d.graphics) {
     std::string open = "<graphics" + attr("type", g.type);
@@ -1527,6 +1752,8 @@ void format_devices(xml_writer& w, const domain_def& def, const domain_format& o
     w.line(listen + "/>");
     w.close("</graphics>");
   }
+  for (const auto& a : d.audios)
+    w.line("<audio" + attr("id", std::to_string(a.id)) + attr("type", a.type) + "/>");
   for (const auto& v : d.videos) {
     w.open("<video>");
     std::string model = "<model" + attr("type", v.model);
@@ -1541,13 +1768,23 @@ void format_devices(xml_writer& w, const domain_def& def, const domain_format& o
     if (v.primary)
       model += attr("primary", "yes");
     w.line(model + "/>");
-    if (v.address)
-      w.line(format_address(*v.address));
+    format_device_info(w, 0, v.alias, v.address, opts);
     w.close("</video>");
   }
+  if (d.watchdog)
+    format_with_address(
+        w, "<watchdog" + attr("model", d.watchdog->model) + attr("action", d.watchdog->action),
+        "watchdog", d.watchdog->alias, d.watchdog->address, opts);
   if (d.memballoon)
     format_with_address(w, "<memballoon" + attr("model", d.memballoon->model), "memballoon",
-                        d.memballoon->address);
+                        d.memballoon->alias, d.memballoon->address, opts);
+  for (const auto& r : d.rngs) {
+    w.open("<rng" + attr("model", r.model) + ">");
+    std::string backend = "<backend" + attr("model", r.backend_model);
+    w.line(r.backend.empty() ? backend + "/>" : backend + ">" + escape(r.backend) + "</backend>");
+    format_device_info(w, 0, r.alias, r.address, opts);
+    w.close("</rng>");
+  }
   w.close("</devices>");
 }
 
@@ -1588,6 +1825,11 @@ std::string format_domain(const domain_def& def, const domain_format& opts) {
     w.line("<memory mode='strict' placement='auto'/>");
     w.close("</numatune>");
   }
+  if (!def.resource_partition.empty()) {
+    w.open("<resource>");
+    w.line("<partition>" + escape(def.resource_partition) + "</partition>");
+    w.close("</resource>");
+  }
   w.open("<os>");
   std::string type = "<type" + attr("arch", def.os.arch);
   if (!def.os.machine.empty())
@@ -1626,13 +1868,16 @@ std::string format_domain(const domain_def& def, const domain_format& opts) {
       open += attr("check", cpu.check);
     if (!cpu.migratable.empty())
       open += attr("migratable", cpu.migratable);
-    if (cpu.model.empty()) {
+    if (cpu.model.empty() && cpu.features.empty()) {
       w.line(open + "/>");
     } else {
       w.open(open + ">");
-      w.line("<model" +
-             attr("fallback", cpu.model_fallback.empty() ? "allow" : cpu.model_fallback) + ">" +
-             escape(cpu.model) + "</model>");
+      if (!cpu.model.empty())
+        w.line("<model" +
+               attr("fallback", cpu.model_fallback.empty() ? "allow" : cpu.model_fallback) + ">" +
+               escape(cpu.model) + "</model>");
+      for (const auto& f : cpu.features)
+        w.line("<feature" + attr("policy", f.policy) + attr("name", f.name) + "/>");
       w.close("</cpu>");
     }
   }
@@ -1648,6 +1893,16 @@ std::string format_domain(const domain_def& def, const domain_format& opts) {
   w.line("<on_reboot>" + escape(def.on_reboot) + "</on_reboot>");
   w.line("<on_crash>" + escape(def.on_crash) + "</on_crash>");
   format_devices(w, def, opts);
+  if (def.seclabel && !(opts.inactive && def.seclabel->type == "dynamic")) {
+    const auto& sl = *def.seclabel;
+    w.open("<seclabel" + attr("type", sl.type) + attr("model", sl.model) +
+           attr("relabel", sl.relabel ? "yes" : "no") + ">");
+    if (!sl.label.empty())
+      w.line("<label>" + escape(sl.label) + "</label>");
+    if (!sl.image_label.empty())
+      w.line("<imagelabel>" + escape(sl.image_label) + "</imagelabel>");
+    w.close("</seclabel>");
+  }
   w.close("</domain>");
   return std::move(w).str();
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,8 +16,9 @@
 
 namespace virtactor::drivers::xml {
 
-/// A device's `<address>`: `type` is "pci" or "drive"; the fields of the other
-/// type stay zero. Printed as libvirt does (pci numbers in hex).
+/// A device's `<address>`: `type` is "pci", "drive" or "usb" (usb only with
+/// `domain_parse::extended_subset`); the fields of the other types stay zero.
+/// Printed as libvirt does (pci numbers in hex).
 struct device_address {
   std::string type;
   // type='pci'
@@ -29,6 +31,8 @@ struct device_address {
   uint32_t controller = 0;
   uint32_t target = 0;
   uint32_t unit = 0;
+  // type='usb': `bus` above and the port path ("1", "1.2")
+  std::string port;
 
   bool operator==(const device_address&) const = default;
 };
@@ -79,14 +83,23 @@ struct domain_features {
   bool operator==(const domain_features&) const = default;
 };
 
-/// `<cpu>`: only the mode (and an optional model name) is modelled.
+/// `<feature policy='...' name='...'/>` of a `<cpu>`.
+struct cpu_feature {
+  std::string policy; ///< "force", "require", "optional", "disable", "forbid"
+  std::string name;
+
+  bool operator==(const cpu_feature&) const = default;
+};
+
+/// `<cpu>`: the mode, an optional model name and (printed only) features.
 struct domain_cpu {
-  std::string mode;           ///< "custom", "host-model", "host-passthrough", "maximum"
-  std::string match;          ///< custom mode only: "minimum", "exact", "strict"
-  std::string check;          ///< "none", "partial", "full"; empty: not printed
-  std::string model;          ///< `<model>` text; empty: none
-  std::string model_fallback; ///< "allow" or "forbid" (printed with a model)
-  std::string migratable;     ///< "on" or "off"; empty: not printed
+  std::string mode;                  ///< "custom", "host-model", "host-passthrough", "maximum"
+  std::string match;                 ///< custom mode only: "minimum", "exact", "strict"
+  std::string check;                 ///< "none", "partial", "full"; empty: not printed
+  std::string model;                 ///< `<model>` text; empty: none
+  std::string model_fallback;        ///< "allow" or "forbid" (printed with a model)
+  std::string migratable;            ///< "on" or "off"; empty: not printed
+  std::vector<cpu_feature> features; ///< printed after the model; not parsed
 
   bool operator==(const domain_cpu&) const = default;
 };
@@ -103,6 +116,9 @@ struct disk_def {
   std::string target_bus; ///< filled in from the target name when absent
   bool readonly = false;
   bool shareable = false;
+  uint32_t boot_order = 0;   ///< `<boot order='N'/>`; 0: none
+  uint32_t source_index = 0; ///< live: `<source index='N'>` and `<backingStore/>`; 0: none
+  std::string alias;         ///< live: `<alias name=...>`; empty: none
   std::optional<device_address> address;
 
   bool operator==(const disk_def&) const = default;
@@ -113,7 +129,11 @@ struct disk_def {
 struct controller_def {
   std::string type;
   uint32_t index = 0;
-  std::string model; ///< empty: not printed
+  std::string model;                      ///< empty: not printed
+  std::string model_name;                 ///< `<model name=...>` (pci controllers); empty: none
+  std::optional<uint32_t> target_chassis; ///< `<target chassis=... port=...>` (pci ports)
+  std::optional<uint32_t> target_port;
+  std::string alias;
   std::optional<device_address> address;
 
   bool operator==(const controller_def&) const = default;
@@ -124,8 +144,15 @@ struct interface_def {
   std::string type = "network";
   std::string mac;        ///< "aa:bb:cc:dd:ee:ff"; generated when absent
   std::string source;     ///< network name (network) or bridge name (bridge)
-  std::string target_dev; ///< empty: not printed
+  std::string target_dev; ///< empty: not printed (live: the tap device)
   std::string model;      ///< `<model type=...>`; empty: not printed
+  /// Live, type network: the bridge the network gave and the port's UUID;
+  /// printed as libvirt does (`<interface type='bridge'>`, `<source
+  /// network=... portid=... bridge=...>`). Empty: none.
+  std::string actual_bridge;
+  std::string portid;
+  uint32_t boot_order = 0; ///< `<boot order='N'/>`; 0: none
+  std::string alias;
   std::optional<device_address> address;
 
   bool operator==(const interface_def&) const = default;
@@ -145,12 +172,16 @@ struct graphics_def {
   bool operator==(const graphics_def&) const = default;
 };
 
-/// `<serial type='pty'>` or `<console type='pty'>`.
+/// `<serial>` or `<console>` of type pty (and, with
+/// `domain_parse::extended_subset`, unix and file).
 struct chardev_def {
   std::string type = "pty";
   std::string target_type; ///< console: "serial", "virtio", ...; serial: "isa-serial", ...
   int32_t target_port = 0;
-  std::string source_path; ///< running pty path; empty: none
+  std::string target_model; ///< `<target><model name=...>`; empty: none
+  std::string source_path;  ///< file or socket path, or a running pty's path; empty: none
+  std::string source_mode;  ///< unix: "bind" or "connect"
+  std::string alias;
 
   bool operator==(const chardev_def&) const = default;
 };
@@ -159,6 +190,7 @@ struct chardev_def {
 struct input_def {
   std::string type;
   std::string bus;
+  std::string alias;
   std::optional<device_address> address;
 
   bool operator==(const input_def&) const = default;
@@ -172,6 +204,7 @@ struct video_def {
   uint32_t ram = 0;    ///< KiB, qxl only; 0: not printed
   uint32_t vgamem = 0; ///< KiB; 0: not printed
   bool primary = false;
+  std::string alias;
   std::optional<device_address> address;
 
   bool operator==(const video_def&) const = default;
@@ -180,9 +213,39 @@ struct video_def {
 /// `<memballoon model='virtio|none'>`.
 struct memballoon_def {
   std::string model;
+  std::string alias;
   std::optional<device_address> address;
 
   bool operator==(const memballoon_def&) const = default;
+};
+
+/// `<audio id='N' type='...'/>` (extended subset).
+struct audio_def {
+  uint32_t id = 1;
+  std::string type = "none";
+
+  bool operator==(const audio_def&) const = default;
+};
+
+/// `<watchdog model='...' action='...'>` (extended subset).
+struct watchdog_def {
+  std::string model;
+  std::string action = "reset";
+  std::string alias;
+  std::optional<device_address> address;
+
+  bool operator==(const watchdog_def&) const = default;
+};
+
+/// `<rng model='virtio'><backend model='random'>PATH</backend></rng>` (extended subset).
+struct rng_def {
+  std::string model = "virtio";
+  std::string backend_model = "random";
+  std::string backend; ///< the random source (a path); empty: not printed
+  std::string alias;
+  std::optional<device_address> address;
+
+  bool operator==(const rng_def&) const = default;
 };
 
 /// `<devices>`, each list in libvirt's print order. As in libvirt, console N of
@@ -196,10 +259,25 @@ struct domain_devices {
   std::vector<chardev_def> consoles;
   std::vector<input_def> inputs;
   std::vector<graphics_def> graphics;
+  std::vector<audio_def> audios;
   std::vector<video_def> videos;
+  std::optional<watchdog_def> watchdog;
   std::optional<memballoon_def> memballoon;
+  std::vector<rng_def> rngs;
 
   bool operator==(const domain_devices&) const = default;
+};
+
+/// `<seclabel type='...' model='...' relabel='...'>` (printed only: live data a
+/// driver fills in).
+struct seclabel_def {
+  std::string type = "dynamic";
+  std::string model; ///< e.g. "dac"
+  bool relabel = true;
+  std::string label;       ///< empty: not printed
+  std::string image_label; ///< empty: not printed
+
+  bool operator==(const seclabel_def&) const = default;
 };
 
 /// A parsed, validated domain definition.
@@ -222,6 +300,8 @@ struct domain_def {
   std::string on_reboot = "restart";
   std::string on_crash = "destroy";
   domain_devices devices;
+  std::string resource_partition;       ///< `<resource><partition>`; empty: none (printed only)
+  std::optional<seclabel_def> seclabel; ///< printed after `<devices>` (printed only)
 
   /// Sets `<memory>`; the current memory is lowered to it when above.
   void set_max_memory(uint64_t kib);
@@ -246,6 +326,20 @@ struct domain_parse {
   /// The guest architecture when `<os><type>` names none: the first one the
   /// driver's capabilities offer. Empty: such a document is refused.
   std::string default_arch;
+  /// Parse the parts of the subset added for hypervisor drivers: serial and
+  /// console types unix and file, `<target><model>` of serials, `<boot
+  /// order>` of disks and interfaces, usb addresses, `<model name>` and
+  /// `<target chassis port>` of pci controllers, and the `<audio>`,
+  /// `<watchdog>` and `<rng>` devices. Off (the test driver), these are
+  /// refused or dropped as before, so that its output never changes.
+  bool extended_subset = false;
+  /// libvirt's driver post-parse callback: runs on the parsed document before
+  /// the generic defaults and implicit devices (memory, consoles, implicit
+  /// controllers and video) are filled in. Its error fails the parse.
+  std::function<result<void>(domain_def&)> post_parse;
+  /// Runs after the generic post-parse and validation: the driver's device
+  /// defaults, address assignment and validation. Its error fails the parse.
+  std::function<result<void>(domain_def&)> finish;
 };
 
 /// How to print a domain.

@@ -147,7 +147,10 @@ virt_error detail_error(std::string_view text, size_t pos, std::string_view mess
   msg += ": ";
   msg += message;
   msg += '\n';
-  msg += text.substr(cur, end - cur);
+  // libvirt prints its context buffer with %s: an empty one is a null
+  // string, which glibc prints as "(null)" (an error at the end of a file that
+  // ends with a newline).
+  msg += end > cur ? text.substr(cur, end - cur) : std::string_view{"(null)"};
   msg += '\n';
   msg.append(col, '-');
   msg += '^';
@@ -560,34 +563,64 @@ std::optional<int32_t> to_int(std::string_view s) {
   return static_cast<int32_t>(*v);
 }
 
-std::string escape(std::string_view s) {
+namespace {
+
+/// Which serialiser's escaping to reproduce.
+enum class escaping { libvirt, libxml2_text, libxml2_attribute };
+
+/// The one XML escaper: libvirt's `virBufferEscapeString` (also `"` and `'`;
+/// control characters other than tab and line ends cannot appear in XML and
+/// vanish) or libxml2's `xmlNodeDump` (CR as a reference; in attributes also
+/// `"`, LF and TAB, which attribute normalisation would lose).
+std::string escape_as(std::string_view s, escaping how) {
+  bool attribute = how == escaping::libxml2_attribute;
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
       case '<':
         out += "&lt;";
-        break;
+        continue;
       case '>':
         out += "&gt;";
-        break;
+        continue;
       case '&':
         out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
+        continue;
       default:
-        // Control characters other than tab and line ends cannot appear in XML.
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t' || c == '\r')
-          out += c;
         break;
     }
+    if (how == escaping::libvirt) {
+      if (c == '"')
+        out += "&quot;";
+      else if (c == '\'')
+        out += "&apos;";
+      else if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t' || c == '\r')
+        out += c;
+      continue;
+    }
+    if (c == '\r')
+      out += "&#13;";
+    else if (attribute && c == '"')
+      out += "&quot;";
+    else if (attribute && c == '\n')
+      out += "&#10;";
+    else if (attribute && c == '\t')
+      out += "&#9;";
+    else
+      out += c;
   }
   return out;
+}
+
+} // namespace
+
+std::string escape(std::string_view s) {
+  return escape_as(s, escaping::libvirt);
+}
+
+std::string escape_libxml2(std::string_view s, bool attribute) {
+  return escape_as(s, attribute ? escaping::libxml2_attribute : escaping::libxml2_text);
 }
 
 std::string attr(std::string_view name, std::string_view value) {

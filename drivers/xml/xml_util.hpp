@@ -88,6 +88,11 @@ std::optional<int32_t> to_int(std::string_view s);
 /// Escapes text and attribute values as libvirt's `virBufferEscapeString`.
 std::string escape(std::string_view s);
 
+/// Escapes as libxml2's serialiser does (`xmlNodeDump`, what virsh prints
+/// for XML it re-serialises): `<>&` and CR always; in attribute values also
+/// `"`, LF and TAB, which attribute normalisation would lose.
+std::string escape_libxml2(std::string_view s, bool attribute);
+
 /// ` name='value'` with `value` escaped.
 std::string attr(std::string_view name, std::string_view value);
 

@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(one_actor_drives_many_connections_at_once) {
                 ++t->failed;
               if (t->listed + t->failed == n) {
                 for (auto& x : *conns)
-                  self->send(x, close_atom::value);
+                  client::close(self, x);
                 t->done.set_value("ok");
               }
             },
@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(a_typed_error_reaches_the_error_handler_with_libvirts_code)
           self, c, {"nope"}, 10s,
           [&got](const protocol::dom_only&) { got.set_value(virt_error{}); },
           [self, c, &got](const virt_error& e) {
-            self->send(c, close_atom::value);
+            client::close(self, c);
             got.set_value(e);
           });
       },

@@ -1,4 +1,5 @@
-// Fuzz target for the URI grammar (client/uri.hpp): one input is one URI.
+// Fuzz target for the URI grammar (actors/uri.hpp) and the remote driver's
+// reading of a URI (client/uri.hpp): one input is one URI.
 // A URI that parses must print as a URI that parses to the same print (when
 // it has a host or an absolute path), and the remote driver's reading of it
 // (transport, host, socket, parameters) must come out as a value or a clean

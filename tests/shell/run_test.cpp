@@ -89,3 +89,48 @@ BOOST_AUTO_TEST_CASE(a_console_is_refused_with_a_clear_error) {
   BOOST_TEST(r.err == "error: option --console is not supported by virtactor\n");
   BOOST_TEST(r.exit_code == 1);
 }
+
+BOOST_AUTO_TEST_CASE(a_virsh_command_virtactor_lacks_is_named_as_such_and_nothing_runs) {
+  for (const char* line : {"uri; domstats", "uri; snapshot-create-as demo", "uri; attach-disk",
+                           "uri; console test"}) {
+    auto r = run({"-c", "test:///default", line});
+    std::string name = std::string{line}.substr(5);
+    name = name.substr(0, name.find(' '));
+    BOOST_TEST(r.err == "error: command '" + name + "' is not supported by virtactor yet\n");
+    BOOST_TEST(r.out == ""); // `uri` did not run: the line is parsed first
+    BOOST_TEST(r.exit_code == 1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_typo_is_still_an_unknown_command) {
+  auto r = run({"-c", "test:///default", "domstatz"});
+  BOOST_TEST(r.err == "error: unknown command: 'domstatz'\n");
+  BOOST_TEST(r.exit_code == 1);
+}
+
+BOOST_AUTO_TEST_CASE(help_for_a_virsh_command_virtactor_lacks_says_so) {
+  auto r = run({"help", "domstats"});
+  BOOST_TEST(r.err == "error: command 'domstats' is not supported by virtactor yet\n");
+  BOOST_TEST(r.exit_code == 1);
+}
+
+BOOST_AUTO_TEST_CASE(complete_is_hidden_from_help_but_runs) {
+  auto help = run({"help"});
+  BOOST_TEST(help.out.find("complete") == std::string::npos);
+  auto r = run({"-c", "test:///default", "complete", "--", "dominf"});
+  BOOST_TEST(r.out == "dominfo\n\n");
+  BOOST_TEST(r.exit_code == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_history_size_stops_interactive_mode_as_virsh_does) {
+  auto r = ts::run_process({binary(), "-q", "-c", "test:///default"}, "/tmp",
+                           {{"VIRTACTOR_HISTSIZE", "lots"}, {"XDG_CACHE_HOME", "/nonexistent"}},
+                           "uri\n", std::chrono::seconds{60});
+  BOOST_TEST(r.err == "error: Bad $VIRTACTOR_HISTSIZE value.\n");
+  BOOST_TEST(r.exit_code == 1);
+  auto big = ts::run_process({binary(), "-q", "-c", "test:///default"}, "/tmp",
+                             {{"VIRTACTOR_HISTSIZE", "500001"}, {"XDG_CACHE_HOME", "/nonexistent"}},
+                             "uri\n", std::chrono::seconds{60});
+  BOOST_TEST(big.err == "error: $VIRTACTOR_HISTSIZE value should be between 0 and 500000\n");
+  BOOST_TEST(big.exit_code == 1);
+}

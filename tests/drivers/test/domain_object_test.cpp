@@ -604,8 +604,8 @@ BOOST_AUTO_TEST_CASE(the_summary_reports_what_the_index_needs) {
   BOOST_TEST(!s.has_managed_save);
   BOOST_TEST(s.snapshot_count == 0);
   BOOST_TEST(!s.removed);
-  BOOST_TEST(domain_object::handles(static_cast<int32_t>(P::domain_define_xml)));
-  BOOST_TEST(!domain_object::handles(static_cast<int32_t>(P::connect_get_type)));
+  BOOST_TEST(testing::routed_to_domain(static_cast<int32_t>(P::domain_define_xml)));
+  BOOST_TEST(!testing::routed_to_domain(static_cast<int32_t>(P::connect_get_type)));
 }
 
 BOOST_AUTO_TEST_CASE(a_definition_of_another_domain_sent_to_an_object_is_refused) {

@@ -11,6 +11,7 @@
 
 using namespace virtactor;
 using namespace virtactor::drivers::test;
+namespace conf = virtactor::drivers::conf;
 using testing::expect_error;
 using testing::expect_ok;
 using testing::model;
@@ -190,83 +191,68 @@ BOOST_AUTO_TEST_CASE(ids_increase_across_the_whole_state) {
 }
 
 BOOST_AUTO_TEST_CASE(a_new_definition_is_created_in_the_index_and_an_existing_one_forwarded) {
-  auto st = driver_state::open("/default");
-  expect_ok(st);
-  auto& state = **st;
-  std::vector<domain_event> events;
-  call_context ctx;
-  ctx.events = &events;
-  ctx.next_domain_id = [] { return 9; };
+  // The state actor's routing (drivers/conf/state_actor.cpp), as the model does it.
+  model m;
+  m.next_id = 9;
   auto xml = std::string{"<domain type='test'><name>fresh</name>"
                          "<uuid>11111111-2222-3333-4444-555555555555</uuid><memory>1024</memory>"
                          "<os><type>hvm</type></os></domain>"};
-  auto fresh = state.dispatch(static_cast<int32_t>(P::domain_create_xml),
-                              xdr::encode(protocol::domain_create_xml_args{xml, 0}), ctx);
+  auto fresh = m.call<P::domain_create_xml>({xml, 0});
   expect_ok(fresh);
-  BOOST_REQUIRE(fresh->created);
-  BOOST_TEST(!fresh->forward_to);
-  auto summary = fresh->created->summary();
+  BOOST_TEST(m.domains.size() == 2u);
+  auto summary = m.domains.at(std::string(fresh->dom.uuid.begin(), fresh->dom.uuid.end()))->summary();
   BOOST_TEST(summary.dom.id == 9);
   BOOST_TEST(!summary.persistent);
-  BOOST_TEST(events.size() == 1u);
+  BOOST_TEST(m.take_events().size() == 1u);
   // The index knows it already.
-  auto lookup = state.dispatch(static_cast<int32_t>(P::domain_lookup_by_name),
-                               xdr::encode(protocol::name_args{"fresh"}), ctx);
+  auto lookup = m.call<P::domain_lookup_by_name>({"fresh"});
   expect_ok(lookup);
-  // Naming it again goes to its object.
-  auto again = state.dispatch(static_cast<int32_t>(P::domain_define_xml),
-                              xdr::encode(protocol::xml_args{xml}), ctx);
+  // Naming it again goes to its object: no new domain.
+  auto again = m.call<P::domain_define_xml>({xml});
   expect_ok(again);
-  BOOST_TEST(!again->created);
-  BOOST_REQUIRE(again->forward_to);
-  BOOST_TEST((*again->forward_to == summary.dom.uuid));
-  BOOST_TEST(again->reply.empty());
+  BOOST_TEST(m.domains.size() == 2u);
+  BOOST_TEST((again->dom.uuid == summary.dom.uuid));
 }
 
 BOOST_AUTO_TEST_CASE(update_replaces_a_summary_and_drops_a_removed_domain) {
   auto st = driver_state::open("/default");
   expect_ok(st);
-  auto& state = **st;
-  auto objs = state.take_initial_domains();
+  conf::domain_list index{traits()};
+  auto objs = (*st)->take_initial_domains();
   auto s = objs.at(0)->summary();
   s.autostart = true;
-  state.update(s);
-  call_context ctx;
-  auto r = state.dispatch(static_cast<int32_t>(P::connect_list_all_domains),
-                          xdr::encode(protocol::connect_list_all_domains_args{1, 1024}), ctx);
+  index.update(s);
+  auto r = index.dispatch(static_cast<int32_t>(P::connect_list_all_domains),
+                          std::any{protocol::connect_list_all_domains_args{1, 1024}});
   expect_ok(r);
   protocol::connect_list_all_domains_ret listed_ret;
-  BOOST_REQUIRE(xdr::decode(r->reply, listed_ret).empty());
+  BOOST_REQUIRE(xdr::decode(*r, listed_ret).empty());
   BOOST_TEST(listed_ret.ret == 1u);
   s.removed = true;
-  state.update(s);
-  auto gone = state.dispatch(static_cast<int32_t>(P::domain_lookup_by_name),
-                             xdr::encode(protocol::name_args{"test"}), ctx);
+  index.update(s);
+  auto gone = index.dispatch(static_cast<int32_t>(P::domain_lookup_by_name),
+                             std::any{protocol::name_args{"test"}});
   expect_error(gone, error_code::no_domain, error_domain::test, "Domain not found");
 }
 
 BOOST_AUTO_TEST_CASE(domain_procedures_are_routed_to_domain_objects) {
-  BOOST_TEST(driver_state::is_domain_proc(static_cast<int32_t>(P::domain_get_info)));
-  BOOST_TEST(driver_state::is_domain_proc(static_cast<int32_t>(P::domain_undefine_flags)));
-  BOOST_TEST(!driver_state::is_domain_proc(static_cast<int32_t>(P::domain_define_xml)));
-  BOOST_TEST(!driver_state::is_domain_proc(static_cast<int32_t>(P::domain_lookup_by_name)));
-  BOOST_TEST(!driver_state::is_domain_proc(static_cast<int32_t>(P::connect_list_all_domains)));
+  BOOST_TEST(conf::is_domain_proc(static_cast<int32_t>(P::domain_get_info)));
+  BOOST_TEST(conf::is_domain_proc(static_cast<int32_t>(P::domain_undefine_flags)));
+  BOOST_TEST(!conf::is_domain_proc(static_cast<int32_t>(P::domain_define_xml)));
+  BOOST_TEST(!conf::is_domain_proc(static_cast<int32_t>(P::domain_lookup_by_name)));
+  BOOST_TEST(!conf::is_domain_proc(static_cast<int32_t>(P::connect_list_all_domains)));
 }
 
 BOOST_AUTO_TEST_CASE(no_domain_error_checks_flags_before_naming_the_missing_domain) {
-  auto st = driver_state::open("/default");
-  expect_ok(st);
+  model m;
   auto uuid = *drivers::xml::parse_uuid("11111111-2222-3333-4444-555555555555");
   protocol::nonnull_domain ghost{"ghost", uuid, -1};
-  expect_error(result<void>{(*st)->no_domain_error(ghost)}, error_code::no_domain,
-               error_domain::test,
+  expect_error(m.call<P::domain_get_info>({ghost}), error_code::no_domain, error_domain::test,
                "Domain not found: no domain with matching uuid "
                "'11111111-2222-3333-4444-555555555555' (ghost)");
-  call_context ro;
-  ro.read_only = true;
-  auto secure = (*st)->no_domain_error(static_cast<int32_t>(P::domain_get_xml_desc),
-                                       xdr::encode(protocol::dom_flags_args{ghost, 1}), ro);
-  expect_error(result<void>{secure}, error_code::operation_denied, error_domain::domain,
+  m.read_only = true;
+  auto secure = m.call<P::domain_get_xml_desc>({ghost, 1});
+  expect_error(secure, error_code::operation_denied, error_domain::domain,
                "operation forbidden: virDomainGetXMLDesc with secure flag");
 }
 

@@ -12,6 +12,7 @@
 #include "drivers/test/domain_setup.hpp"
 #include "drivers/xml/domain_xml.hpp"
 #include "drivers/xml/storage_xml.hpp"
+#include "tests/golden_files.hpp"
 
 namespace virtactor::drivers::xml::test {
 
@@ -29,32 +30,12 @@ inline std::filesystem::path data_dir() {
   return std::filesystem::path{VA_XML_TEST_DIR} / "data";
 }
 
-inline std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using virtactor::golden::read_text;
+using virtactor::golden::sibling;
 
 /// The input documents of `dir` (expected outputs and errors left out), sorted.
 inline std::vector<std::filesystem::path> inputs(const std::string& dir) {
-  std::vector<std::filesystem::path> out;
-  for (const auto& entry : std::filesystem::directory_iterator{data_dir() / dir}) {
-    auto name = entry.path().filename().string();
-    if (entry.path().extension() == ".xml" && name.find(".out.") == std::string::npos &&
-        name.find(".live.") == std::string::npos && name.find(".again.") == std::string::npos)
-      out.push_back(entry.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-/// `base` with its ".xml" replaced by `suffix` (".out.xml", ".err", ...).
-inline std::filesystem::path sibling(const std::filesystem::path& input,
-                                     const std::string& suffix) {
-  auto p = input;
-  p.replace_extension();
-  return p.string() + suffix;
+  return virtactor::golden::inputs(data_dir() / dir);
 }
 
 /// The `<name>` of a document, as the capture script reads it.

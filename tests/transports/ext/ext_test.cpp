@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "client/blocking.hpp"
-#include "client/remote/process.hpp"
+#include "actors/process.hpp"
 #include "tests/interop/harness.hpp"
 #include "tests/transports/ssh/census.hpp"
 #include "tests/transports/ssh/client_checks.hpp"
@@ -134,7 +134,7 @@ BOOST_AUTO_TEST_CASE(many_opens_and_closes_leave_no_descriptors_or_children_behi
   list_through(command); // warm up the actor system and the process monitor
   std::vector<pid_t> peers{daemon.pid()};
   auto no_children = [&] {
-    return tests::children_except(peers).empty() && client::unreaped_stream_processes() == 0;
+    return tests::children_except(peers).empty() && unreaped_stream_processes() == 0;
   };
   auto settled = [&](size_t baseline) {
     return interop::wait_until([&] { return tests::open_fds() <= baseline && no_children(); }, 20s);

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "client/blocking.hpp"
-#include "client/remote/process.hpp"
+#include "actors/process.hpp"
 #include "tests/interop/harness.hpp"
 #include "tests/transports/ssh/census.hpp"
 #include "tests/transports/ssh/client_checks.hpp"
@@ -110,7 +110,7 @@ void expect_nothing_left(size_t baseline, const std::vector<pid_t>& peers_pids) 
   bool clean = interop::wait_until(
       [&] {
         return tests::open_fds() <= baseline && tests::children_except(peers_pids).empty() &&
-               client::unreaped_stream_processes() == 0;
+               unreaped_stream_processes() == 0;
       },
       20s);
   BOOST_TEST(clean, "descriptors "
@@ -497,7 +497,7 @@ BOOST_AUTO_TEST_CASE(many_opens_and_closes_leave_no_descriptors_or_children_behi
   list_through(P.libssh2_uri());
   BOOST_REQUIRE(interop::wait_until(
       [&] {
-        return tests::children_except(P.pids()).empty() && client::unreaped_stream_processes() == 0;
+        return tests::children_except(P.pids()).empty() && unreaped_stream_processes() == 0;
       },
       20s));
   auto baseline = tests::open_fds();

@@ -1,0 +1,320 @@
+#include "drivers/qemu/process.hpp"
+
+#include "drivers/conf/actors.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <caf/actor.hpp>
+#include <caf/send.hpp>
+
+#include "drivers/qemu/monitor.hpp"
+
+#ifndef VA_VERSION
+#define VA_VERSION "0.0.0"
+#endif
+
+namespace virtactor::qemu {
+
+namespace {
+
+virt_error sys_error(const std::string& what, int err) {
+  return make_virt_error(error_code::system_error, error_domain::qemu,
+                         what + ": " + std::strerror(err));
+}
+
+virt_error failed(const std::string& what) {
+  return make_virt_error(error_code::operation_failed, error_domain::qemu,
+                         "operation failed: " + what);
+}
+
+/// Creates `dir` and its parents; the last one gets `mode`.
+result<void> make_dir(const std::string& dir, mode_t mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return sys_error("cannot create directory '" + dir + "'", ec.value());
+  if (::chmod(dir.c_str(), mode) != 0)
+    return sys_error("cannot set permissions of '" + dir + "'", errno);
+  return {};
+}
+
+/// A shell-readable word for the log.
+std::string quoted(const std::string& s) {
+  bool plain = !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                 "0123456789-_=+,./:@%")
+                               == std::string::npos;
+  if (plain)
+    return s;
+  std::string out = "'";
+  for (char c : s)
+    out += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
+  return out + "'";
+}
+
+/// The header libvirt writes before each start, then the environment and
+/// the command line, one option (with its value) per line.
+std::string log_preamble(const launch_spec& spec, const std::vector<std::string>& env) {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  tm t{};
+  ::gmtime_r(&ts.tv_sec, &t);
+  char when[64];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &t);
+  char ms[16];
+  std::snprintf(ms, sizeof ms, ".%03d", static_cast<int>(ts.tv_nsec / 1'000'000));
+  utsname u{};
+  ::uname(&u);
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::string out = std::string{when} + ms + "+0000: starting up virtactor version: " VA_VERSION;
+  if (!spec.qemu_version.empty())
+    out += ", qemu version: " + spec.qemu_version;
+  out += ", kernel: " + std::string{u.release} + ", hostname: " + host + "\n";
+  for (auto& e : env)
+    out += quoted(e) + " \\\n";
+  for (size_t i = 0; i < spec.argv.size(); ++i) {
+    out += quoted(spec.argv[i]);
+    bool takes_value = i > 0 && spec.argv[i].starts_with("-") && i + 1 < spec.argv.size()
+                       && !spec.argv[i + 1].starts_with("-");
+    if (takes_value)
+      out += " " + quoted(spec.argv[++i]);
+    out += i + 1 < spec.argv.size() ? " \\\n" : "\n";
+  }
+  return out;
+}
+
+bool write_all(int fd, const std::string& text) {
+  size_t off = 0;
+  while (off < text.size()) {
+    auto n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+/// "PID\n" into `path`, replaced atomically (a reader never sees half a pid).
+result<void> write_pid_file(const std::string& path, pid_t pid) {
+  auto temp = path + ".new";
+  unique_fd fd{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+  if (!fd)
+    return sys_error("Failed to open pid file '" + temp + "'", errno);
+  if (!write_all(fd.get(), std::to_string(pid) + "\n"))
+    return sys_error("Failed to write pid file '" + temp + "'", errno);
+  fd.reset();
+  if (::rename(temp.c_str(), path.c_str()) != 0)
+    return sys_error("Failed to write pid file '" + path + "'", errno);
+  return {};
+}
+
+/// A copy of `fd` numbered 10 or higher, close-on-exec, so that the child's
+/// dup2 onto 0-3 can never overwrite a source before it is used.
+result<unique_fd> high_copy(int fd) {
+  unique_fd out{::fcntl(fd, F_DUPFD_CLOEXEC, 10)};
+  if (!out)
+    return sys_error("Failed to duplicate descriptor", errno);
+  return out;
+}
+
+/// Starts `argv` in a new session: stdin /dev/null, stdout and stderr
+/// `log_fd`, `monitor_fd` as descriptor 3, nothing else inherited, default
+/// signal dispositions and an empty signal mask, working directory "/".
+result<pid_t> spawn_qemu(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                         int log_fd, int monitor_fd) {
+  std::vector<char*> args;
+  for (auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& e : env)
+    envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, log_fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, log_fd, 2);
+  posix_spawn_file_actions_adddup2(&fa, monitor_fd, monitor_fd_in_child);
+  posix_spawn_file_actions_addclosefrom_np(&fa, monitor_fd_in_child + 1);
+  posix_spawn_file_actions_addchdir_np(&fa, "/");
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK
+                                    | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, args[0], &fa, &attr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0)
+    return sys_error("cannot execute binary " + argv[0], rc);
+  return pid;
+}
+
+/// Kills and reaps a child we could not finish setting up.
+void abandon(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    // nop
+  }
+}
+
+pid_watcher::callback tell(caf::actor owner) {
+  return [owner = std::move(owner)](const process_exited& e) {
+    caf::anon_send(owner, drivers::conf::backend_atom::value, caf::make_message(e));
+  };
+}
+
+class real_launcher final : public process_launcher {
+public:
+  explicit real_launcher(std::shared_ptr<pid_watcher> w) : watcher_(std::move(w)) {}
+
+  result<started_qemu> start(const launch_spec& spec, caf::actor owner) override {
+    if (spec.argv.empty() || !spec.argv[0].starts_with("/"))
+      return make_virt_error(error_code::internal_error, error_domain::qemu,
+                             "internal error: the emulator must be an absolute path");
+    if (auto made = make_dir(spec.domain_dir, 0700); !made)
+      return made.error();
+    auto log_dir = std::filesystem::path{spec.log_path}.parent_path().string();
+    if (!log_dir.empty())
+      if (auto made = make_dir(log_dir, 0700); !made)
+        return made.error();
+    started_qemu out;
+    out.id.monitor_path = spec.domain_dir + "/monitor.sock";
+    auto listener = listen_monitor(out.id.monitor_path);
+    if (!listener)
+      return listener.error();
+    unique_fd log{::open(spec.log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)};
+    if (!log)
+      return sys_error("failed to create logfile " + spec.log_path, errno);
+    auto env = qemu_environment(spec.domain_dir, spec.env);
+    if (!write_all(log.get(), log_preamble(spec, env)))
+      return sys_error("Unable to write to file " + spec.log_path, errno);
+    // Connected before QEMU exists: the kernel queues the connection on the
+    // listening socket QEMU inherits, and QEMU accepts it when it is ready.
+    // Should QEMU die first, the monitor simply reads end of file.
+    auto mon = connect_monitor(out.id.monitor_path);
+    if (!mon)
+      return mon.error();
+    out.monitor = std::move(*mon);
+    auto log_hi = high_copy(log.get());
+    auto mon_hi = high_copy(listener->get());
+    if (!log_hi || !mon_hi)
+      return log_hi ? mon_hi.error() : log_hi.error();
+    auto pid = spawn_qemu(spec.argv, env, log_hi->get(), mon_hi->get());
+    if (!pid)
+      return pid.error();
+    // QEMU holds the listening socket now; ours can go.
+    mon_hi->reset();
+    listener->reset();
+    auto pidfd = open_pidfd(*pid);
+    if (!pidfd) {
+      abandon(*pid);
+      return pidfd.error();
+    }
+    out.id.pid = *pid;
+    out.id.start_time = process_start_time(*pid).value_or(0);
+    if (!spec.pid_path.empty())
+      if (auto w = write_pid_file(spec.pid_path, *pid); !w) {
+        abandon(*pid);
+        return w.error();
+      }
+    if (auto w = watcher_->watch(std::move(*pidfd), *pid, true, tell(std::move(owner))); !w) {
+      abandon(*pid);
+      return w.error();
+    }
+    return out;
+  }
+
+  result<void> adopt(const qemu_identity& id, const std::string& emulator,
+                     caf::actor owner) override {
+    auto pid = static_cast<pid_t>(id.pid);
+    auto gone = failed("QEMU process " + std::to_string(pid) + " is gone");
+    if (pid <= 0)
+      return gone;
+    auto pidfd = open_pidfd(pid);
+    if (!pidfd)
+      return gone;
+    // A zombie still has a pid and a /proc entry: a readable pidfd means
+    // the process has exited.
+    pollfd p{pidfd->get(), POLLIN, 0};
+    if (::poll(&p, 1, 0) != 0)
+      return gone;
+    // Checked after the pidfd exists: the pidfd now pins this very process.
+    auto started = process_start_time(pid);
+    if (!started)
+      return gone;
+    if (id.start_time != 0 && *started != id.start_time)
+      return failed("process " + std::to_string(pid) + " is not the domain's QEMU (started at "
+                    + std::to_string(*started) + ", expected "
+                    + std::to_string(id.start_time) + ")");
+    if (!emulator.empty()) {
+      std::error_code ec;
+      auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
+      auto text = exe.string();
+      if (ec || (text != emulator && text != emulator + " (deleted)"))
+        return failed("process " + std::to_string(pid) + " is not the domain's QEMU (runs '"
+                      + (ec ? std::string{"?"} : text) + "', expected '" + emulator + "')");
+    }
+    bool child = process_parent(pid) == ::getpid();
+    return watcher_->watch(std::move(*pidfd), pid, child, tell(std::move(owner)));
+  }
+
+  result<void> terminate(int32_t pid,
+                         std::optional<std::chrono::milliseconds> kill_after) override {
+    return watcher_->terminate(pid, kill_after);
+  }
+
+  void forget(int32_t pid) override { watcher_->forget(pid); }
+
+private:
+  std::shared_ptr<pid_watcher> watcher_;
+};
+
+} // namespace
+
+std::vector<std::string> qemu_environment(const std::string& domain_dir,
+                                          const std::vector<std::string>& extra) {
+  const char* path = std::getenv("PATH");
+  std::vector<std::string> env{
+    "LC_ALL=C",
+    std::string{"PATH="} + (path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    "HOME=" + domain_dir,
+    "XDG_DATA_HOME=" + domain_dir + "/.local/share",
+    "XDG_CACHE_HOME=" + domain_dir + "/.cache",
+    "XDG_CONFIG_HOME=" + domain_dir + "/.config",
+  };
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
+result<std::shared_ptr<process_launcher>> make_process_launcher() {
+  auto w = pid_watcher::start();
+  if (!w)
+    return w.error();
+  return std::shared_ptr<process_launcher>{std::make_shared<real_launcher>(std::move(*w))};
+}
+
+} // namespace virtactor::qemu

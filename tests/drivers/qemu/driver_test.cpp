@@ -1,0 +1,358 @@
+// The qemu driver in-process, against real QEMU (TCG) booting the ACPI test
+// guest: libvirt's states, reasons and events through a whole lifecycle,
+// a crash, a frozen QEMU, a transient domain, a reboot, and reattaching to a
+// running QEMU after the driver is gone. Exits with 77 (CTest: skipped)
+// without QEMU or the test guest.
+#define BOOST_TEST_MODULE qemu_driver
+#define BOOST_TEST_NO_MAIN
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/error.hpp"
+#include "actors/inspect.hpp"
+#include "actors/interfaces.hpp"
+#include "drivers/qemu/qemu_driver.hpp"
+#include "protocol/procedures.hpp"
+#include "tests/drivers/typed_call.hpp"
+#include "tests/interop/harness.hpp"
+
+using namespace virtactor;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using P = protocol::proc;
+
+namespace {
+
+const fs::path guest_dir = VA_QEMU_GUEST_DIR;
+
+constexpr int32_t running = 1, paused = 3, shutoff = 5;
+constexpr int32_t ev_defined = 0, ev_undefined = 1, ev_started = 2, ev_suspended = 3,
+                  ev_resumed = 4, ev_stopped = 5, ev_shutdown = 6;
+
+caf::actor_system& test_system() {
+  static caf::actor_system* sys = [] {
+    auto* cfg = new caf::actor_system_config;
+    cfg->load<caf::io::middleman>();
+    return new caf::actor_system(*cfg);
+  }();
+  return *sys;
+}
+
+/// Events a subscription received, in order.
+struct event_log {
+  std::mutex mtx;
+  std::vector<domain_event> events;
+
+  std::vector<domain_event> take() {
+    std::lock_guard<std::mutex> g{mtx};
+    return std::exchange(events, {});
+  }
+  bool has(int32_t event_id, int32_t event, int32_t detail) {
+    std::lock_guard<std::mutex> g{mtx};
+    for (auto& e : events)
+      if (e.event_id == event_id && e.event == event && e.detail == detail)
+        return true;
+    return false;
+  }
+};
+
+/// One driver over a temp dir, a connection, and its lifecycle and reboot
+/// events.
+struct driver_fixture {
+  interop::temp_dir dir;
+  drivers::qemu::driver_config cfg;
+  driver_actor driver;
+  connection_actor conn;
+  std::shared_ptr<event_log> log = std::make_shared<event_log>();
+  caf::actor sink;
+
+  driver_fixture() {
+    cfg = drivers::qemu::driver_config::defaults(::geteuid() == 0);
+    cfg.config_dir = dir.file("etc");
+    cfg.run_dir = dir.file("run");
+    cfg.lib_dir = dir.file("lib");
+    cfg.log_dir = dir.file("log");
+    cfg.monitor_timeout = 2s;
+    cfg.destroy_grace = 2s;
+    open_driver();
+  }
+
+  ~driver_fixture() {
+    // Leave no QEMU behind: destroy whatever still runs.
+    auto all = call<P::connect_list_all_domains>({1, 1});
+    if (all)
+      for (auto& d : all->domains)
+        (void) call<P::domain_destroy>({d});
+    close_driver();
+  }
+
+  void open_driver() {
+    driver = drivers::qemu::spawn_qemu_driver(test_system(), cfg);
+    caf::scoped_actor self{test_system()};
+    bool ok = false;
+    self->request(driver, 60s, initialize_atom::value)
+      .receive([&](bool) { ok = true; },
+               [&](caf::error& e) { BOOST_FAIL("initialize: " << from_caf_error(e).message); });
+    BOOST_REQUIRE(ok);
+    std::string uri = cfg.privileged ? "qemu:///system" : "qemu:///session";
+    self->request(driver, 30s, open_atom::value, uri, uint32_t{0}, open_options{})
+      .receive([&](connection_actor& c) { conn = c; },
+               [&](caf::error& e) { BOOST_FAIL("open: " << from_caf_error(e).message); });
+    auto lg = log;
+    sink = test_system().spawn([lg](caf::event_based_actor*) -> caf::behavior {
+      return {[lg](domain_event& e) {
+        std::lock_guard<std::mutex> g{lg->mtx};
+        lg->events.push_back(e);
+      }};
+    });
+    for (int32_t id : {0, 1})
+      self->request(conn, 10s, subscribe_atom::value, id, domain_filter{}, sink)
+        .receive([](int32_t) {}, [](caf::error&) { BOOST_FAIL("subscribe"); });
+  }
+
+  /// Ends the driver as a daemon that stops does: QEMUs keep running.
+  void close_driver() {
+    caf::scoped_actor self{test_system()};
+    self->send_exit(conn, caf::exit_reason::user_shutdown);
+    self->send_exit(driver, caf::exit_reason::user_shutdown);
+    self->send_exit(sink, caf::exit_reason::user_shutdown);
+    self->wait_for(driver);
+  }
+
+  template <P Proc>
+  result<typename protocol::proc_traits<Proc>::ret>
+  call(const typename protocol::proc_traits<Proc>::args& args = {},
+       std::chrono::seconds timeout = 60s) {
+    caf::scoped_actor self{test_system()};
+    return testing::typed_call<Proc>(self, conn, args, timeout);
+  }
+
+  /// A domain on its own copy of the guest's disk (QEMU locks images).
+  std::string xml(const std::string& name) {
+    auto disk = dir.file(name + ".qcow2");
+    if (!fs::exists(disk))
+      fs::copy_file(guest_dir / "disk.qcow2", disk);
+    return "<domain type='qemu'><name>" + name +
+           "</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+           "<os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>"
+           "<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+           "<source file='" + disk + "'/><target dev='vda' bus='virtio'/></disk>"
+           "<serial type='pty'/><console type='pty'/></devices></domain>";
+  }
+
+  protocol::nonnull_domain define(const std::string& name) {
+    auto d = call<P::domain_define_xml>({xml(name)});
+    BOOST_REQUIRE_MESSAGE(d, (d ? "" : d.error().message));
+    return d->dom;
+  }
+
+  protocol::domain_get_state_ret state_of(const protocol::nonnull_domain& d) {
+    auto s = call<P::domain_get_state>({d, 0});
+    BOOST_REQUIRE_MESSAGE(s, (s ? "" : s.error().message));
+    return *s;
+  }
+
+  bool wait_state(const protocol::nonnull_domain& d, int32_t state, int32_t reason) {
+    return interop::wait_until(
+      [&] {
+        auto s = call<P::domain_get_state>({d, 0});
+        return s && s->state == state && s->reason == reason;
+      },
+      20s, 20ms);
+  }
+
+  /// Presses the power button until the guest has booted far enough to
+  /// honour it and the domain reaches `state` (libvirt's shutdown returns
+  /// at once, whether the guest listens or not).
+  bool press_until(const protocol::nonnull_domain& d, P proc, const std::function<bool()>& done) {
+    return interop::wait_until(
+      [&] {
+        if (done())
+          return true;
+        if (proc == P::domain_shutdown)
+          (void) call<P::domain_shutdown>({d});
+        else
+          (void) call<P::domain_reboot>({d, 0});
+        return interop::wait_until(done, 700ms, 20ms);
+      },
+      30s, 1ms);
+  }
+
+  /// The pid of the domain's QEMU, from its pid file.
+  pid_t qemu_pid(const std::string& name) {
+    std::ifstream in{cfg.run_dir + "/" + name + ".pid"};
+    pid_t pid = 0;
+    in >> pid;
+    return pid;
+  }
+
+  /// The ids (event, detail) of the lifecycle events so far, in order.
+  std::vector<std::pair<int32_t, int32_t>> lifecycle() {
+    std::vector<std::pair<int32_t, int32_t>> out;
+    for (auto& e : log->take())
+      if (e.event_id == 0)
+        out.emplace_back(e.event, e.detail);
+    return out;
+  }
+};
+
+using events = std::vector<std::pair<int32_t, int32_t>>;
+
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_domain_lives_through_libvirts_lifecycle, driver_fixture) {
+  auto d = define("life");
+  BOOST_TEST(fs::exists(cfg.config_dir + "/life.xml"));
+  auto st = state_of(d);
+  BOOST_TEST(st.state == shutoff);
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  st = state_of(d);
+  BOOST_TEST(st.state == running);
+  BOOST_TEST(st.reason == 1); // booted
+  BOOST_TEST((lifecycle() == events{{ev_defined, 0}, {ev_resumed, 0}, {ev_started, 0}}));
+  BOOST_TEST(fs::exists(cfg.run_dir + "/life.xml")); // the status file
+  auto info = call<P::domain_get_info>({call<P::domain_lookup_by_name>({"life"})->dom});
+  BOOST_REQUIRE(info);
+  BOOST_TEST(info->state == running);
+  BOOST_TEST(info->max_mem == 65536u);
+  auto live = call<P::domain_get_xml_desc>({d, 0});
+  BOOST_REQUIRE(live);
+  BOOST_TEST(live->xml.find("<domain type='qemu' id='") != std::string::npos);
+  BOOST_TEST(live->xml.find("/dev/pts/") != std::string::npos);
+
+  BOOST_REQUIRE(call<P::domain_suspend>({d}));
+  BOOST_TEST(state_of(d).state == paused);
+  BOOST_TEST(state_of(d).reason == 1); // user
+  BOOST_REQUIRE(call<P::domain_resume>({d}));
+  BOOST_TEST(state_of(d).state == running);
+  BOOST_TEST(state_of(d).reason == 5); // unpaused
+  BOOST_TEST((lifecycle() == events{{ev_suspended, 0}, {ev_resumed, 0}}));
+
+  // The guest honours the ACPI power button: a real shutdown.
+  BOOST_REQUIRE(call<P::domain_shutdown>({d}));
+  BOOST_TEST(press_until(d, P::domain_shutdown, [&] {
+    auto s = call<P::domain_get_state>({d, 0});
+    return s && s->state == shutoff;
+  }));
+  BOOST_TEST(state_of(d).reason == 1); // shut off (shutdown)
+  BOOST_TEST((lifecycle() == events{{ev_shutdown, 1}, {ev_stopped, 0}}));
+  BOOST_TEST(!fs::exists(cfg.run_dir + "/life.xml"));
+
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  (void) lifecycle();
+  BOOST_REQUIRE(call<P::domain_destroy>({d}));
+  BOOST_TEST(state_of(d).state == shutoff);
+  BOOST_TEST(state_of(d).reason == 2); // destroyed
+  auto after = lifecycle();
+  BOOST_REQUIRE(!after.empty());
+  BOOST_TEST((after.back() == std::pair<int32_t, int32_t>{ev_stopped, 1}));
+
+  BOOST_REQUIRE(call<P::domain_undefine>({d}));
+  BOOST_TEST(!fs::exists(cfg.config_dir + "/life.xml"));
+  BOOST_TEST(!call<P::domain_lookup_by_name>({"life"}));
+  BOOST_TEST((lifecycle() == events{{ev_undefined, 0}}));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_qemu_killed_behind_the_daemons_back_is_shut_off_crashed,
+                        driver_fixture) {
+  auto d = define("victim");
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  (void) lifecycle();
+  auto pid = qemu_pid("victim");
+  BOOST_REQUIRE(pid > 0);
+  ::kill(pid, SIGKILL);
+  BOOST_TEST(wait_state(d, shutoff, 3)); // crashed
+  BOOST_TEST((lifecycle() == events{{ev_stopped, 5}})); // failed
+}
+
+BOOST_FIXTURE_TEST_CASE(a_frozen_qemu_blocks_nothing_and_is_destroyed, driver_fixture) {
+  auto frozen = define("frozen");
+  auto other = define("other");
+  BOOST_REQUIRE(call<P::domain_create>({frozen}));
+  BOOST_REQUIRE(call<P::domain_create>({other}));
+  auto pid = qemu_pid("frozen");
+  ::kill(pid, SIGSTOP);
+  // A job on the frozen domain waits on its monitor until the deadline...
+  auto suspending = std::async(std::launch::async, [&] { return call<P::domain_suspend>({frozen}); });
+  // ...while reads on it and calls on the other domain answer.
+  auto info = call<P::domain_get_info>({frozen}, 1s);
+  BOOST_REQUIRE_MESSAGE(info, (info ? "" : info.error().message));
+  BOOST_TEST(info->state == running);
+  BOOST_REQUIRE(call<P::domain_suspend>({other}, 5s));
+  BOOST_REQUIRE(call<P::domain_resume>({other}, 5s));
+  auto suspended = suspending.get();
+  BOOST_REQUIRE(!suspended);
+  BOOST_TEST(static_cast<int>(suspended.error().code) ==
+             static_cast<int>(error_code::operation_timeout));
+  // Destroy works by signals: SIGKILL after the grace period.
+  BOOST_REQUIRE(call<P::domain_destroy>({frozen}, 30s));
+  BOOST_TEST(state_of(frozen).state == shutoff);
+  BOOST_TEST(state_of(frozen).reason == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_transient_domain_is_gone_when_it_stops, driver_fixture) {
+  auto created = call<P::domain_create_xml>({xml("passing"), 0});
+  BOOST_REQUIRE_MESSAGE(created, (created ? "" : created.error().message));
+  BOOST_TEST(state_of(created->dom).state == running);
+  BOOST_TEST(!fs::exists(cfg.config_dir + "/passing.xml"));
+  BOOST_TEST((lifecycle() == events{{ev_resumed, 0}, {ev_started, 0}}));
+  BOOST_REQUIRE(call<P::domain_destroy>({created->dom}));
+  BOOST_TEST(interop::wait_until([&] { return !call<P::domain_lookup_by_name>({"passing"}); },
+                                 10s, 10ms));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_reboot_resets_the_guest_and_keeps_it_running, driver_fixture) {
+  auto d = define("phoenix");
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  auto pid = qemu_pid("phoenix");
+  (void) lifecycle();
+  BOOST_REQUIRE(call<P::domain_reboot>({d, 0}));
+  BOOST_TEST(press_until(d, P::domain_reboot, [&] { return log->has(1, 0, 0); }));
+  BOOST_TEST(state_of(d).state == running);
+  BOOST_TEST(qemu_pid("phoenix") == pid); // the same QEMU: a fake reboot
+}
+
+BOOST_FIXTURE_TEST_CASE(a_new_driver_reattaches_to_a_running_domain, driver_fixture) {
+  auto d = define("survivor");
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  BOOST_REQUIRE(call<P::domain_suspend>({d}));
+  auto pid = qemu_pid("survivor");
+  close_driver();
+  BOOST_TEST(::kill(pid, 0) == 0); // QEMU outlives its driver
+  open_driver();
+  auto again = call<P::domain_lookup_by_name>({"survivor"});
+  BOOST_REQUIRE(again);
+  auto st = state_of(again->dom);
+  BOOST_TEST(st.state == paused);
+  BOOST_TEST(st.reason == 1); // user: reconciled with query-status
+  BOOST_REQUIRE(call<P::domain_resume>({again->dom}));
+  BOOST_TEST(state_of(again->dom).state == running);
+  BOOST_REQUIRE(call<P::domain_destroy>({again->dom}));
+  BOOST_TEST(state_of(again->dom).state == shutoff);
+  BOOST_TEST(interop::wait_until([&] { return ::kill(pid, 0) != 0; }, 10s, 10ms));
+}
+
+int main(int argc, char* argv[]) {
+  if (!fs::exists(guest_dir / "disk.qcow2") || !fs::exists("/usr/bin/qemu-system-x86_64")) {
+    std::cout << "qemu_driver: no QEMU or test guest, skipped\n";
+    return 77;
+  }
+  return boost::unit_test::unit_test_main([] { return true; }, argc, argv);
+}

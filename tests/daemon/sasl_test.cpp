@@ -26,12 +26,9 @@
 using namespace virtactor;
 using namespace virtactor::interop;
 using protocol::proc;
+using tls_test::contains;
 
 namespace {
-
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 /// The message of a failed result, "" for a success (Boost builds assertion
 /// messages even when the assertion holds).
@@ -213,16 +210,16 @@ BOOST_AUTO_TEST_CASE(virsh_logs_in_with_the_right_password_only_and_as_an_allowe
     BOOST_TEST_CONTEXT(uri) {
       auto ok = virsh(sasl, "right", uri, "list --all --name");
       BOOST_TEST(ok.exit_code == 0, ok.err);
-      BOOST_TEST(has(ok.out, "test"), ok.out);
+      BOOST_TEST(contains(ok.out, "test"), ok.out);
       for (auto who : {"wrong", "bob"}) {
         auto refused = virsh(sasl, who, uri, "list --all --name");
         BOOST_TEST(refused.exit_code == 1);
-        BOOST_TEST(has(refused.err, "error: authentication failed: authentication failed"),
+        BOOST_TEST(contains(refused.err, "error: authentication failed: authentication failed"),
                    refused.err);
       }
     }
   }
-  BOOST_TEST(has(d.log(), "SASL client identity 'bob' not allowed by sasl_allowed_username_list"),
+  BOOST_TEST(contains(d.log(), "SASL client identity 'bob' not allowed by sasl_allowed_username_list"),
              d.log());
 }
 
@@ -253,9 +250,9 @@ except libvirt.libvirtError as e:
           {"LIBVIRT_AUTH_FILE=" + sasl.no_auth_file()}, 120s);
       };
       auto ok = run("alice", "secret");
-      BOOST_TEST(has(ok.out, "domains ['test'] secure 1 asked [2, 5]"), ok.out << ok.err);
+      BOOST_TEST(contains(ok.out, "domains ['test'] secure 1 asked [2, 5]"), ok.out << ok.err);
       auto wrong = run("alice", "guess");
-      BOOST_TEST(has(wrong.out, "error authentication failed: authentication failed"),
+      BOOST_TEST(contains(wrong.out, "error authentication failed: authentication failed"),
                  wrong.out << wrong.err);
     }
   }
@@ -297,8 +294,8 @@ BOOST_AUTO_TEST_CASE(plain_tcp_offers_only_a_security_layer_and_the_stream_is_en
     BOOST_TEST(cli->ssf() == 0); // a unix socket needs no layer: SCRAM is fine there
     u.open(); // in clear
   }
-  BOOST_TEST(has(unix_mechs, "SCRAM-SHA-256"), unix_mechs);
-  BOOST_TEST(has(unix_mechs, "DIGEST-MD5"), unix_mechs);
+  BOOST_TEST(contains(unix_mechs, "SCRAM-SHA-256"), unix_mechs);
+  BOOST_TEST(contains(unix_mechs, "DIGEST-MD5"), unix_mechs);
 
   {
     // A client that asks for SCRAM on tcp anyway is refused: no layer.
@@ -326,7 +323,7 @@ BOOST_AUTO_TEST_CASE(plain_tcp_offers_only_a_security_layer_and_the_stream_is_en
   auto call = raw_client::frame(h, xdr::encode(protocol::connect_open_args{"test:///default", 0}));
   xdr::buffer wire;
   BOOST_TEST_REQUIRE(layer->encode(call.data(), call.size(), wire).ok());
-  BOOST_TEST(!has(std::string(wire.begin(), wire.end()), "test:///default"));
+  BOOST_TEST(!contains(std::string(wire.begin(), wire.end()), "test:///default"));
   BOOST_TEST_REQUIRE(t.send_bytes(wire));
   // ...gets an encoded reply, which decodes to the OK of that serial.
   xdr::buffer plain;
@@ -394,7 +391,7 @@ BOOST_AUTO_TEST_CASE(sasl_over_tls_logs_in_our_client_and_virsh) {
   BOOST_TEST(wrong.error().message == "authentication failed: authentication failed");
   auto listed = virsh(sasl, "right", uri, "list --all --name");
   BOOST_TEST(listed.exit_code == 0, listed.err);
-  BOOST_TEST(has(listed.out, "test"), listed.out);
+  BOOST_TEST(contains(listed.out, "test"), listed.out);
   auto refused = virsh(sasl, "bob", uri, "list --all --name");
-  BOOST_TEST(has(refused.err, "error: authentication failed: authentication failed"), refused.err);
+  BOOST_TEST(contains(refused.err, "error: authentication failed: authentication failed"), refused.err);
 }

@@ -31,6 +31,7 @@
 
 #include "actors/error.hpp"
 #include "actors/fd.hpp"
+#include "actors/user_dirs.hpp"
 #include "daemon/config.hpp"
 #include "daemon/listener.hpp"
 #include "daemon/logging.hpp"
@@ -44,7 +45,22 @@ namespace {
 
 using namespace virtactor;
 
-constexpr const char* default_config_path = "/etc/virtactor/virtactord.conf";
+/// Where the daemon looks without -f and unix_sock_dir: a root daemon
+/// serves the system (/etc, /run/libvirt); any other user's serves that
+/// user's session ($XDG_CONFIG_HOME/virtactor, $XDG_RUNTIME_DIR/libvirt,
+/// where libvirt's client looks for a session daemon and spawns one).
+struct default_paths {
+  std::string config;
+  std::string sock_dir;
+
+  static default_paths of_this_user() {
+    if (::geteuid() == 0)
+      return {"/etc/virtactor/virtactord.conf", "/run/libvirt"};
+    auto env = user_env::from_process();
+    return {user_config_dir(env) + "/virtactor/virtactord.conf",
+            user_runtime_dir(env) + "/libvirt"};
+  }
+};
 
 #ifndef VA_VERSION
 #define VA_VERSION "0.0.0"
@@ -65,10 +81,10 @@ void usage(std::ostream& out, const char* argv0) {
       << "and virtactor connect to it).\n\n"
       << "  Default paths:\n\n"
       << "    Configuration file (unless overridden by -f):\n"
-      << "      " << default_config_path << "\n\n"
+      << "      " << default_paths::of_this_user().config << "\n\n"
       << "    Sockets (unix_sock_dir):\n"
-      << "      /run/libvirt/libvirt-sock\n"
-      << "      /run/libvirt/libvirt-sock-ro\n\n"
+      << "      " << default_paths::of_this_user().sock_dir << "/libvirt-sock\n"
+      << "      " << default_paths::of_this_user().sock_dir << "/libvirt-sock-ro\n\n"
       << "    PID file: none unless -p is given\n\n";
 }
 
@@ -231,12 +247,14 @@ unique_fd fork_into_background(const char* argv0) {
   return unique_fd{status[1]};
 }
 
+/// Makes `dir` and its parents; a session daemon's are its user's alone.
 bool make_dirs(const std::string& dir) {
+  mode_t mode = ::geteuid() == 0 ? 0755 : 0700;
   std::string cur;
   for (size_t i = 0; i <= dir.size(); ++i) {
     if (i == dir.size() || (dir[i] == '/' && i > 0)) {
       cur = dir.substr(0, i);
-      if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
+      if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
         return false;
     }
   }
@@ -316,8 +334,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> warnings;
   daemon::daemon_config cfg;
   std::string config_path = args.config_path;
-  if (config_path.empty() && ::access(default_config_path, R_OK) == 0)
-    config_path = default_config_path;
+  auto defaults = default_paths::of_this_user();
+  if (config_path.empty() && ::access(defaults.config.c_str(), R_OK) == 0)
+    config_path = defaults.config;
   if (!config_path.empty()) {
     auto loaded = daemon::load_config(config_path, warnings);
     if (!loaded) {
@@ -373,7 +392,7 @@ int main(int argc, char** argv) {
 
   // Sockets first: a daemon that cannot listen must fail before it says "ready".
   // libvirtd's default directory, so that virsh finds us without socket=.
-  std::string sock_dir = cfg.unix_sock_dir.value_or("/run/libvirt");
+  std::string sock_dir = cfg.unix_sock_dir.value_or(defaults.sock_dir);
   auto rw_path = sock_dir + "/libvirt-sock";
   auto ro_path = sock_dir + "/libvirt-sock-ro";
   // Sockets systemd passed (virtactord.socket, virtactord-ro.socket, ...)

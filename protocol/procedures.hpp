@@ -133,6 +133,7 @@ enum class access : uint8_t {
   X(domain_get_state, dom_flags_args, domain_get_state_ret, "virDomainGetState", read) \
   X(domain_undefine_flags, dom_flags_args, xdr::empty, "virDomainUndefineFlags", write) \
   X(domain_destroy_flags, dom_flags_args, xdr::empty, "virDomainDestroyFlags", write) \
+  X(domain_reset, dom_flags_args, xdr::empty, "virDomainReset", write) \
   X(domain_shutdown_flags, dom_flags_args, xdr::empty, "virDomainShutdownFlags", write) \
   X(connect_list_all_domains, connect_list_all_domains_args, connect_list_all_domains_ret, "virConnectListAllDomains", read) \
   X(connect_list_all_storage_pools, connect_list_all_storage_pools_args, connect_list_all_storage_pools_ret, "virConnectListAllStoragePools", read) \

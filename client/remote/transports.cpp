@@ -1,5 +1,7 @@
 #include "client/remote/transports.hpp"
 
+#include "client/remote/session_daemon.hpp"
+
 #pragma push_macro("unix")
 #undef unix
 
@@ -30,8 +32,8 @@ result<connector> unix_connector(const remote_target& t, bool read_only) {
   auto path = unix_socket_path(t, read_only, local_env::from_process());
   if (!path)
     return path.error();
-  return connector{[p = *path]() -> result<stream_endpoint> {
-    auto fd = connect_unix(p, connect_timeout_ms);
+  return connector{[p = *path, spawn = t.autostart]() -> result<stream_endpoint> {
+    auto fd = spawn ? connect_session_daemon(p, connect_timeout_ms) : connect_unix(p, connect_timeout_ms);
     if (!fd)
       return fd.error();
     auto peer = describe_socket(fd->get());

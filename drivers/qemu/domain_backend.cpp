@@ -336,6 +336,20 @@ public:
     });
   }
 
+  /// `qemuDomainReset`: the reset line; QEMU's RESET event becomes the
+  /// REBOOT event. A pending fake reboot is over (the machine restarts now).
+  void reset(domain_op op, done_fn done) override {
+    if (!running(op.obj))
+      return done(conf::errors::domain_not_running());
+    exec("system_reset", "", [this, done](result<json> r) {
+      if (!r)
+        return done(r.error());
+      rt_->fake_reboot = false;
+      save_status();
+      done(result<void>{});
+    });
+  }
+
   void suspend(domain_op op, done_fn done) override {
     if (!running(op.obj))
       return done(conf::errors::domain_not_running());

@@ -42,6 +42,7 @@ public:
     inner_->shutdown(op, std::move(d));
   }
   void reboot(conf::domain_op op, conf::done_fn d) override { inner_->reboot(op, std::move(d)); }
+  void reset(conf::domain_op op, conf::done_fn d) override { inner_->reset(op, std::move(d)); }
   void suspend(conf::domain_op op, conf::done_fn d) override {
     if (op.obj.name == "bomb")
       throw std::runtime_error("injected backend failure");

@@ -329,6 +329,25 @@ BOOST_FIXTURE_TEST_CASE(a_reboot_resets_the_guest_and_keeps_it_running, driver_f
   BOOST_TEST(qemu_pid("phoenix") == pid); // the same QEMU: a fake reboot
 }
 
+BOOST_FIXTURE_TEST_CASE(a_reset_restarts_the_machine_without_stopping_it, driver_fixture) {
+  auto d = define("reset");
+  auto refused = call<P::domain_reset>({d, 0});
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(refused.error().message == "Requested operation is not valid: domain is not running");
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  auto pid = qemu_pid("reset");
+  (void) log->take();
+  BOOST_REQUIRE(call<P::domain_reset>({d, 0}));
+  // QEMU reports the reset: a REBOOT event, and no lifecycle event.
+  BOOST_TEST(interop::wait_until([&] { return log->has(1, 0, 0); }, 10s, 10ms));
+  BOOST_TEST(lifecycle().empty());
+  BOOST_TEST(state_of(d).state == running);
+  BOOST_TEST(qemu_pid("reset") == pid);
+  auto flags = call<P::domain_reset>({d, 1});
+  BOOST_REQUIRE(!flags);
+  BOOST_TEST(flags.error().message.find("unsupported flags (0x1)") != std::string::npos);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_new_driver_reattaches_to_a_running_domain, driver_fixture) {
   auto d = define("survivor");
   BOOST_REQUIRE(call<P::domain_create>({d}));

@@ -8,7 +8,7 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
-  cmake make g++ libcaf-dev libssl-dev libssh2-1-dev libpugixml-dev libboost-test-dev \
+  cmake make g++ libcaf-dev libssl-dev libssh2-1-dev libsasl2-dev libpugixml-dev libboost-test-dev \
   nlohmann-json3-dev libreadline-dev libsystemd-dev
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j2 --target virtactor

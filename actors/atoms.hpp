@@ -43,5 +43,11 @@ using frame_atom = caf::atom_constant<caf::atom("va_frame")>;
 using closed_atom = caf::atom_constant<caf::atom("va_closed")>;
 /// A periodic timer tick (keepalive).
 using tick_atom = caf::atom_constant<caf::atom("va_tick")>;
+/// Peer -> broker: one received message is done with: (release_atom, bytes).
+using release_atom = caf::atom_constant<caf::atom("va_release")>;
+/// Peer -> broker: end now, dropping unsent output (a dead or hostile peer).
+using drop_atom = caf::atom_constant<caf::atom("va_drop")>;
+/// Peer -> broker: a security layer for every later byte: (codec_atom, codec).
+using codec_atom = caf::atom_constant<caf::atom("va_codec")>;
 
 } // namespace virtactor

@@ -1,6 +1,11 @@
 #include "actors/fd.hpp"
 
+#include <arpa/inet.h>
+
+#include "actors/stream.hpp"
+
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <fcntl.h>
@@ -43,8 +48,19 @@ int finish_connect(int fd, const sockaddr* sa, socklen_t len, int timeout_ms) {
   int flags = fcntl(fd, F_GETFL);
   fcntl(fd, F_SETFL, flags | O_NONBLOCK);
   int rc = ::connect(fd, sa, len);
+  // A unix socket whose listener's backlog is full answers EAGAIN: no
+  // connection was started (nothing to poll for), so try again until the
+  // listener takes it or the time is up.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+  while (rc != 0 && errno == EAGAIN && sa->sa_family == AF_UNIX &&
+         std::chrono::steady_clock::now() < deadline) {
+    ::poll(nullptr, 0, 5);
+    rc = ::connect(fd, sa, len);
+  }
   int err = rc == 0 ? 0 : errno;
-  if (rc != 0 && (errno == EINPROGRESS || errno == EAGAIN)) {
+  if (rc != 0 && errno == EAGAIN && sa->sa_family == AF_UNIX)
+    err = ETIMEDOUT;
+  else if (rc != 0 && errno == EINPROGRESS) {
     pollfd p{fd, POLLOUT, 0};
     int n;
     do
@@ -65,7 +81,8 @@ int finish_connect(int fd, const sockaddr* sa, socklen_t len, int timeout_ms) {
 
 } // namespace
 
-result<unique_fd> listen_unix(const std::string& path, unsigned mode) {
+result<unique_fd> listen_unix(const std::string& path, unsigned mode,
+                              std::optional<uint32_t> group) {
   sockaddr_un sa;
   if (!make_unix_addr(path, sa))
     return make_virt_error(error_code::internal_error, error_domain::rpc,
@@ -73,7 +90,18 @@ result<unique_fd> listen_unix(const std::string& path, unsigned mode) {
   unique_fd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   if (!fd)
     return sys_error("Failed to create socket", errno);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+  // The socket file is born with `mode` at most (libvirt sets the umask
+  // around bind): no moment in which anyone else may connect. The daemon is
+  // still single-threaded here.
+  auto bind_restricted = [&] {
+    auto old_mask = ::umask(~mode & 0777);
+    int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    int err = errno;
+    ::umask(old_mask);
+    errno = err;
+    return rc;
+  };
+  if (bind_restricted() != 0) {
     if (errno != EADDRINUSE)
       return sys_error("Failed to bind socket to '" + path + "'", errno);
     // Someone left a socket file. Replace it unless a daemon still answers.
@@ -81,9 +109,12 @@ result<unique_fd> listen_unix(const std::string& path, unsigned mode) {
       return make_virt_error(error_code::system_error, error_domain::rpc,
                              "another daemon is already listening on '" + path + "'");
     ::unlink(path.c_str());
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+    if (bind_restricted() != 0)
       return sys_error("Failed to bind socket to '" + path + "'", errno);
   }
+  if (group && ::chown(path.c_str(), static_cast<uid_t>(-1), *group) != 0)
+    return sys_error("Failed to change group ID of '" + path + "' to " + std::to_string(*group),
+                     errno);
   if (::chmod(path.c_str(), mode) != 0)
     return sys_error("Failed to change permissions of '" + path + "'", errno);
   if (::listen(fd.get(), 128) != 0)
@@ -186,6 +217,41 @@ uint64_t raise_fd_limit() {
     setrlimit(RLIMIT_NOFILE, &rl);
   }
   return rl.rlim_cur;
+}
+
+namespace {
+
+/// "IP;PORT" (libvirt's virSocketAddrFormatFull with ";"); a unix socket
+/// counts as "127.0.0.1;0", as in libvirt.
+std::string sasl_address(const sockaddr_storage& sa) {
+  char host[INET6_ADDRSTRLEN] = {};
+  if (sa.ss_family == AF_INET) {
+    auto& in = reinterpret_cast<const sockaddr_in&>(sa);
+    ::inet_ntop(AF_INET, &in.sin_addr, host, sizeof host);
+    return std::string{host} + ";" + std::to_string(ntohs(in.sin_port));
+  }
+  if (sa.ss_family == AF_INET6) {
+    auto& in6 = reinterpret_cast<const sockaddr_in6&>(sa);
+    ::inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof host);
+    return std::string{host} + ";" + std::to_string(ntohs(in6.sin6_port));
+  }
+  return "127.0.0.1;0";
+}
+
+} // namespace
+
+stream_peer describe_socket(int fd, int tls_ssf) {
+  stream_peer out;
+  out.tls_ssf = tls_ssf;
+  sockaddr_storage sa{};
+  socklen_t len = sizeof sa;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0)
+    out.local_addr = sasl_address(sa);
+  sa = {};
+  len = sizeof sa;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0)
+    out.remote_addr = sasl_address(sa);
+  return out;
 }
 
 } // namespace virtactor

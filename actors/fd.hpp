@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -37,10 +38,12 @@ private:
   int fd_ = -1;
 };
 
-/// A listening unix socket at `path` with permissions `mode` (e.g. 0777).
-/// A stale socket file is replaced; a live one (another daemon answers) is an
-/// error.
-result<unique_fd> listen_unix(const std::string& path, unsigned mode);
+/// A listening unix socket at `path` with permissions `mode` (e.g. 0777) and,
+/// when given, group `group`; the socket never exists with other
+/// permissions. A stale socket file is replaced; a live one (another daemon
+/// answers) is an error.
+result<unique_fd> listen_unix(const std::string& path, unsigned mode,
+                              std::optional<uint32_t> group = std::nullopt);
 
 /// A listening TCP socket on `addr` (empty: all addresses) and `port` (0: any
 /// free port). Returns the socket; `bound_port` receives the actual port.

@@ -17,6 +17,22 @@ namespace virtactor {
 /// Makes the scribe of a custom stream on the broker's multiplexer.
 using scribe_factory = std::function<caf::io::scribe_ptr(caf::io::abstract_broker* broker)>;
 
+/// What is known of the two ends of a stream, for SASL (libvirt's address
+/// strings): "IP;PORT" of each end, "127.0.0.1;0" on unix sockets.
+struct stream_peer {
+  std::string local_addr;
+  std::string remote_addr;
+  /// The key size in bits of the TLS session carrying the stream (SASL's
+  /// external SSF); 0 without TLS.
+  int tls_ssf = 0;
+  /// The transport itself keeps the stream private (unix socket, TLS, SSH);
+  /// false on plain TCP, where SASL must bring a security layer.
+  bool secure = true;
+};
+
+/// The addresses of connected socket `fd` as SASL wants them.
+stream_peer describe_socket(int fd, int tls_ssf = 0);
+
 /// One connected stream, ready for a frame broker.
 struct stream_endpoint {
   /// A connected stream socket (a socketpair end for process and pump
@@ -34,6 +50,8 @@ struct stream_endpoint {
   /// once the stream has ended; cheap and non-blocking. May be empty (its
   /// `{}` keeps brace-initialisers that stop at `description` warning-free).
   std::function<std::optional<virt_error>()> explain_end{};
+  /// The two ends, for authentication.
+  stream_peer peer{};
 };
 
 } // namespace virtactor

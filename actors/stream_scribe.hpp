@@ -1,7 +1,8 @@
 /// A `caf::io` scribe over any `caf::io::network::stream` subclass, for
 /// streams with their own read/write policy (TLS; a QEMU monitor socket that
-/// remembers why it ended). CAF's own `scribe_impl` only takes its default
-/// policy; this is the same shape around another stream.
+/// remembers why it ended; the restartable streams of actors/flow_stream.hpp).
+/// CAF's own `scribe_impl` only takes its default policy; this is the same
+/// shape around another stream.
 #pragma once
 
 #include <string>
@@ -13,6 +14,15 @@
 #include <caf/io/scribe.hpp>
 
 namespace virtactor {
+
+/// A stream whose reading may stop and restart at any moment (see
+/// `flow::stream`): it starts with `launch` and restarts with
+/// `resume_reading` instead of CAF's `start`/`activate`.
+template <class Stream>
+concept restartable_stream = requires(Stream& s, caf::io::network::stream_manager* mgr) {
+  s.launch(mgr);
+  s.resume_reading(mgr);
+};
 
 template <class Stream>
 class stream_scribe : public caf::io::scribe {
@@ -31,7 +41,10 @@ public:
     stream_.configure_read(config);
     if (!launched_) {
       launched_ = true;
-      stream_.start(this);
+      if constexpr (restartable_stream<Stream>)
+        stream_.launch(this);
+      else
+        stream_.start(this);
     }
   }
 
@@ -50,7 +63,14 @@ public:
   // The peer's port, where there is one, is in `addr()`; nothing calls this.
   uint16_t port() const override { return 0; }
 
-  void add_to_loop() override { stream_.activate(this); }
+  void add_to_loop() override {
+    if constexpr (restartable_stream<Stream>) {
+      if (launched_)
+        stream_.resume_reading(this);
+    } else {
+      stream_.activate(this);
+    }
+  }
   void remove_from_loop() override { stream_.passivate(); }
 
 private:

@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "actors/flow_stream.hpp"
 #include "actors/stream_scribe.hpp"
 
 namespace virtactor::tls {
@@ -70,11 +71,12 @@ private:
   std::shared_ptr<session> session_;
 };
 
-/// A CAF stream over `tls_policy` that ends with close_notify.
-class tls_stream : public net::stream {
+/// A CAF stream over `tls_policy` that ends with close_notify; its reading
+/// can stop and restart at any time (actors/flow_stream.hpp).
+class tls_stream : public flow::stream {
 public:
   tls_stream(net::default_multiplexer& mpx, std::shared_ptr<session> s)
-      : stream(mpx, s->release_fd()), policy_(std::move(s)) {
+      : flow::stream(mpx, s->release_fd()), policy_(std::move(s)) {
     // nop
   }
 
@@ -106,6 +108,7 @@ stream_endpoint make_stream(std::shared_ptr<session> s, std::string description)
     auto& mpx = static_cast<net::default_multiplexer&>(broker->backend());
     return caf::make_counted<tls_scribe>(s->fd(), s->peer_address(), mpx, s);
   };
+  out.peer = describe_socket(s->fd(), s->cipher_bits());
   out.owner = std::move(s);
   out.description = std::move(description);
   return out;

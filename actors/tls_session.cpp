@@ -290,4 +290,8 @@ result<std::shared_ptr<session>> accept(std::shared_ptr<context> ctx, unique_fd 
   return s;
 }
 
+int session::cipher_bits() const {
+  return SSL_get_cipher_bits(ssl_, nullptr);
+}
+
 } // namespace virtactor::tls

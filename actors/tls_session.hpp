@@ -38,6 +38,8 @@ public:
   int release_fd() { return fd_.release(); }
   /// The peer's address, "127.0.0.1:4711" or "[::1]:4711".
   const std::string& peer_address() const { return peer_address_; }
+  /// The secret key bits of the negotiated cipher (SASL's external SSF).
+  int cipher_bits() const;
   /// The peer certificate's DN; empty without one.
   const std::string& peer_dn() const { return peer_dn_; }
   /// Why the peer's certificate failed the checks ("" if it passed); a

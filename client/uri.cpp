@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <system_error>
 
-#include <pwd.h>
 #include <unistd.h>
 
 #pragma push_macro("unix")
@@ -32,10 +31,6 @@ std::string join_path(std::string_view dir, std::string_view name) {
     out.push_back('/');
   out.append(name);
   return out;
-}
-
-bool nonempty(const std::optional<std::string>& x) {
-  return x && !x->empty();
 }
 
 constexpr std::array<std::string_view, 7> transport_names = {
@@ -113,26 +108,10 @@ std::string_view to_string(host_key_check x) {
 // --- local_env ---------------------------------------------------------------
 
 local_env local_env::from_process() {
-  auto get = [](const char* name) -> std::optional<std::string> {
-    if (const char* v = std::getenv(name))
-      return std::string{v};
-    return std::nullopt;
-  };
   local_env env;
+  static_cast<user_env&>(env) = user_env::from_process();
   env.euid = static_cast<uint32_t>(::geteuid());
-  env.xdg_runtime_dir = get("XDG_RUNTIME_DIR");
-  env.xdg_cache_home = get("XDG_CACHE_HOME");
-  env.home = get("HOME");
-  env.libvirt_autostart = get("LIBVIRT_AUTOSTART");
-  if (!nonempty(env.home)) {
-    // GLib falls back to the passwd entry (read reentrantly: actors call this).
-    passwd entry{};
-    passwd* found = nullptr;
-    std::vector<char> buffer(16384);
-    if (::getpwuid_r(::geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found &&
-        found->pw_dir)
-      env.home = std::string{found->pw_dir};
-  }
+  env.libvirt_autostart = env_var("LIBVIRT_AUTOSTART");
   return env;
 }
 
@@ -357,14 +336,7 @@ result<remote_target> make_remote_target(const uri& u, const local_env& env) {
 // --- Unix sockets -------------------------------------------------------------
 
 std::string user_runtime_dir(const local_env& env) {
-  std::string base;
-  if (nonempty(env.xdg_runtime_dir))
-    base = *env.xdg_runtime_dir;
-  else if (nonempty(env.xdg_cache_home))
-    base = *env.xdg_cache_home;
-  else
-    base = join_path(env.home ? *env.home : std::string{"/"}, ".cache");
-  return join_path(base, "libvirt");
+  return join_path(virtactor::user_runtime_dir(env), "libvirt");
 }
 
 namespace {

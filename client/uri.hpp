@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "actors/uri.hpp"
+#include "actors/user_dirs.hpp"
 #include "protocol/error.hpp"
 
 // GNU dialects predefine `unix` as a macro; the transport below is named after
@@ -68,13 +69,10 @@ std::string_view to_string(host_key_check x);
 
 /// The process facts the remote driver's choices depend on; explicit so that
 /// tests can play any user without being root.
-struct local_env {
+struct local_env : user_env {
   /// The effective uid: non-root users talk to a session daemon for
   /// `/session` and `test+...` URIs.
   uint32_t euid = 0;
-  std::optional<std::string> xdg_runtime_dir;
-  std::optional<std::string> xdg_cache_home;
-  std::optional<std::string> home;
   /// `LIBVIRT_AUTOSTART`: "0" stops a session daemon from being spawned.
   std::optional<std::string> libvirt_autostart;
 

@@ -160,6 +160,7 @@ install(FILES
   ${PROJECT_BINARY_DIR}/virtactorConfigVersion.cmake
   ${PROJECT_SOURCE_DIR}/cmake/FindCAF.cmake
   ${PROJECT_SOURCE_DIR}/cmake/FindLibSSH2.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/FindSASL2.cmake
   DESTINATION ${VA_CMAKE_DIR} COMPONENT dev)
 
 # --- pkg-config --------------------------------------------------------------------
@@ -184,6 +185,8 @@ foreach(i IN LISTS VA_EXPORTED_LIBRARIES_IMPORTED)
     list(APPEND VA_PC_REQUIRES pugixml)
   elseif(i STREQUAL "libssh2::libssh2")
     list(APPEND VA_PC_REQUIRES libssh2)
+  elseif(i STREQUAL "SASL2::sasl2")
+    list(APPEND VA_PC_REQUIRES libsasl2)
   elseif(i MATCHES "^CAF::(.*)$")
     list(APPEND va_pc_caf ${CMAKE_MATCH_1})
   elseif(i STREQUAL "Threads::Threads")

@@ -354,15 +354,16 @@ result<void> read_auth(const conf_entry& e, auth_method& out) {
   const auto& v = e.value;
   if (v.type != conf_value::kind::string)
     return bad_value(v, "expected a quoted string for " + quoted(e.name));
-  if (v.text == "none") {
-    out = auth_method::none;
+  if (v.text == "none" || v.text == "sasl") {
+    out = v.text == "none" ? auth_method::none : auth_method::sasl;
     return {};
   }
-  auto detail = (v.text == "sasl" || v.text == "polkit")
-                    ? "auth \"" + v.text + "\" for " + quoted(e.name) +
-                          " is not supported yet; only \"none\" is"
+  auto detail = v.text == "polkit"
+                    ? "auth \"polkit\" for " + quoted(e.name) +
+                          " is not supported: virtactord has no polkit; use \"none\" or \"sasl\""
                     : "unknown auth \"" + v.text + "\" for " + quoted(e.name) +
-                          " (libvirt knows none, sasl and polkit; only \"none\" is supported)";
+                          " (libvirt knows none, sasl and polkit; virtactord supports none and "
+                          "sasl)";
   return make_virt_error(error_code::config_unsupported, error_domain::conf,
                          at_line(v.line, detail));
 }
@@ -427,6 +428,59 @@ result<void> read_host_uuid(const conf_entry& e, std::optional<std::string>& out
   return {};
 }
 
+// --- Security keys -----------------------------------------------------------
+
+result<void> read_uint64(const conf_entry& e, uint64_t& out) {
+  long long x = 0;
+  auto ok = read_integer(e, 0, static_cast<unsigned long long>(std::numeric_limits<long long>::max()),
+                         x);
+  if (ok)
+    out = static_cast<uint64_t>(x);
+  return ok;
+}
+
+/// libvirtd: "minimum SSF levels lower than 56 are not supported".
+result<void> read_tcp_min_ssf(const conf_entry& e, uint32_t& out) {
+  uint32_t x = 0;
+  auto ok = read_uint(e, x);
+  if (!ok)
+    return ok;
+  if (x < 56)
+    return bad_value(e.value, "minimum SSF levels lower than 56 are not supported");
+  out = x;
+  return {};
+}
+
+/// A bound that must leave room for at least one message of libvirt's
+/// largest size (32 MiB + 4).
+result<void> read_message_bound(const conf_entry& e, uint64_t& out) {
+  uint64_t x = 0;
+  auto ok = read_uint64(e, x);
+  if (!ok)
+    return ok;
+  constexpr uint64_t one_message = 32 * 1024 * 1024 + 4;
+  if (x < one_message)
+    return bad_value(e.value, quoted(e.name) + " must be at least " +
+                                  std::to_string(one_message) + " (one message of libvirt's "
+                                  "largest size)");
+  out = x;
+  return {};
+}
+
+/// A count or size that must not be zero.
+template <class T>
+result<void> read_positive(const conf_entry& e, T& out) {
+  uint64_t x = 0;
+  auto ok = read_uint64(e, x);
+  if (!ok)
+    return ok;
+  if (x == 0 || x > std::numeric_limits<T>::max())
+    return bad_value(e.value, quoted(e.name) + " must be between 1 and " +
+                                  std::to_string(std::numeric_limits<T>::max()));
+  out = static_cast<T>(x);
+  return {};
+}
+
 using reader = result<void> (*)(const conf_entry&, daemon_config&);
 
 struct key_reader {
@@ -485,15 +539,25 @@ constexpr key_reader key_readers[] = {
     VA_CONFIG_KEY(qemu_stats_timeout_ms, read_uint),
     VA_CONFIG_KEY(qemu_destroy_grace_ms, read_uint),
     VA_CONFIG_KEY(qemu_autostart, read_bool),
+    // Security (daemon_config's block of the same name).
+    VA_CONFIG_KEY(sasl_allowed_username_list, read_string_list),
+    VA_CONFIG_KEY(tcp_min_ssf, read_tcp_min_ssf),
+    VA_CONFIG_KEY(max_client_pending_calls, read_positive<uint32_t>),
+    VA_CONFIG_KEY(max_client_pending_bytes, read_positive<uint64_t>),
+    VA_CONFIG_KEY(max_client_unsent_bytes, read_positive<uint64_t>),
+    VA_CONFIG_KEY(max_client_unsent_bytes_hard, read_message_bound),
+    VA_CONFIG_KEY(allow_test_driver_files, read_bool),
+    VA_CONFIG_KEY(max_test_driver_file_size, read_positive<uint64_t>),
+    VA_CONFIG_KEY(max_xml_size, read_positive<uint64_t>),
+    VA_CONFIG_KEY(max_xml_depth, read_positive<uint32_t>),
+    VA_CONFIG_KEY(max_error_length, read_positive<uint32_t>),
 };
 
 #undef VA_CONFIG_KEY
 
 /// libvirtd settings virtactord does not implement: read by libvirtd, ignored here with a warning.
 constexpr std::string_view unsupported_keys[] = {
-    "access_drivers", "sasl_allowed_username_list", "audit_level",
-    "audit_logging",  "host_uuid_source",           "ovs_timeout",
-    "tcp_min_ssf",
+    "access_drivers", "audit_level", "audit_logging", "host_uuid_source", "ovs_timeout",
 };
 
 /// The admin interface is not implemented; its settings are ignored silently.

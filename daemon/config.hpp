@@ -46,7 +46,7 @@ struct conf_entry {
 result<std::vector<conf_entry>> parse_conf(std::string_view text);
 
 /// How clients of one listener authenticate, numbered as `remote_auth_type`.
-/// Only `none` is implemented; the parser refuses the others.
+/// `none` and `sasl` are implemented; the parser refuses `polkit`.
 enum class auth_method : uint8_t { none = 0, sasl = 1, polkit = 2 };
 
 /// The name as written in libvirtd.conf: "none", "sasl", "polkit".
@@ -124,6 +124,38 @@ struct daemon_config {
   /// Absent: taken from the host (SMBIOS or machine-id).
   std::optional<std::string> host_uuid;
 
+  // --- Security: SASL (libvirtd's keys) ---
+  /// SASL identities let in (fnmatch globs). Absent: everyone SASL accepts;
+  /// empty: nobody.
+  std::optional<std::vector<std::string>> sasl_allowed_username_list;
+  /// Least SSF a SASL mechanism must give on plain TCP (libvirtd: 56 and up).
+  uint32_t tcp_min_ssf = 56;
+
+  // --- Security: bounds on what one client makes the daemon do (virtactord's
+  // own keys; libvirtd has none of these) ---
+  /// Calls read from one client and not yet answered: at this many the daemon
+  /// stops reading that client until replies go out.
+  uint32_t max_client_pending_calls = 256;
+  /// Bytes of those calls: reading stops at this many.
+  uint64_t max_client_pending_bytes = 8 * 1024 * 1024;
+  /// Replies and events not yet written to a client: reading stops above
+  /// this many bytes (the client does not read)...
+  uint64_t max_client_unsent_bytes = 1024 * 1024;
+  /// ...and the client is dropped above this many. At least one message
+  /// (32 MiB + 4).
+  uint64_t max_client_unsent_bytes_hard = 64 * 1024 * 1024;
+  /// Open custom test-driver files (`test:///PATH`) for clients on the unix
+  /// sockets, as the client's own user (0: refuse them all).
+  bool allow_test_driver_files = false;
+  /// Largest test-driver file read; bigger ones are refused unread.
+  uint64_t max_test_driver_file_size = 10 * 1024 * 1024;
+  /// XML documents from clients: largest size in bytes, deepest nesting
+  /// (libxml2's default limit, which libvirt inherits, is 256).
+  uint64_t max_xml_size = 4 * 1024 * 1024;
+  uint32_t max_xml_depth = 256;
+  /// Longest error message sent to a client; longer ones are cut.
+  uint32_t max_error_length = 4096;
+
   // -- the qemu driver (virtactor's own keys; libvirt keeps these in qemu.conf) --
   /// Persistent definitions (default /etc/virtactor/qemu as root, else
   /// $XDG_CONFIG_HOME/virtactor/qemu).
@@ -154,8 +186,8 @@ struct daemon_config {
 /// As in libvirtd, the first setting of a key wins. Keys virtactord does not
 /// know, keys libvirtd knows but virtactord ignores, and repeated keys add a
 /// warning naming the key and its line; `admin_*` keys are ignored silently.
-/// Bad values fail with "config line N: ..." (VIR_FROM_CONF; an auth other than
-/// "none" is VIR_ERR_CONFIG_UNSUPPORTED).
+/// Bad values fail with "config line N: ..." (VIR_FROM_CONF; auth "polkit"
+/// is VIR_ERR_CONFIG_UNSUPPORTED).
 result<daemon_config> parse_config(std::string_view text, std::vector<std::string>& warnings);
 
 /// Reads the file at `path` (at most 10 MiB, libvirt's limit) and parses it as

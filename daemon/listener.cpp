@@ -7,6 +7,7 @@
 #include <set>
 
 #include "actors/atoms.hpp"
+#include "actors/flow_stream.hpp"
 #include "actors/frame_broker.hpp"
 
 namespace virtactor::daemon {
@@ -15,7 +16,7 @@ namespace {
 
 caf::behavior listener(caf::io::broker* self, int fd, std::shared_ptr<client_counter> counter,
                        std::shared_ptr<const session_options> opts) {
-  self->add_doorman(fd);
+  flow::add_listener(self, fd);
   // Sessions report their end through `on_exit`; copy the options once with it.
   auto session_opts = std::make_shared<session_options>(*opts);
   session_opts->on_exit = [counter, chained = opts->on_exit] {
@@ -49,10 +50,17 @@ caf::behavior listener(caf::io::broker* self, int fd, std::shared_ptr<client_cou
       ++counter->clients;
       ++counter->accepted;
       auto& sys = self->system();
-      auto broker =
-        self->fork(frame_broker, msg.handle, peer_factory{[&sys, shared_opts](caf::actor broker) {
-                     return spawn_session(sys, std::move(broker), shared_opts);
-                   }});
+      // In CAF 0.17 a connection handle's id is its socket.
+      client_info info;
+      info.peer = describe_socket(static_cast<int>(msg.handle.id()));
+      if (shared_opts->unix_socket)
+        info.credentials = read_peer_credentials(static_cast<int>(msg.handle.id()));
+      auto broker = self->fork(
+        frame_broker, msg.handle,
+        peer_factory{[&sys, shared_opts, info = std::move(info)](caf::actor broker) mutable {
+          return spawn_session(sys, std::move(broker), shared_opts, std::move(info));
+        }},
+        shared_opts->limits);
       self->monitor(broker);
       clients->insert(broker);
     },

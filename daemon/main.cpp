@@ -3,7 +3,7 @@
 // Start-up: read the config, open the sockets (unix rw and ro always, tcp
 // and tls with --listen), start the actor system, the driver registry (local
 // drivers only: the daemon is where remote URIs end) and one listener per socket,
-// write the pid file, tell systemd. Then wait for signals: SIGTERM/SIGINT stop,
+// write the pid file (locked at start-up), tell systemd. Then wait for signals: SIGTERM/SIGINT stop,
 // SIGHUP reloads what can change at run time.
 
 #include <algorithm>
@@ -13,13 +13,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
 #include <getopt.h>
 #include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <malloc.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,9 +31,11 @@
 
 #include "actors/error.hpp"
 #include "actors/fd.hpp"
+#include "actors/user_dirs.hpp"
 #include "daemon/config.hpp"
 #include "daemon/listener.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/security.hpp"
 #include "daemon/systemd.hpp"
 #include "daemon/tls_listener.hpp"
 #include "drivers/qemu/qemu_driver.hpp"
@@ -43,7 +45,22 @@ namespace {
 
 using namespace virtactor;
 
-constexpr const char* default_config_path = "/etc/virtactor/virtactord.conf";
+/// Where the daemon looks without -f and unix_sock_dir: a root daemon
+/// serves the system (/etc, /run/libvirt); any other user's serves that
+/// user's session ($XDG_CONFIG_HOME/virtactor, $XDG_RUNTIME_DIR/libvirt,
+/// where libvirt's client looks for a session daemon and spawns one).
+struct default_paths {
+  std::string config;
+  std::string sock_dir;
+
+  static default_paths of_this_user() {
+    if (::geteuid() == 0)
+      return {"/etc/virtactor/virtactord.conf", "/run/libvirt"};
+    auto env = user_env::from_process();
+    return {user_config_dir(env) + "/virtactor/virtactord.conf",
+            user_runtime_dir(env) + "/libvirt"};
+  }
+};
 
 #ifndef VA_VERSION
 #define VA_VERSION "0.0.0"
@@ -64,10 +81,10 @@ void usage(std::ostream& out, const char* argv0) {
       << "and virtactor connect to it).\n\n"
       << "  Default paths:\n\n"
       << "    Configuration file (unless overridden by -f):\n"
-      << "      " << default_config_path << "\n\n"
+      << "      " << default_paths::of_this_user().config << "\n\n"
       << "    Sockets (unix_sock_dir):\n"
-      << "      /run/libvirt/libvirt-sock\n"
-      << "      /run/libvirt/libvirt-sock-ro\n\n"
+      << "      " << default_paths::of_this_user().sock_dir << "/libvirt-sock\n"
+      << "      " << default_paths::of_this_user().sock_dir << "/libvirt-sock-ro\n\n"
       << "    PID file: none unless -p is given\n\n";
 }
 
@@ -230,25 +247,14 @@ unique_fd fork_into_background(const char* argv0) {
   return unique_fd{status[1]};
 }
 
-bool write_pid_file(const std::string& path) {
-  auto tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out)
-      return false;
-    out << ::getpid() << "\n";
-    if (!out.flush())
-      return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
-}
-
+/// Makes `dir` and its parents; a session daemon's are its user's alone.
 bool make_dirs(const std::string& dir) {
+  mode_t mode = ::geteuid() == 0 ? 0755 : 0700;
   std::string cur;
   for (size_t i = 0; i <= dir.size(); ++i) {
     if (i == dir.size() || (dir[i] == '/' && i > 0)) {
       cur = dir.substr(0, i);
-      if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
+      if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
         return false;
     }
   }
@@ -322,14 +328,16 @@ int main(int argc, char** argv) {
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGHUP);
   sigaddset(&sigs, SIGALRM);
+  sigaddset(&sigs, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
   std::vector<std::string> warnings;
   daemon::daemon_config cfg;
   std::string config_path = args.config_path;
-  if (config_path.empty() && ::access(default_config_path, R_OK) == 0)
-    config_path = default_config_path;
+  auto defaults = default_paths::of_this_user();
+  if (config_path.empty() && ::access(defaults.config.c_str(), R_OK) == 0)
+    config_path = defaults.config;
   if (!config_path.empty()) {
     auto loaded = daemon::load_config(config_path, warnings);
     if (!loaded) {
@@ -350,12 +358,42 @@ int main(int argc, char** argv) {
   for (auto& w : warnings)
     log.warn("daemon.config", w);
 
+  auto group = daemon::socket_group(cfg);
+  if (!group) {
+    std::cerr << "virtactord: " << group.error().message << "\n";
+    return 1;
+  }
+  if (auto ok = daemon::prepare_authentication(cfg); !ok) {
+    std::cerr << "virtactord: " << ok.error().message << "\n";
+    return 1;
+  }
+  // The pid file is locked before anything else is touched, so a second
+  // daemon given the same file stops here (libvirtd's order); the pid goes
+  // in once the daemon serves. A daemon that forks takes it in the child:
+  // locks do not pass through fork.
+  daemon::pid_file pid_lock;
+  auto take_pid_file = [&]() -> result<void> {
+    if (args.pid_file.empty())
+      return {};
+    auto taken = daemon::pid_file::acquire(args.pid_file);
+    if (!taken)
+      return taken.error();
+    pid_lock = std::move(*taken);
+    return {};
+  };
+  if (!args.daemonize) {
+    if (auto ok = take_pid_file(); !ok) {
+      std::cerr << "virtactord: " << ok.error().message << "\n";
+      return 1;
+    }
+  }
+
   auto fd_limit = raise_fd_limit();
   log.info("daemon", "descriptor limit " + std::to_string(fd_limit));
 
   // Sockets first: a daemon that cannot listen must fail before it says "ready".
   // libvirtd's default directory, so that virsh finds us without socket=.
-  std::string sock_dir = cfg.unix_sock_dir.value_or("/run/libvirt");
+  std::string sock_dir = cfg.unix_sock_dir.value_or(defaults.sock_dir);
   auto rw_path = sock_dir + "/libvirt-sock";
   auto ro_path = sock_dir + "/libvirt-sock-ro";
   // Sockets systemd passed (virtactord.socket, virtactord-ro.socket, ...)
@@ -376,6 +414,7 @@ int main(int argc, char** argv) {
     std::cerr << "virtactord: " << message << "\n";
     return 1;
   };
+  // Sockets systemd passed keep the owner and modes their units gave them.
   auto unix_socket = [&](std::optional<unique_fd>& passed, const std::string& path,
                          uint32_t perms) -> result<unique_fd> {
     if (passed)
@@ -384,7 +423,7 @@ int main(int argc, char** argv) {
       return make_virt_error(error_code::system_error, error_domain::none,
                              "cannot create socket directory '" + sock_dir +
                                "': " + std::strerror(errno));
-    auto fd = listen_unix(path, perms);
+    auto fd = listen_unix(path, perms, *group);
     if (fd)
       created.push_back(path);
     return fd;
@@ -427,8 +466,14 @@ int main(int argc, char** argv) {
 
   // From here on errors go to the log only (a daemon has no terminal).
   unique_fd started;
-  if (args.daemonize)
+  if (args.daemonize) {
     started = fork_into_background(argv[0]);
+    if (auto ok = take_pid_file(); !ok) {
+      remove_created();
+      log.error("daemon", ok.error().message);
+      return 1; // the caller learns it from the closed status pipe
+    }
+  }
 
   int rc = 0;
   {
@@ -454,10 +499,17 @@ int main(int argc, char** argv) {
     auto counter = std::make_shared<daemon::client_counter>();
     counter->max_clients = static_cast<int>(cfg.max_clients);
     auto rw_opts = make_session_options(cfg, registry);
+    daemon::apply_security(cfg, *rw_opts);
+    rw_opts->log = [&log](int level, const std::string& msg) {
+      log.log(static_cast<daemon::log_priority>(std::clamp(level, 1, 4)), "daemon.session", msg);
+    };
+    rw_opts->auth = cfg.auth_unix_rw;
     auto ro_opts = std::make_shared<daemon::session_options>(*rw_opts);
     ro_opts->read_only_socket = true;
+    ro_opts->auth = cfg.auth_unix_ro;
     auto tcp_opts = std::make_shared<daemon::session_options>(*rw_opts);
     tcp_opts->unix_socket = false;
+    tcp_opts->auth = cfg.auth_tcp;
 
     std::vector<caf::actor> listeners;
     listeners.push_back(daemon::spawn_listener(sys, rw->release(), counter, rw_opts));
@@ -467,6 +519,7 @@ int main(int argc, char** argv) {
     if (tls_sock) {
       auto tls_opts = std::make_shared<daemon::session_options>(*tcp_opts);
       tls_opts->tls = true;
+      tls_opts->auth = cfg.auth_tls;
       daemon::tls_listener_options lo;
       lo.context = tls_ctx;
       lo.max_pending = static_cast<int>(cfg.max_anonymous_clients);
@@ -477,8 +530,8 @@ int main(int argc, char** argv) {
         daemon::spawn_tls_listener(sys, tls_sock->release(), counter, tls_opts, std::move(lo)));
     }
 
-    if (!args.pid_file.empty() && !write_pid_file(args.pid_file)) {
-      auto msg = "cannot write pid file '" + args.pid_file + "': " + std::strerror(errno);
+    if (auto written = pid_lock.write_pid(); !written) {
+      auto& msg = written.error().message;
       if (args.daemonize)
         log.error("daemon", msg);
       else
@@ -525,6 +578,15 @@ int main(int argc, char** argv) {
           log.info("daemon", "configuration reloaded");
           continue;
         }
+        if (sig == SIGUSR1) {
+          // A status line for operators and the leak checks of the tests:
+          // clients now, and the heap in use (allocator caches excluded).
+          auto heap = ::mallinfo2();
+          std::cerr << "virtactord: status: clients " << counter->clients.load() << ", accepted "
+                    << counter->accepted.load() << ", heap in use "
+                    << heap.uordblks + heap.hblkhd << " bytes" << std::endl;
+          continue;
+        }
         if (sig == SIGALRM) {
           if (counter->clients.load() > 0) {
             ::alarm(static_cast<unsigned>(args.timeout));
@@ -550,7 +612,5 @@ int main(int argc, char** argv) {
     sys.await_actors_before_shutdown(false);
   }
   remove_created();
-  if (!args.pid_file.empty())
-    ::unlink(args.pid_file.c_str());
-  return rc;
+  return rc; // the pid file goes with pid_lock
 }

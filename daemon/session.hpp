@@ -1,18 +1,26 @@
 /// One client of the daemon: the session actor decodes that client's RPC
-/// messages, answers keepalive at once, dispatches calls to its driver
-/// connection (opened through the same registry the client library uses), and
-/// writes replies and events back through its frame broker. A session that
-/// fails ends that client only.
+/// messages, answers keepalive at once, authenticates it (SASL) where its
+/// socket asks for that, dispatches calls to its driver connection (opened
+/// through the same registry the client library uses), and writes replies and
+/// events back through its frame broker. A session that fails ends that
+/// client only; a session ends, and frees what it holds, as soon as its
+/// client leaves.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
+#include "actors/frame_broker.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/stream.hpp"
+#include "daemon/config.hpp"
 
 namespace virtactor::daemon {
 
@@ -24,6 +32,13 @@ struct session_options {
   bool unix_socket = true;
   /// True on the tls listener: encrypted, so CONNECT_IS_SECURE answers 1.
   bool tls = false;
+  /// How clients of this socket authenticate (`auth_unix_rw`, ...).
+  auth_method auth = auth_method::none;
+  /// SASL identities let in (`sasl_allowed_username_list`, fnmatch globs);
+  /// absent: every identity SASL accepts.
+  std::optional<std::vector<std::string>> sasl_allowed_usernames;
+  /// Least SASL SSF on plain TCP (`tcp_min_ssf`).
+  int tcp_min_ssf = 56;
   /// Seconds between keepalive PINGs to an idle client (0: never).
   int keepalive_interval = 5;
   /// Unanswered PINGs after which the client is dropped.
@@ -32,14 +47,45 @@ struct session_options {
   std::chrono::seconds call_timeout{300};
   /// Calls one client may have in flight at once (`max_client_requests`).
   int max_client_requests = 5;
+  /// What the client's frame broker bounds (queued calls, unsent replies).
+  stream_limits limits;
+  /// Custom test-driver files (`test:///PATH`) may be opened for clients of
+  /// this socket, with the client's own credentials (unix sockets only).
+  bool allow_test_driver_files = false;
+  /// Largest such file; bigger ones are refused unread.
+  uint64_t max_test_driver_file_size = 10 * 1024 * 1024;
+  /// Longest error message a client gets; longer ones are cut.
+  size_t max_error_length = 4096;
   /// Registry used for CONNECT_OPEN.
   registry_actor registry;
   /// Called once when the session ends (the server counts its clients).
   std::function<void()> on_exit;
+  /// The daemon's log (level: 2 info, 3 warning, 4 error); may be empty.
+  std::function<void(int level, const std::string& message)> log;
 };
+
+/// The credentials of a client on a unix socket (SO_PEERCRED, SO_PEERGROUPS).
+struct peer_credentials {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int32_t pid = 0;
+  /// Supplementary groups, when the kernel tells them.
+  std::vector<uint32_t> groups;
+};
+
+/// What a session knows about its client.
+struct client_info {
+  /// On unix sockets.
+  std::optional<peer_credentials> credentials;
+  /// Addresses and TLS strength, for SASL.
+  stream_peer peer;
+};
+
+/// Reads the credentials of the client on unix socket `fd`.
+std::optional<peer_credentials> read_peer_credentials(int fd);
 
 /// Spawns the session for a new client carried by `broker`.
 caf::actor spawn_session(caf::actor_system& sys, caf::actor broker,
-                         std::shared_ptr<const session_options> opts);
+                         std::shared_ptr<const session_options> opts, client_info info = {});
 
 } // namespace virtactor::daemon

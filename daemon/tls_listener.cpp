@@ -177,10 +177,14 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
         if (!stream)
           return; // refused; the thread has logged why
         auto& sys = self->system();
-        auto broker =
-            spawn_frame_broker(sys, std::move(*stream), peer_factory{[&sys, opts](caf::actor b) {
-                                 return spawn_session(sys, std::move(b), opts);
-                               }});
+        client_info info;
+        info.peer = stream->peer;
+        auto broker = spawn_frame_broker(
+            sys, std::move(*stream),
+            peer_factory{[&sys, opts, info = std::move(info)](caf::actor b) mutable {
+              return spawn_session(sys, std::move(b), opts, std::move(info));
+            }},
+            opts->limits);
         self->monitor(broker);
         st->clients.insert(broker);
       },

@@ -8,6 +8,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/error.hpp"
+#include "actors/request_timeout.hpp"
 #include "drivers/test/test_driver_actor.hpp"
 
 namespace virtactor::drivers {
@@ -33,15 +34,20 @@ void try_driver(registry_ptr self, caf::typed_response_promise<connection_actor>
                               "no connection driver available for " + uri));
     return;
   }
-  self->request(drivers[i], open_timeout, open_atom::value, uri, flags, opts)
-    .then(
-      [=](const connection_actor& conn) mutable {
-        if (conn)
-          rp.deliver(conn);
-        else
-          try_driver(self, rp, uri, flags, opts, i + 1); // declined: next driver
-      },
-      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  auto request = self->request(drivers[i], open_timeout, open_atom::value, uri, flags, opts);
+  auto id = request.id();
+  std::move(request).then(
+    [=](const connection_actor& conn) mutable {
+      forget_timeout(self, id); // the registry lives on: drop the entry now
+      if (conn)
+        rp.deliver(conn);
+      else
+        try_driver(self, rp, uri, flags, opts, i + 1); // declined: next driver
+    },
+    [=](caf::error& err) mutable {
+      forget_timeout(self, id);
+      rp.deliver(std::move(err));
+    });
 }
 
 /// Sends hook `Atom` to driver `i` and the rest after it, in order.

@@ -74,6 +74,10 @@ enum class access : uint8_t {
   X(connect_get_hostname, xdr::empty, connect_get_hostname_ret, "virConnectGetHostname", read) \
   X(connect_supports_feature, connect_supports_feature_args, connect_supports_feature_ret, "virConnectSupportsFeature", read) \
   X(auth_list, xdr::empty, auth_list_ret, "virConnectOpenAuth", read) \
+  X(auth_sasl_init, xdr::empty, auth_sasl_init_ret, "virConnectOpenAuth", read) \
+  X(auth_sasl_start, auth_sasl_start_args, auth_sasl_start_ret, "virConnectOpenAuth", read) \
+  X(auth_sasl_step, auth_sasl_step_args, auth_sasl_step_ret, "virConnectOpenAuth", read) \
+  X(auth_polkit, xdr::empty, auth_polkit_ret, "virConnectOpenAuth", read) \
   X(connect_num_of_storage_pools, xdr::empty, num_ret, "virConnectNumOfStoragePools", read) \
   X(connect_list_storage_pools, maxnames_args, connect_list_storage_pools_ret, "virConnectListStoragePools", read) \
   X(connect_num_of_defined_storage_pools, xdr::empty, num_ret, "virConnectNumOfDefinedStoragePools", read) \
@@ -129,6 +133,7 @@ enum class access : uint8_t {
   X(domain_get_state, dom_flags_args, domain_get_state_ret, "virDomainGetState", read) \
   X(domain_undefine_flags, dom_flags_args, xdr::empty, "virDomainUndefineFlags", write) \
   X(domain_destroy_flags, dom_flags_args, xdr::empty, "virDomainDestroyFlags", write) \
+  X(domain_reset, dom_flags_args, xdr::empty, "virDomainReset", write) \
   X(domain_shutdown_flags, dom_flags_args, xdr::empty, "virDomainShutdownFlags", write) \
   X(connect_list_all_domains, connect_list_all_domains_args, connect_list_all_domains_ret, "virConnectListAllDomains", read) \
   X(connect_list_all_storage_pools, connect_list_all_storage_pools_args, connect_list_all_storage_pools_ret, "virConnectListAllStoragePools", read) \

@@ -205,6 +205,83 @@ struct auth_list_ret {
   VA_WIRE_EQ(auth_list_ret)
 };
 
+/// `REMOTE_AUTH_SASL_DATA_MAX`.
+inline constexpr uint32_t auth_sasl_data_max = 65536;
+
+/// `char data<REMOTE_AUTH_SASL_DATA_MAX>`: SASL's bytes, each a 4-byte word
+/// (rpcgen's `char`); `to_sasl_data`/`from_sasl_data` convert.
+using sasl_data = xdr::array<int32_t, auth_sasl_data_max>;
+
+/// SASL bytes as they go on the wire.
+inline sasl_data to_sasl_data(const char* p, size_t n) {
+  sasl_data out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i)
+    out.push_back(static_cast<int32_t>(static_cast<signed char>(p[i])));
+  return out;
+}
+
+/// Puts `bytes` into a message's `nil` and `data` (no bytes: SASL's NULL).
+inline void set_sasl_data(int32_t& nil, sasl_data& data, const std::optional<std::string>& bytes) {
+  nil = bytes ? 0 : 1;
+  data = bytes ? to_sasl_data(bytes->data(), bytes->size()) : sasl_data{};
+}
+
+/// The bytes of SASL data from the wire; nothing (SASL's NULL) when `nil`.
+inline std::optional<std::string> from_sasl_data(int32_t nil, const sasl_data& d) {
+  if (nil)
+    return std::nullopt;
+  std::string out;
+  out.reserve(d.size());
+  for (auto c : d)
+    out.push_back(static_cast<char>(c));
+  return out;
+}
+
+struct auth_sasl_init_ret {
+  std::string mechlist;
+  VA_XDR_FIELDS(mechlist)
+  VA_WIRE_EQ(auth_sasl_init_ret)
+};
+
+/// `nil` tells NULL data (1) from empty data (0); SASL cares.
+struct auth_sasl_start_args {
+  std::string mech;
+  int32_t nil = 0;
+  sasl_data data;
+  VA_XDR_FIELDS(mech, nil, data)
+  VA_WIRE_EQ(auth_sasl_start_args)
+};
+
+struct auth_sasl_start_ret {
+  int32_t complete = 0;
+  int32_t nil = 0;
+  sasl_data data;
+  VA_XDR_FIELDS(complete, nil, data)
+  VA_WIRE_EQ(auth_sasl_start_ret)
+};
+
+struct auth_sasl_step_args {
+  int32_t nil = 0;
+  sasl_data data;
+  VA_XDR_FIELDS(nil, data)
+  VA_WIRE_EQ(auth_sasl_step_args)
+};
+
+struct auth_sasl_step_ret {
+  int32_t complete = 0;
+  int32_t nil = 0;
+  sasl_data data;
+  VA_XDR_FIELDS(complete, nil, data)
+  VA_WIRE_EQ(auth_sasl_step_ret)
+};
+
+struct auth_polkit_ret {
+  int32_t complete = 0;
+  VA_XDR_FIELDS(complete)
+  VA_WIRE_EQ(auth_polkit_ret)
+};
+
 struct node_get_info_ret {
   xdr::fixed_chars<model_size> model;
   uint64_t memory = 0;

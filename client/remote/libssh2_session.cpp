@@ -644,10 +644,7 @@ std::optional<virt_error> explain(pump_report& report, const ssh_errors& err) {
 }
 
 std::string config_dir(const local_env& env) {
-  auto xdg = std::getenv("XDG_CONFIG_HOME");
-  if (xdg && *xdg)
-    return std::string{xdg} + "/libvirt";
-  return (env.home ? *env.home : std::string{}) + "/.config/libvirt";
+  return user_config_dir(env) + "/libvirt";
 }
 
 } // namespace

@@ -1,6 +1,8 @@
 #include "client/remote/remote_connection.hpp"
 
+#include <cctype>
 #include <map>
+#include <optional>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -8,6 +10,8 @@
 
 #include "actors/error.hpp"
 #include "actors/frame_broker.hpp"
+#include "actors/request_timeout.hpp"
+#include "actors/sasl.hpp"
 #include "protocol/header.hpp"
 #include "protocol/procedures.hpp"
 
@@ -48,6 +52,8 @@ struct rc_state {
   remote_options opts;
   phase now = phase::connecting;
   caf::actor broker;
+  /// The current stream's two ends (for SASL).
+  stream_peer peer;
   /// The current stream's account of why it ended (see stream_endpoint).
   std::function<std::optional<virt_error>()> explain_end;
   uint64_t generation = 0; // bumps with every new broker; stale messages are dropped
@@ -280,48 +286,252 @@ void probe_feature(rc_ptr self, int32_t feature, std::function<void(bool)> next)
     });
 }
 
-void handshake(rc_ptr self) {
+/// Runs `work` (which may block: a person may be typing a password) on a
+/// one-shot worker thread, then `done` with its result on this actor.
+template <class T>
+void off_thread(rc_ptr self, std::function<result<T>()> work, std::function<void(result<T>)> done) {
+  auto out = std::make_shared<std::optional<result<T>>>();
+  auto worker = self->spawn<caf::detached>([work, out](caf::event_based_actor* w) -> caf::behavior {
+    return {
+      [w, work, out](open_atom) {
+        w->quit();
+        *out = work();
+        return true;
+      },
+    };
+  });
+  auto request = self->request(worker, std::chrono::minutes{10}, open_atom::value);
+  auto id = request.id();
+  std::move(request).then(
+    [self, id, out, done](bool) {
+      forget_timeout(self, id);
+      done(std::move(**out));
+    },
+    [self, id, done](caf::error& err) {
+      forget_timeout(self, id);
+      done(from_caf_error(err, "authentication"));
+    });
+}
+
+virt_error auth_failed(std::string message) {
+  return make_virt_error(error_code::auth_failed, error_domain::remote,
+                         "authentication failed: " + std::move(message));
+}
+
+void after_auth(rc_ptr self);
+
+/// One round of libvirt's remoteAuthSASL loop: the client steps on the
+/// server's data; done when both sides say so (the client always steps at
+/// least once after the server's START, to check the server).
+void sasl_step(rc_ptr self, std::shared_ptr<sasl::client> cli, bool server_complete,
+               std::optional<std::string> server_data);
+
+void sasl_finish(rc_ptr self, const std::shared_ptr<sasl::client>& cli) {
   auto& st = self->state;
-  st.now = phase::handshake;
-  st.next_serial = 0;
-  typed_call<protocol::auth_list_ret>(
-    self, proc::auth_list, xdr::empty{}, [self](result<protocol::auth_list_ret> r) {
-      if (r) {
-        bool none = r->types.empty();
-        for (auto t : r->types)
-          none = none || t == protocol::auth_type::none;
-        if (!none) {
-          handshake_fail(self, make_virt_error(error_code::auth_unavailable, error_domain::auth,
-                                               "authentication unavailable: the server "
-                                               "requires SASL or polkit authentication, "
-                                               "which virtactor does not offer yet"));
-          return;
-        }
-      } // An error here is what old daemons do; carry on as libvirt does.
-      probe_feature(self, feature_program_keepalive, [self](bool keepalive) {
-        self->state.server_keepalive = keepalive;
-        auto& st = self->state;
-        protocol::connect_open_args a{st.opts.open_name, st.opts.flags};
-        typed_call<xdr::empty>(self, proc::connect_open, a, [self](result<xdr::empty> r) {
+  if (!st.peer.secure) {
+    auto ssf = cli->ssf();
+    if (ssf < 56) {
+      handshake_fail(self, auth_failed("negotiation SSF " + std::to_string(ssf) +
+                                       " was not strong enough"));
+      return;
+    }
+  }
+  // From the next message on, both directions go through the SSF layer.
+  if (auto layer = cli->layer())
+    self->send(st.broker, codec_atom::value, std::move(layer));
+  after_auth(self);
+}
+
+void sasl_step(rc_ptr self, std::shared_ptr<sasl::client> cli, bool server_complete,
+               std::optional<std::string> server_data) {
+  off_thread<sasl::step_result>(
+    self, [cli, server_data] { return cli->step(server_data); },
+    [self, cli, server_complete](result<sasl::step_result> mine) {
+      if (!mine) {
+        handshake_fail(self, mine.error());
+        return;
+      }
+      if (server_complete && mine->complete) {
+        sasl_finish(self, cli);
+        return;
+      }
+      protocol::auth_sasl_step_args a;
+      protocol::set_sasl_data(a.nil, a.data, mine->data);
+      bool client_complete = mine->complete;
+      typed_call<protocol::auth_sasl_step_ret>(
+        self, proc::auth_sasl_step, a,
+        [self, cli, client_complete](result<protocol::auth_sasl_step_ret> r) {
           if (!r) {
             handshake_fail(self, r.error());
             return;
           }
-          probe_feature(self, feature_remote_event_callback, [self](bool events) {
-            self->state.event_callbacks = events;
-            probe_feature(self, feature_remote_close_callback, [self](bool close_cb) {
-              self->state.close_callbacks = close_cb;
-              if (!close_cb) {
-                handshake_done(self);
+          if (r->complete && client_complete) {
+            sasl_finish(self, cli);
+            return;
+          }
+          sasl_step(self, cli, r->complete != 0, protocol::from_sasl_data(r->nil, r->data));
+        });
+    });
+}
+
+/// libvirt's remoteAuthSASL: mechanisms from the daemon, a mechanism chosen
+/// (or the one `auth=sasl.MECH` names), then START and STEPs until both
+/// ends are done; on plain TCP the SSF must be at least 56.
+void sasl_auth(rc_ptr self, std::string wanted_mech) {
+  auto& st = self->state;
+  auto made = sasl::client::make(st.opts.hostname, st.peer,
+                                 sasl::security::for_channel(st.peer.secure, st.peer.tls_ssf),
+                                 st.opts.auth);
+  if (!made) {
+    handshake_fail(self, made.error());
+    return;
+  }
+  std::shared_ptr<sasl::client> cli = std::move(*made);
+  typed_call<protocol::auth_sasl_init_ret>(
+    self, proc::auth_sasl_init, xdr::empty{},
+    [self, cli, wanted_mech](result<protocol::auth_sasl_init_ret> r) {
+      if (!r) {
+        handshake_fail(self, r.error());
+        return;
+      }
+      auto mechlist = r->mechlist;
+      if (!wanted_mech.empty()) {
+        if (mechlist.find(wanted_mech) == std::string::npos) {
+          handshake_fail(self, auth_failed("SASL mechanism " + wanted_mech +
+                                           " not supported by server"));
+          return;
+        }
+        mechlist = wanted_mech;
+      }
+      struct started {
+        std::string mech;
+        sasl::step_result out;
+      };
+      off_thread<started>(
+        self,
+        [cli, mechlist]() -> result<started> {
+          started s;
+          auto r = cli->start(mechlist, s.mech);
+          if (!r)
+            return r.error();
+          s.out = std::move(*r);
+          return s;
+        },
+        [self, cli](result<started> s) {
+          if (!s) {
+            handshake_fail(self, s.error());
+            return;
+          }
+          protocol::auth_sasl_start_args a;
+          a.mech = s->mech;
+          protocol::set_sasl_data(a.nil, a.data, s->out.data);
+          typed_call<protocol::auth_sasl_start_ret>(
+            self, proc::auth_sasl_start, a,
+            [self, cli](result<protocol::auth_sasl_start_ret> r) {
+              if (!r) {
+                handshake_fail(self, r.error());
                 return;
               }
-              typed_call<xdr::empty>(self, proc::connect_register_close_callback, xdr::empty{},
-                                     [self](result<xdr::empty>) { handshake_done(self); });
+              sasl_step(self, cli, r->complete != 0, protocol::from_sasl_data(r->nil, r->data));
             });
-          });
+        });
+    });
+}
+
+/// libvirt's remoteAuthenticate: the daemon's list of authentication types
+/// (the URI's `auth=` picks one, else the daemon's first), then that type.
+void authenticate(rc_ptr self, const result<protocol::auth_list_ret>& r) {
+  auto& st = self->state;
+  if (!r || r->types.empty()) {
+    after_auth(self); // an old daemon, or no authentication
+    return;
+  }
+  auto type = r->types.front();
+  std::string mech;
+  if (!st.opts.auth_type.empty()) {
+    auto want = st.opts.auth_type;
+    std::string lower;
+    for (char c : want)
+      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    protocol::auth_type wanted;
+    if (lower == "sasl" || lower.rfind("sasl.", 0) == 0) {
+      wanted = protocol::auth_type::sasl;
+      if (lower.size() > 5)
+        mech = want.substr(5);
+    } else if (lower == "polkit") {
+      wanted = protocol::auth_type::polkit;
+    } else {
+      handshake_fail(self, auth_failed("unknown authentication type " + want));
+      return;
+    }
+    bool offered = false;
+    for (auto t : r->types)
+      offered = offered || t == wanted;
+    if (!offered) {
+      handshake_fail(self, auth_failed("requested authentication type " + want + " rejected"));
+      return;
+    }
+    type = wanted;
+  }
+  switch (type) {
+    case protocol::auth_type::none:
+      after_auth(self);
+      return;
+    case protocol::auth_type::sasl:
+      sasl_auth(self, mech);
+      return;
+    case protocol::auth_type::polkit:
+      // The daemon asks polkit about us; nothing to send but the call.
+      typed_call<protocol::auth_polkit_ret>(self, proc::auth_polkit, xdr::empty{},
+                                            [self](result<protocol::auth_polkit_ret> p) {
+                                              if (!p)
+                                                handshake_fail(self, p.error());
+                                              else
+                                                after_auth(self);
+                                            });
+      return;
+  }
+  handshake_fail(self, auth_failed("unsupported authentication type " +
+                                   std::to_string(static_cast<int32_t>(type))));
+}
+
+/// The rest of the handshake, once authenticated: keepalive probe, open,
+/// event and close-callback probes, close-callback registration.
+void after_auth(rc_ptr self) {
+  probe_feature(self, feature_program_keepalive, [self](bool keepalive) {
+    self->state.server_keepalive = keepalive;
+    auto& st = self->state;
+    protocol::connect_open_args a{st.opts.open_name, st.opts.flags};
+    typed_call<xdr::empty>(self, proc::connect_open, a, [self](result<xdr::empty> r) {
+      if (!r) {
+        handshake_fail(self, r.error());
+        return;
+      }
+      probe_feature(self, feature_remote_event_callback, [self](bool events) {
+        self->state.event_callbacks = events;
+        probe_feature(self, feature_remote_close_callback, [self](bool close_cb) {
+          self->state.close_callbacks = close_cb;
+          if (!close_cb) {
+            handshake_done(self);
+            return;
+          }
+          typed_call<xdr::empty>(self, proc::connect_register_close_callback, xdr::empty{},
+                                 [self](result<xdr::empty>) { handshake_done(self); });
         });
       });
     });
+  });
+}
+
+void handshake(rc_ptr self) {
+  auto& st = self->state;
+  st.now = phase::handshake;
+  st.next_serial = 0;
+  // An error here is what old daemons do; carry on as libvirt does.
+  typed_call<protocol::auth_list_ret>(self, proc::auth_list, xdr::empty{},
+                                      [self](result<protocol::auth_list_ret> r) {
+                                        authenticate(self, r);
+                                      });
 }
 
 void connect(rc_ptr self) {
@@ -349,6 +559,7 @@ void connect(rc_ptr self) {
         st.idle_ticks = 0;
         st.unanswered = 0;
         st.explain_end = std::move(stream->explain_end);
+        st.peer = stream->peer;
         caf::actor me = caf::actor_cast<caf::actor>(self);
         st.broker = spawn_frame_broker(self->system(), std::move(*stream),
                                        [me](caf::actor) { return me; });

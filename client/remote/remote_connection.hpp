@@ -1,6 +1,7 @@
 /// The client end of libvirt's RPC protocol: one actor per remote connection.
-/// It makes the handshake real libvirt clients make (auth list, keepalive
-/// probe, open, event and close-callback probes, close-callback registration),
+/// It makes the handshake real libvirt clients make (auth list and SASL or
+/// polkit where the daemon asks, keepalive probe, open, event and
+/// close-callback probes, close-callback registration),
 /// assigns serials, matches replies to calls, answers and sends keepalive,
 /// routes events to subscribers and fails every pending call cleanly when the
 /// daemon goes away. It serves the same `connection_actor` interface as a
@@ -14,6 +15,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/connect_auth.hpp"
 #include "actors/stream.hpp"
 #include "actors/interfaces.hpp"
 
@@ -41,6 +43,14 @@ struct remote_options {
   /// `reconnect_backoff` and capped at 30 s.
   int reconnect_attempts = 0;
   std::chrono::milliseconds reconnect_backoff{200};
+  /// Answers what authentication asks (SASL: authname, passphrase, ...);
+  /// may block (it may ask a person), so it runs off the actor threads.
+  std::shared_ptr<const connect_auth> auth;
+  /// The daemon's host for SASL ("localhost" on unix sockets).
+  std::string hostname = "localhost";
+  /// The URI's `auth=`: "sasl", "sasl.MECHANISM" or "polkit"; empty: the
+  /// daemon's first choice.
+  std::string auth_type;
 };
 
 /// Spawns a remote connection. Send it `(open_atom)` (a request): the reply

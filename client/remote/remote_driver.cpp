@@ -5,6 +5,7 @@
 #include <caf/event_based_actor.hpp>
 
 #include "actors/error.hpp"
+#include "client/remote/auth_file.hpp"
 #include "client/remote/remote_connection.hpp"
 #include "client/remote/transports.hpp"
 
@@ -45,6 +46,9 @@ driver_actor spawn_remote_driver(caf::actor_system& sys) {
         ro.keepalive_count = opts.keepalive_count;
         ro.reconnect_attempts = opts.reconnect_attempts;
         ro.reconnect_backoff = std::chrono::milliseconds{opts.reconnect_backoff_ms};
+        ro.auth = with_auth_file(opts.auth, *target);
+        ro.hostname = target->host;
+        ro.auth_type = target->auth.value_or("");
         auto conn = spawn_remote_connection(self->system(), std::move(ro));
         self->delegate(caf::actor_cast<caf::actor>(conn), open_atom::value);
         return caf::delegated<connection_actor>{};

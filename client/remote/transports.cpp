@@ -1,5 +1,7 @@
 #include "client/remote/transports.hpp"
 
+#include "client/remote/session_daemon.hpp"
+
 #pragma push_macro("unix")
 #undef unix
 
@@ -30,11 +32,12 @@ result<connector> unix_connector(const remote_target& t, bool read_only) {
   auto path = unix_socket_path(t, read_only, local_env::from_process());
   if (!path)
     return path.error();
-  return connector{[p = *path]() -> result<stream_endpoint> {
-    auto fd = connect_unix(p, connect_timeout_ms);
+  return connector{[p = *path, spawn = t.autostart]() -> result<stream_endpoint> {
+    auto fd = spawn ? connect_session_daemon(p, connect_timeout_ms) : connect_unix(p, connect_timeout_ms);
     if (!fd)
       return fd.error();
-    return stream_endpoint{std::move(*fd), {}, {}, "unix:" + p};
+    auto peer = describe_socket(fd->get());
+    return stream_endpoint{std::move(*fd), {}, {}, "unix:" + p, {}, peer};
   }};
 }
 
@@ -43,7 +46,10 @@ result<connector> tcp_connector(const remote_target& t) {
     auto fd = connect_tcp(host, port, connect_timeout_ms);
     if (!fd)
       return fd.error();
-    return stream_endpoint{std::move(*fd), {}, {}, "tcp:" + host + ":" + std::to_string(port)};
+    auto peer = describe_socket(fd->get());
+    peer.secure = false; // plain TCP: SASL must bring a security layer
+    return stream_endpoint{std::move(*fd), {}, {}, "tcp:" + host + ":" + std::to_string(port), {},
+                           peer};
   }};
 }
 

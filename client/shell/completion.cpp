@@ -52,7 +52,7 @@ completer_rule rule_for(std::string_view cmd, std::string_view opt) {
       return {completer::domain_uuid, 0};
     if (cmd == "start")
       return {completer::domain, dom_inactive};
-    if (in({"destroy", "domid", "reboot", "shutdown"}))
+    if (in({"destroy", "domid", "reboot", "reset", "shutdown"}))
       return {completer::domain, dom_active};
     if (cmd == "resume")
       return {completer::domain, dom_paused};

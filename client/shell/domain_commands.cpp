@@ -230,6 +230,15 @@ bool cmd_resume(shell& sh, const parsed_command& cmd) {
                                                    "Domain '%s' resumed\n");
 }
 
+bool cmd_reset(shell& sh, const parsed_command& cmd) {
+  std::string name;
+  auto dom = sh.domain_opt(cmd, &name);
+  if (!dom)
+    return false;
+  return run_action(sh.out(), name, "Failed to reset domain '%s'", "Domain '%s' was reset\n",
+                    [&] { return sh.call<proc::domain_reset>({*dom, 0}).has_value(); });
+}
+
 bool cmd_autostart(shell& sh, const parsed_command& cmd) {
   std::string name;
   auto dom = sh.domain_opt(cmd, &name);
@@ -679,6 +688,11 @@ command_group domain_commands() {
            "Run a reboot command in the target domain.",
            {domain_option(), mode},
            cmd_reboot},
+          {"reset",
+           "reset a domain",
+           "Reset the target domain as if by power button",
+           {domain_option()},
+           cmd_reset},
           {"resume",
            "resume a domain",
            "Resume a previously suspended domain.",

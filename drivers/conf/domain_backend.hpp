@@ -92,6 +92,8 @@ public:
   virtual void shutdown(domain_op op, done_fn done) = 0;
   /// REBOOT.
   virtual void reboot(domain_op op, done_fn done) = 0;
+  /// RESET: the machine's reset line, no guest cooperation.
+  virtual void reset(domain_op op, done_fn done) = 0;
   /// SUSPEND.
   virtual void suspend(domain_op op, done_fn done) = 0;
   /// RESUME.

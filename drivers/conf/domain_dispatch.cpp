@@ -247,6 +247,8 @@ result<void> check_domain_call(const driver_traits& t, int32_t number, const std
     }
     case proc::domain_reboot:
       return flags_of("DomainReboot", f.reboot);
+    case proc::domain_reset:
+      return flags_of("DomainReset", f.reset);
     case proc::domain_set_max_memory:
       return memory_of("virDomainSetMaxMemory");
     case proc::domain_set_memory:
@@ -329,6 +331,8 @@ void dispatch_domain_call(const driver_traits& t, domain_object& obj, domain_bac
       return backend.shutdown(e.op(flags_arg()), empty());
     case proc::domain_reboot:
       return backend.reboot(e.op(flags_arg()), empty());
+    case proc::domain_reset:
+      return backend.reset(e.op(flags_arg()), empty());
     case proc::domain_suspend:
       return backend.suspend(e.op(0), empty());
     case proc::domain_resume:

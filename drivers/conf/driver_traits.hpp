@@ -18,6 +18,7 @@ struct accepted_flags {
   uint32_t destroy = 1;  ///< GRACEFUL
   uint32_t shutdown = 0; ///< the shutdown mode flags the driver implements
   uint32_t reboot = 0;
+  uint32_t reset = 0;
   uint32_t undefine = 1 | 2; ///< MANAGED_SAVE | SNAPSHOTS_METADATA
   uint32_t xml = 1 | 2 | 8;  ///< SECURE | INACTIVE | MIGRATABLE
   uint32_t set_memory = 1 | 2 | 4;

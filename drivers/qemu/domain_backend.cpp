@@ -9,10 +9,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/error.hpp"
+#include "actors/fd.hpp"
 #include "drivers/conf/actors.hpp"
 #include "drivers/conf/errors.hpp"
 #include "drivers/qemu/command_line.hpp"
@@ -83,6 +87,42 @@ virt_error failed(const std::string& what) {
 virt_error unsupported(const std::string& what) {
   return make_virt_error(error_code::operation_unsupported, error_domain::qemu,
                          "Operation not supported: " + what);
+}
+
+/// Opens what the command line passes to QEMU besides the monitor (the
+/// launcher makes that): per entry of `fds`, its descriptor here (empty for
+/// the monitor). Serial files are opened for appending (0600, as libvirt),
+/// serial sockets in bind mode are made listening (0600; a stale socket
+/// file is replaced, a live one refused).
+result<std::vector<unique_fd>> open_passed_fds(const std::vector<passed_fd>& fds) {
+  std::vector<unique_fd> out;
+  for (auto& f : fds) {
+    switch (f.what) {
+      case passed_fd::kind::monitor:
+        out.emplace_back();
+        break;
+      case passed_fd::kind::file_append: {
+        unique_fd fd{::open(f.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)};
+        if (!fd)
+          return make_virt_error(error_code::system_error, error_domain::qemu,
+                                 "Unable to open '" + f.path + "': " + std::strerror(errno));
+        out.push_back(std::move(fd));
+        break;
+      }
+      case passed_fd::kind::unix_listen: {
+        auto fd = listen_unix(f.path, 0600);
+        if (!fd)
+          return fd.error();
+        out.push_back(std::move(*fd));
+        break;
+      }
+      case passed_fd::kind::tap:
+        return make_virt_error(error_code::config_unsupported, error_domain::qemu,
+                               "unsupported configuration: interfaces of type bridge or network "
+                               "(tap devices) are not supported by virtactor yet");
+    }
+  }
+  return out;
 }
 
 /// A free TCP port on the VNC listen address, from 5900 up (autoport).
@@ -193,13 +233,13 @@ public:
     auto cmd = build_command_line(live, rtf);
     if (!cmd)
       return done(cmd.error());
-    for (auto& fd : cmd->fds)
-      if (fd.what != passed_fd::kind::monitor)
-        return done(make_virt_error(error_code::config_unsupported, error_domain::qemu,
-                                    "unsupported configuration: devices that need descriptors "
-                                    "passed to QEMU (tap, unix or file character devices) are "
-                                    "not supported by virtactor yet"));
+    auto passed = open_passed_fds(cmd->fds);
+    if (!passed)
+      return done(passed.error());
     rt::launch_spec spec;
+    for (size_t i = 0; i < cmd->fds.size(); ++i)
+      if (cmd->fds[i].what != passed_fd::kind::monitor)
+        spec.inherited.emplace_back(cmd->fds[i].fd, (*passed)[i].get());
     spec.name = obj.name;
     spec.argv = cmd->argv;
     spec.domain_dir = rtf.domain_dir;
@@ -327,6 +367,20 @@ public:
     save_status();
     exec("system_powerdown", "", [done](result<json> r) {
       done(r ? result<void>{} : result<void>{r.error()});
+    });
+  }
+
+  /// `qemuDomainReset`: the reset line; QEMU's RESET event becomes the
+  /// REBOOT event. A pending fake reboot is over (the machine restarts now).
+  void reset(domain_op op, done_fn done) override {
+    if (!running(op.obj))
+      return done(conf::errors::domain_not_running());
+    exec("system_reset", "", [this, done](result<json> r) {
+      if (!r)
+        return done(r.error());
+      rt_->fake_reboot = false;
+      save_status();
+      done(result<void>{});
     });
   }
 

@@ -2,6 +2,7 @@
 
 #include "drivers/conf/actors.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -123,20 +124,24 @@ result<void> write_pid_file(const std::string& path, pid_t pid) {
   return {};
 }
 
-/// A copy of `fd` numbered 10 or higher, close-on-exec, so that the child's
-/// dup2 onto 0-3 can never overwrite a source before it is used.
-result<unique_fd> high_copy(int fd) {
-  unique_fd out{::fcntl(fd, F_DUPFD_CLOEXEC, 10)};
+/// A copy of `fd` numbered `floor` or higher, close-on-exec, so that the
+/// child's dup2 onto its low numbers can never overwrite a source before it
+/// is used.
+result<unique_fd> high_copy(int fd, int floor = 10) {
+  unique_fd out{::fcntl(fd, F_DUPFD_CLOEXEC, floor)};
   if (!out)
     return sys_error("Failed to duplicate descriptor", errno);
   return out;
 }
 
 /// Starts `argv` in a new session: stdin /dev/null, stdout and stderr
-/// `log_fd`, `monitor_fd` as descriptor 3, nothing else inherited, default
-/// signal dispositions and an empty signal mask, working directory "/".
+/// `log_fd`, `monitor_fd` as descriptor 3, each of `more` (number in the
+/// child, source) at its number, nothing else inherited, default signal
+/// dispositions and an empty signal mask, working directory "/". Every
+/// source is numbered above every target.
 result<pid_t> spawn_qemu(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                         int log_fd, int monitor_fd) {
+                         int log_fd, int monitor_fd,
+                         const std::vector<std::pair<int, int>>& more) {
   std::vector<char*> args;
   for (auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
@@ -154,7 +159,12 @@ result<pid_t> spawn_qemu(const std::vector<std::string>& argv, const std::vector
   posix_spawn_file_actions_adddup2(&fa, log_fd, 1);
   posix_spawn_file_actions_adddup2(&fa, log_fd, 2);
   posix_spawn_file_actions_adddup2(&fa, monitor_fd, monitor_fd_in_child);
-  posix_spawn_file_actions_addclosefrom_np(&fa, monitor_fd_in_child + 1);
+  int last = monitor_fd_in_child;
+  for (auto [target, source] : more) {
+    posix_spawn_file_actions_adddup2(&fa, source, target);
+    last = std::max(last, target);
+  }
+  posix_spawn_file_actions_addclosefrom_np(&fa, last + 1);
   posix_spawn_file_actions_addchdir_np(&fa, "/");
   sigset_t none, all;
   sigemptyset(&none);
@@ -219,11 +229,28 @@ public:
     if (!mon)
       return mon.error();
     out.monitor = std::move(*mon);
-    auto log_hi = high_copy(log.get());
-    auto mon_hi = high_copy(listener->get());
+    int floor = 10;
+    for (auto& [target, source] : spec.inherited) {
+      if (target <= monitor_fd_in_child || source < 0)
+        return make_virt_error(error_code::internal_error, error_domain::qemu,
+                               "internal error: descriptor " + std::to_string(target) +
+                                 " cannot be passed to QEMU");
+      floor = std::max(floor, target + 1);
+    }
+    auto log_hi = high_copy(log.get(), floor);
+    auto mon_hi = high_copy(listener->get(), floor);
     if (!log_hi || !mon_hi)
       return log_hi ? mon_hi.error() : log_hi.error();
-    auto pid = spawn_qemu(spec.argv, env, log_hi->get(), mon_hi->get());
+    std::vector<unique_fd> more_hi;
+    std::vector<std::pair<int, int>> more;
+    for (auto& [target, source] : spec.inherited) {
+      auto hi = high_copy(source, floor);
+      if (!hi)
+        return hi.error();
+      more.emplace_back(target, hi->get());
+      more_hi.push_back(std::move(*hi));
+    }
+    auto pid = spawn_qemu(spec.argv, env, log_hi->get(), mon_hi->get(), more);
     if (!pid)
       return pid.error();
     // QEMU holds the listening socket now; ours can go.

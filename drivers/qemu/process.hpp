@@ -46,6 +46,9 @@ struct launch_spec {
   std::vector<std::string> env;
   /// For the log header ("qemu version: ..."); may be empty.
   std::string qemu_version;
+  /// Further descriptors QEMU inherits, as (its number in QEMU, above
+  /// `monitor_fd_in_child`; a descriptor of the caller, who keeps it).
+  std::vector<std::pair<int, int>> inherited;
 };
 
 /// Who a running QEMU is: what a status file records so that a later daemon

@@ -13,6 +13,7 @@
 
 #include "actors/error.hpp"
 #include "actors/uri.hpp"
+#include "actors/user_dirs.hpp"
 #include "drivers/conf/actors.hpp"
 #include "drivers/local_connection.hpp"
 #include "drivers/qemu/capabilities.hpp"
@@ -34,17 +35,10 @@ driver_config driver_config::defaults(bool privileged) {
     c.log_dir = "/var/log/virtactor/qemu";
     return c;
   }
-  auto env = [](const char* name) -> std::string {
-    const char* v = std::getenv(name);
-    return v && *v ? v : "";
-  };
-  std::string home = env("HOME");
-  if (home.empty())
-    if (auto* pw = ::getpwuid(::geteuid()))
-      home = pw->pw_dir;
-  auto config = env("XDG_CONFIG_HOME").empty() ? home + "/.config" : env("XDG_CONFIG_HOME");
-  auto cache = env("XDG_CACHE_HOME").empty() ? home + "/.cache" : env("XDG_CACHE_HOME");
-  auto runtime = env("XDG_RUNTIME_DIR").empty() ? cache : env("XDG_RUNTIME_DIR");
+  auto env = user_env::from_process();
+  auto config = user_config_dir(env);
+  auto cache = user_cache_dir(env);
+  auto runtime = user_runtime_dir(env);
   c.config_dir = config + "/virtactor/qemu";
   c.run_dir = runtime + "/virtactor/qemu/run";
   c.lib_dir = config + "/virtactor/qemu/lib";

@@ -139,7 +139,8 @@ result<void> reader::feed(std::string_view bytes, std::vector<message>& out) {
     auto nl = buf_.find('\n', start_ + scanned_);
     if (nl == std::string::npos) {
       scanned_ = buf_.size() - start_;
-      if (scanned_ > max_line_)
+      // A '\r' at the end may be the first half of the line end.
+      if (scanned_ - (scanned_ > 0 && buf_.back() == '\r' ? 1 : 0) > max_line_)
         return fail(too_long());
       break;
     }

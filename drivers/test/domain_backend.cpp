@@ -74,6 +74,13 @@ public:
     done(result<void>{});
   }
 
+  /// `testDomainReset`: nothing happens to a simulated machine.
+  void reset(domain_op op, done_fn done) override {
+    if (!op.obj.active())
+      return done(errors::domain_not_running());
+    done(result<void>{});
+  }
+
   void suspend(domain_op op, done_fn done) override {
     auto& obj = op.obj;
     if (obj.state == domain_state::shutoff || obj.state == domain_state::paused)

@@ -95,11 +95,12 @@ driver_state::driver_state() : impl_(std::make_unique<impl>()) {}
 
 driver_state::~driver_state() = default;
 
-result<std::unique_ptr<driver_state>> driver_state::open(std::string_view uri_path) {
+result<std::unique_ptr<driver_state>> driver_state::open(std::string_view uri_path,
+                                                        const file_access* files) {
   if (uri_path.empty() || uri_path == "/")
     return errors::invalid_arg("testOpen: supply a path or use test:///default");
   auto cfg = uri_path == "/default" ? default_node_config()
-                                    : load_node_file(std::string{uri_path});
+                                    : load_node_file(std::string{uri_path}, files);
   if (!cfg)
     return cfg.error();
   std::unique_ptr<driver_state> st{new driver_state};

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/open_options.hpp"
 #include "drivers/conf/state_backend.hpp"
 #include "protocol/error.hpp"
 
@@ -28,8 +29,10 @@ class driver_state final : public conf::state_backend {
 public:
   /// Opens `uri_path`: "/default" builds libvirt's default configuration; an
   /// absolute path loads that node XML file (libvirt's custom test format).
-  /// A missing or broken file gives libvirt's error.
-  static result<std::unique_ptr<driver_state>> open(std::string_view uri_path);
+  /// A missing or broken file gives libvirt's error. A file is read as
+  /// `files` says (null: as this process, within the default bounds).
+  static result<std::unique_ptr<driver_state>> open(std::string_view uri_path,
+                                                    const file_access* files = nullptr);
 
   ~driver_state() override;
   driver_state(const driver_state&) = delete;

@@ -2,19 +2,25 @@
 
 #include "drivers/test/domain_setup.hpp"
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <cstring>
 #include <memory>
 #include <sstream>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <pugixml.hpp>
 
 #include "drivers/test/domain_setup.hpp"
 #include "drivers/test/errors.hpp"
+#include "drivers/xml/limits.hpp"
 
 namespace virtactor::drivers::test {
 
@@ -75,9 +81,11 @@ virt_error xml_error(std::string message, error_domain domain = error_domain::te
   return make_virt_error(error_code::xml_error, domain, "XML error: " + std::move(message));
 }
 
-/// A parse failure as libvirt words it: where, what, the line, a caret.
+/// A parse failure as libvirt words it: where, what, the line, a caret. The
+/// line and caret quote the file, so they are left out when the reader may
+/// not see its text (`file_access::quote_content`).
 virt_error syntax_error(const std::string& where, std::string_view text,
-                        const pugi::xml_parse_result& r) {
+                        const pugi::xml_parse_result& r, bool quote) {
   size_t offset = std::min(static_cast<size_t>(std::max<ptrdiff_t>(r.offset, 0)), text.size());
   size_t line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
   line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
@@ -85,39 +93,135 @@ virt_error syntax_error(const std::string& where, std::string_view text,
   if (line_end == std::string_view::npos)
     line_end = text.size();
   size_t line_no = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + line_start, '\n'));
-  std::string msg = where + ":" + std::to_string(line_no) + ": " + r.description() + "\n" +
-                    std::string{text.substr(line_start, line_end - line_start)} + "\n" +
-                    std::string(offset - line_start, '-') + "^";
+  std::string msg = where + ":" + std::to_string(line_no) + ": " + r.description();
+  if (quote)
+    msg += "\n" + std::string{text.substr(line_start, line_end - line_start)} + "\n" +
+           std::string(offset - line_start, '-') + "^";
   return make_virt_error(error_code::xml_detail, error_domain::test, std::move(msg));
 }
 
 using document = std::unique_ptr<pugi::xml_document>;
 
-/// Reads and parses `path` (libvirt's `virXMLParse` of a file).
 /// libxml2's report for a file with nothing in it (or a directory).
 virt_error empty_document(const std::string& path) {
   return make_virt_error(error_code::xml_detail, error_domain::test,
                          path + ":1: Document is empty\n(null)\n^");
 }
 
-result<document> parse_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
+/// The text of the file at `path`, or why not. Nothing but a regular file
+/// is read (a FIFO would block, a device may never end), nothing over
+/// `max_size`, and every check is made on the open file itself.
+struct file_text {
+  std::string text;
+  bool directory = false;
+  int error = 0;              // errno of a failed open or read
+  std::string refusal;        // not a regular file, too large
+};
+
+file_text read_regular_file(const std::string& path, uint64_t max_size) {
+  file_text out;
+  // O_NONBLOCK: opening a FIFO or a device must not wait; it is refused below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    out.error = errno;
+    return out;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    out.error = errno;
+  } else if (S_ISDIR(st.st_mode)) {
+    out.directory = true;
+  } else if (!S_ISREG(st.st_mode)) {
+    out.refusal = "'" + path + "' is not a regular file";
+  } else if (static_cast<uint64_t>(st.st_size) > max_size) {
+    out.refusal = "'" + path + "' is larger than " + std::to_string(max_size) +
+                  " bytes (max_test_driver_file_size)";
+  } else {
+    out.text.resize(static_cast<size_t>(st.st_size));
+    size_t got = 0;
+    for (;;) {
+      if (got == out.text.size())
+        out.text.resize(got + 4096); // the file grew: read on, within the bound
+      auto n = ::read(fd, out.text.data() + got, out.text.size() - got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0) {
+        out.error = errno;
+        break;
+      }
+      if (n == 0)
+        break;
+      got += static_cast<size_t>(n);
+      if (got > max_size) {
+        out.refusal = "'" + path + "' is larger than " + std::to_string(max_size) +
+                      " bytes (max_test_driver_file_size)";
+        break;
+      }
+    }
+    out.text.resize(got);
+  }
+  ::close(fd);
+  return out;
+}
+
+/// `read_regular_file` with the file-system identity of `access`'s user:
+/// on a thread of its own whose fsuid, fsgid and groups are that user's
+/// (per-thread credentials: raw system calls, not glibc's process-wide
+/// wrappers), so the kernel decides what the client may read.
+result<file_text> read_as(const std::string& path, const file_access& access) {
+  if (!access.uid)
+    return read_regular_file(path, access.max_size);
+  if (*access.uid == ::geteuid() && access.gid == ::getegid())
+    return read_regular_file(path, access.max_size);
+  result<file_text> out = file_text{};
+  std::thread worker([&] {
+    std::vector<gid_t> groups(access.groups.begin(), access.groups.end());
+    if (::syscall(SYS_setgroups, groups.size(), groups.data()) != 0 ||
+        (::syscall(SYS_setfsgid, access.gid), ::syscall(SYS_setfsgid, -1)) !=
+          static_cast<long>(access.gid) ||
+        (::syscall(SYS_setfsuid, *access.uid), ::syscall(SYS_setfsuid, -1)) !=
+          static_cast<long>(*access.uid)) {
+      out = errors::internal("cannot take the identity of uid " + std::to_string(*access.uid) +
+                             " to open '" + path + "': the daemon lacks the privilege");
+      return;
+    }
+    out = read_regular_file(path, access.max_size);
+    // The thread ends here, and its borrowed identity with it.
+  });
+  worker.join();
+  return out;
+}
+
+result<document> parse_file(const std::string& path, const file_access& access) {
+  if (!access.allowed)
+    return make_virt_error(error_code::operation_denied, error_domain::test,
+                           "operation forbidden: " + access.refusal);
+  auto read = read_as(path, access);
+  if (!read)
+    return read.error();
+  if (read->directory)
     return empty_document(path);
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    return xml_error("failed to parse xml document '" + path + "'");
-  std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
-  if (in.bad())
-    return xml_error("failed to parse xml document '" + path + "'");
+  if (!read->refusal.empty())
+    return make_virt_error(error_code::invalid_arg, error_domain::test,
+                           "invalid argument: " + read->refusal);
+  if (read->error != 0) {
+    // libvirt says only this; a remote client also learns why (as itself).
+    if (access.quote_content)
+      return xml_error("failed to parse xml document '" + path + "'");
+    return xml_error("failed to parse xml document '" + path + "': " +
+                     std::strerror(read->error));
+  }
+  auto& text = read->text;
   if (text.empty())
     return empty_document(path);
   auto doc = std::make_unique<pugi::xml_document>();
   auto r = doc->load_buffer(text.data(), text.size(), pugi::parse_default);
   if (!r)
-    return syntax_error(path, text, r);
+    return syntax_error(path, text, r, access.quote_content);
   if (!doc->document_element())
     return empty_document(path);
+  if (auto ok = xml::check_document_depth(*doc, path, error_domain::test); !ok)
+    return ok.error();
   return doc;
 }
 
@@ -141,7 +245,7 @@ std::string to_text(const pugi::xml_node& n) {
 /// The parsing of one node document.
 class loader {
 public:
-  explicit loader(std::string file) : file_(std::move(file)) {}
+  loader(std::string file, const file_access& access) : file_(std::move(file)), access_(access) {}
 
   result<node_config> run(const pugi::xml_node& root, node_description node) {
     node_config cfg;
@@ -188,7 +292,7 @@ private:
     if (!file)
       return resolved{el, nullptr};
     auto path = relative_to(file_, file.value());
-    auto doc = parse_file(path);
+    auto doc = parse_file(path, access_);
     if (!doc)
       return doc.error();
     auto root = (*doc)->document_element();
@@ -340,15 +444,25 @@ private:
   }
 
   std::string file_;
+  const file_access& access_;
 };
 
 } // namespace
 
-result<node_config> load_node_file(const std::string& path) {
-  auto doc = parse_file(path);
+result<node_config> load_node_file(const std::string& path, const file_access* access) {
+  static const file_access own_files;
+  const auto& files = access ? *access : own_files;
+  auto doc = parse_file(path, files);
   if (!doc)
     return doc.error();
-  return loader{path}.run((*doc)->document_element(), node_description::file_node());
+  return loader{path, files}.run((*doc)->document_element(), node_description::file_node());
+}
+
+result<void> check_node_file(const std::string& path, const file_access& access) {
+  auto doc = parse_file(path, access);
+  if (!doc)
+    return doc.error();
+  return {};
 }
 
 result<node_config> default_node_config() {
@@ -356,7 +470,8 @@ result<node_config> default_node_config() {
   auto r = doc.load_string(default_config);
   if (!r)
     return errors::internal("the built-in test configuration does not parse");
-  return loader{""}.run(doc.document_element(), node_description::default_node());
+  static const file_access own_files;
+  return loader{"", own_files}.run(doc.document_element(), node_description::default_node());
 }
 
 } // namespace virtactor::drivers::test

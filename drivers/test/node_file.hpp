@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/open_options.hpp"
 #include "drivers/test/node.hpp"
 #include "drivers/xml/domain_xml.hpp"
 #include "drivers/xml/network_xml.hpp"
@@ -43,8 +44,14 @@ struct node_config {
 };
 
 /// Loads the node file at absolute path `path`, with libvirt's errors for a
-/// missing, unreadable or broken file or sub-file.
-result<node_config> load_node_file(const std::string& path);
+/// missing, unreadable or broken file or sub-file. Every file is read as
+/// `access` says (null: as this process, within the default bounds): only
+/// regular files, none over its size bound, as its user.
+result<node_config> load_node_file(const std::string& path, const file_access* access = nullptr);
+
+/// Whether the node file at `path` may be read, and parses, for `access`
+/// (checked on every open: a test state another client opened is shared).
+result<void> check_node_file(const std::string& path, const file_access& access);
 
 /// test:///default: libvirt's built-in configuration (domain `test`, network
 /// `default`, pool `default-pool`, the 2-cell host).

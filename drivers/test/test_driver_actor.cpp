@@ -12,6 +12,7 @@
 #include "drivers/conf/actors.hpp"
 #include "drivers/local_connection.hpp"
 #include "drivers/test/driver_state.hpp"
+#include "drivers/test/node_file.hpp"
 
 namespace virtactor::drivers::test {
 
@@ -62,7 +63,7 @@ test_driver_actor::behavior_type driver_impl(driver_ptr self) {
   self->set_down_handler([self](const caf::down_msg& dm) { release(self, dm.source); });
   return {
     [self](open_atom, const std::string& uri, uint32_t flags,
-           const open_options&) -> caf::result<connection_actor> {
+           const open_options& opts) -> caf::result<connection_actor> {
       auto path = test_uri_path(uri);
       if (!path)
         return connection_actor{};
@@ -71,8 +72,13 @@ test_driver_actor::behavior_type driver_impl(driver_ptr self) {
                               "invalid argument: testOpen: supply a path or use test:///default");
       auto& st = self->state;
       auto i = st.states.find(*path);
+      // A custom file is checked for this caller even when another caller's
+      // open already loaded it: the state is shared.
+      if (i != st.states.end() && *path != "/default" && opts.files)
+        if (auto ok = check_node_file(*path, *opts.files); !ok)
+          return to_caf_error(ok.error());
       if (i == st.states.end()) {
-        auto model = driver_state::open(*path);
+        auto model = driver_state::open(*path, opts.files.get());
         if (!model)
           return to_caf_error(model.error());
         auto state = conf::spawn_state(self->system(), std::move(*model));

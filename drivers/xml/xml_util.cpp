@@ -1,6 +1,7 @@
 #include "drivers/xml/xml_util.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <climits>
@@ -8,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "drivers/xml/limits.hpp"
 #include "drivers/xml/uuid.hpp"
 
 namespace virtactor::drivers::xml {
@@ -127,6 +129,10 @@ virt_error detail_error(std::string_view text, size_t pos, std::string_view mess
   size_t cur = pos;
   while (cur > 0 && cur < text.size() && (text[cur] == '\n' || text[cur] == '\r'))
     --cur;
+  // At the very end there is no character to look at (fuzz_xml found the
+  // read one past the text): start from the last one.
+  if (cur == text.size() && cur > 0)
+    --cur;
   while (cur > 0 && text[cur] != '\n' && text[cur] != '\r')
     --cur;
   if (cur < text.size() && (text[cur] == '\n' || text[cur] == '\r'))
@@ -224,7 +230,61 @@ virt_error make_error(error_code code, error_domain domain, std::string_view msg
   return make_virt_error(code, domain, std::move(full));
 }
 
+namespace {
+
+std::atomic<uint64_t> limit_size{document_limits{}.max_size};
+std::atomic<uint32_t> limit_depth{document_limits{}.max_depth};
+
+} // namespace
+
+void set_document_limits(const document_limits& limits) {
+  limit_size = limits.max_size;
+  limit_depth = limits.max_depth;
+}
+
+document_limits current_document_limits() {
+  return {limit_size.load(), limit_depth.load()};
+}
+
+result<void> check_document_size(size_t size, std::string_view name, error_domain domain) {
+  auto max = limit_size.load();
+  if (size <= max)
+    return {};
+  return make_virt_error(error_code::xml_detail, domain,
+                         std::string{name} + ": the document has " + std::to_string(size) +
+                           " bytes, more than " + std::to_string(max) + " (max_xml_size)");
+}
+
+result<void> check_document_depth(const pugi::xml_node& doc, std::string_view name,
+                                  error_domain domain) {
+  // Iterative walk: a hostile document must not take the stack with it.
+  auto max = limit_depth.load();
+  uint32_t depth = 0;
+  auto node = doc.first_child();
+  while (node) {
+    if (node.type() == pugi::node_element && depth + 1 > max)
+      return make_virt_error(error_code::xml_detail, domain,
+                             std::string{name} + ": Excessive depth in document: " +
+                               std::to_string(max) + " (max_xml_depth)");
+    if (auto child = node.first_child()) {
+      ++depth;
+      node = child;
+      continue;
+    }
+    while (node && !node.next_sibling()) {
+      node = node.parent();
+      if (node == doc)
+        return {};
+      --depth;
+    }
+    if (node)
+      node = node.next_sibling();
+  }
+  return {};
+}
+
 result<void> load_document(pugi::xml_document& doc, std::string_view text, const doc_kind& kind) {
+  VA_XML_CHECK(check_document_size(text.size(), kind.name, kind.domain));
   if (text.empty()) {
     // libxml2 has no line to show; libvirt prints "(null)".
     return make_virt_error(error_code::xml_detail, kind.domain,
@@ -316,6 +376,7 @@ result<void> load_document(pugi::xml_document& doc, std::string_view text, const
   }
   if (!root)
     return detail_error(text, first_non_blank(text), "Start tag expected, '<' not found", kind);
+  VA_XML_CHECK(check_document_depth(doc, kind.name, kind.domain));
   if (std::string_view{root.name()} != kind.root)
     return make_error(error_code::xml_error, error_domain::xml,
                       "expecting root element of '" + std::string{kind.root} + "', not '" +

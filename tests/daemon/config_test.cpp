@@ -374,31 +374,74 @@ BOOST_AUTO_TEST_CASE(values_of_the_wrong_type_or_range_are_refused_with_their_li
     check_failure(r);
 }
 
-BOOST_AUTO_TEST_CASE(only_the_none_auth_is_accepted) {
+BOOST_AUTO_TEST_CASE(none_and_sasl_auth_are_accepted_polkit_is_refused_clearly) {
   const failure_row rows[] = {
-    {"auth_tcp = \"sasl\"",
-     "config line 1: auth \"sasl\" for 'auth_tcp' is not supported yet; only \"none\" is",
-     error_code::config_unsupported},
     {"\nauth_unix_rw = \"polkit\"",
-     "config line 2: auth \"polkit\" for 'auth_unix_rw' is not supported yet; only \"none\" is",
+     "config line 2: auth \"polkit\" for 'auth_unix_rw' is not supported: virtactord has no "
+     "polkit; use \"none\" or \"sasl\"",
      error_code::config_unsupported},
     {"auth_tls = \"bogus\"",
      "config line 1: unknown auth \"bogus\" for 'auth_tls' (libvirt knows none, sasl and "
-     "polkit; only \"none\" is supported)",
+     "polkit; virtactord supports none and sasl)",
      error_code::config_unsupported},
     {"auth_unix_ro = \"None\"",
      "config line 1: unknown auth \"None\" for 'auth_unix_ro' (libvirt knows none, sasl and "
-     "polkit; only \"none\" is supported)",
+     "polkit; virtactord supports none and sasl)",
      error_code::config_unsupported},
     {"auth_unix_ro = 0", "config line 1: expected a quoted string for 'auth_unix_ro'"},
   };
   for (const auto& r : rows)
     check_failure(r);
-  auto c = parsed("auth_unix_rw = 'none'\nauth_tls = \"none\"");
+  auto c = parsed("auth_unix_rw = 'none'\nauth_tls = \"none\"\nauth_tcp = \"sasl\"");
   BOOST_TEST(static_cast<int>(c.auth_tls) == static_cast<int>(auth_method::none));
+  BOOST_TEST(static_cast<int>(c.auth_tcp) == static_cast<int>(auth_method::sasl));
+  BOOST_TEST(static_cast<int>(c.auth_unix_ro) == static_cast<int>(auth_method::none));
   BOOST_TEST(to_string(auth_method::none) == "none");
   BOOST_TEST(to_string(auth_method::sasl) == "sasl");
   BOOST_TEST(to_string(auth_method::polkit) == "polkit");
+}
+
+BOOST_AUTO_TEST_CASE(security_keys_take_their_values_and_refuse_bad_ones) {
+  auto c = parsed("sasl_allowed_username_list = [\"joe@EXAMPLE.COM\", \"fred*\"]\n"
+                  "tcp_min_ssf = 112\n"
+                  "max_client_pending_calls = 10\n"
+                  "max_client_pending_bytes = 65536\n"
+                  "max_client_unsent_bytes = 4096\n"
+                  "max_client_unsent_bytes_hard = 40000000\n"
+                  "allow_test_driver_files = 1\n"
+                  "max_test_driver_file_size = 1000\n"
+                  "max_xml_size = 2000\n"
+                  "max_xml_depth = 32\n"
+                  "max_error_length = 100\n");
+  BOOST_TEST((*c.sasl_allowed_username_list == strings{"joe@EXAMPLE.COM", "fred*"}));
+  BOOST_TEST(c.tcp_min_ssf == 112u);
+  BOOST_TEST(c.max_client_pending_calls == 10u);
+  BOOST_TEST(c.max_client_pending_bytes == 65536u);
+  BOOST_TEST(c.max_client_unsent_bytes == 4096u);
+  BOOST_TEST(c.max_client_unsent_bytes_hard == 40000000u);
+  BOOST_TEST(c.allow_test_driver_files);
+  BOOST_TEST(c.max_test_driver_file_size == 1000u);
+  BOOST_TEST(c.max_xml_size == 2000u);
+  BOOST_TEST(c.max_xml_depth == 32u);
+  BOOST_TEST(c.max_error_length == 100u);
+  auto d = parsed("");
+  BOOST_TEST(!d.sasl_allowed_username_list);
+  BOOST_TEST(d.tcp_min_ssf == 56u);
+  BOOST_TEST(!d.allow_test_driver_files);
+  BOOST_TEST(d.max_xml_depth == 256u);
+  const failure_row rows[] = {
+    {"tcp_min_ssf = 40", "config line 1: minimum SSF levels lower than 56 are not supported"},
+    {"max_client_pending_calls = 0",
+     "config line 1: 'max_client_pending_calls' must be between 1 and 4294967295"},
+    {"max_client_unsent_bytes_hard = 1048576",
+     "config line 1: 'max_client_unsent_bytes_hard' must be at least 33554436 (one message of "
+     "libvirt's largest size)"},
+    {"allow_test_driver_files = 2", "config line 1: expected 0 or 1 for 'allow_test_driver_files'"},
+    {"sasl_allowed_username_list = \"joe\"",
+     "config line 1: expected a list of quoted strings for 'sasl_allowed_username_list'"},
+  };
+  for (const auto& r : rows)
+    check_failure(r);
 }
 
 BOOST_AUTO_TEST_CASE(ports_and_socket_modes_accept_the_forms_libvirtd_writes) {
@@ -467,14 +510,14 @@ BOOST_AUTO_TEST_CASE(unknown_and_unsupported_keys_warn_with_their_line_and_are_i
                   "admin_max_clients = 5\n"
                   "admin_keepalive_interval = \"not even checked\"\n"
                   "unix_sock_admin_perms = \"0700\"\n"
-                  "sasl_allowed_username_list = [\"joe@EXAMPLE.COM\"]\n",
+                  "host_uuid_source = \"smbios\"\n",
                   &warnings);
   BOOST_TEST(c.listen_tcp);
   BOOST_TEST((warnings == strings{
                             "config line 2: unknown key 'frobnicate' ignored",
                             "config line 3: 'audit_level' is not supported by virtactord; ignored",
                             "config line 4: unknown key 'tls_no_verify_address' ignored",
-                            "config line 8: 'sasl_allowed_username_list' is not supported by "
+                            "config line 8: 'host_uuid_source' is not supported by "
                             "virtactord; ignored",
                           }));
 }

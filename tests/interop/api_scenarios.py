@@ -274,6 +274,8 @@ def scenario_lifecycle(t, conn, uri):
     t.call("test create again", test.create)
     t.call("test reboot", test.reboot, 0)
     t.call("test state after reboot", test.state, 0)
+    t.call("test reset", test.reset, 0)
+    t.call("test state after reset", test.state, 0)
     record_domain_lists(t, conn, "final")
 
 
@@ -298,6 +300,8 @@ def scenario_errors(t, conn, uri):
     t.call("resume inactive", dom.resume)
     t.call("shutdown inactive", dom.shutdown)
     t.call("reboot inactive", dom.reboot, 0)
+    t.call("reset inactive", dom.reset, 0)
+    t.call("reset unknown flag", dom.reset, 1)
     t.call("lookupByID inactive", conn.lookupByID, -1)
     t.call("undefine", dom.undefine)
     t.call("undefine twice", dom.undefine)
@@ -504,6 +508,7 @@ def scenario_read_only(t, conn, uri):
     t.call("destroy", test.destroy)
     t.call("shutdown", test.shutdown)
     t.call("reboot", test.reboot, 0)
+    t.call("reset", test.reset, 0)
     t.call("create", test.create)
     t.call("undefine", test.undefine)
     t.call("setMemory", test.setMemory, 262144)

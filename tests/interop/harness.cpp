@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -286,6 +287,34 @@ std::string daemon_process::unix_ro_uri() const {
 
 std::string daemon_process::tcp_uri() const {
   return "test+tcp://127.0.0.1:" + std::to_string(port_) + "/default";
+}
+
+std::optional<daemon_status> daemon_process::status(std::chrono::milliseconds timeout) {
+  static const std::regex line{"status: clients (\\d+), accepted \\d+, heap in use (\\d+) bytes"};
+  // Every status line printed so far, parsed.
+  auto lines = [&] {
+    auto text = log();
+    std::vector<daemon_status> out;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), line);
+         it != std::sregex_iterator(); ++it)
+      out.push_back({std::stoi((*it)[1]), std::stoull((*it)[2])});
+    return out;
+  };
+  auto before = lines().size();
+  signal(SIGUSR1);
+  std::vector<daemon_status> now;
+  if (!wait_until([&] { return (now = lines()).size() > before; }, timeout))
+    return std::nullopt;
+  return now.back();
+}
+
+bool daemon_process::clients_become(int n, std::chrono::milliseconds timeout) {
+  return wait_until(
+    [&] {
+      auto st = status();
+      return st && st->clients == n;
+    },
+    timeout, 100ms);
 }
 
 } // namespace virtactor::interop

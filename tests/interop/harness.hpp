@@ -103,6 +103,12 @@ process_result run_process(const std::vector<std::string>& argv,
                            const std::vector<std::string>& env = {},
                            std::chrono::milliseconds timeout = 300s);
 
+/// What virtactord's status line (its answer to SIGUSR1) says.
+struct daemon_status {
+  int clients = 0;
+  uint64_t heap_in_use = 0;
+};
+
 /// How to start a `virtactord`.
 struct daemon_settings {
   /// Extra libvirtd.conf lines (after unix_sock_dir and the tcp settings).
@@ -149,6 +155,11 @@ public:
   int stop(std::chrono::milliseconds timeout = 30s) { return child_->stop(timeout); }
   /// Everything the daemon wrote to stderr so far.
   std::string log() const { return child_->stderr_text(); }
+  /// Sends SIGUSR1 and reads the status line it prints; nullopt when none
+  /// comes within `timeout`.
+  std::optional<daemon_status> status(std::chrono::milliseconds timeout = 10s);
+  /// Waits until the daemon counts `n` clients (sessions begun or ended).
+  bool clients_become(int n, std::chrono::milliseconds timeout = 30s);
 
 private:
   /// One attempt; false when the daemon exited because the port was taken.

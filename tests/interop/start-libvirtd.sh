@@ -23,6 +23,11 @@
 # guest of the host is ever touched. Set VA_LIBVIRTD_HOST_DRIVERS=1 to load
 # the host's driver modules anyway.
 #
+# VA_LIBVIRTD_AUTH=sasl sets auth_unix_rw and auth_tcp to "sasl" (SASL reads
+# its libvirt.conf from SASL_CONF_PATH, which the daemon inherits), and the
+# lines of VA_LIBVIRTD_EXTRA_CONFIG are added to the config (e.g.
+# sasl_allowed_username_list).
+#
 # LIBVIRTD may name another daemon that takes libvirtd's options and config
 # file, e.g. the build's virtactord: NAME is the binary's base name (libvirtd
 # or virtactord). Stop the daemon with stop-libvirtd.sh DIR NAME.
@@ -73,14 +78,15 @@ cat >"$dir/libvirtd.conf" <<EOF
 unix_sock_dir = "$dir"
 unix_sock_rw_perms = "0770"
 unix_sock_ro_perms = "0777"
-auth_unix_rw = "none"
+auth_unix_rw = "${VA_LIBVIRTD_AUTH:-none}"
 auth_unix_ro = "none"
 listen_tls = 0
 listen_tcp = 1
 listen_addr = "127.0.0.1"
 tcp_port = "$port"
-auth_tcp = "none"
+auth_tcp = "${VA_LIBVIRTD_AUTH:-none}"
 log_outputs = "3:file:$dir/libvirtd.log"
+${VA_LIBVIRTD_EXTRA_CONFIG:-}
 EOF
 
 if [ "${VA_LIBVIRTD_HOST_DRIVERS:-0}" != 1 ]; then

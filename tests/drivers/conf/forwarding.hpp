@@ -26,6 +26,7 @@ public:
     inner_->shutdown(op, std::move(d));
   }
   void reboot(conf::domain_op op, conf::done_fn d) override { inner_->reboot(op, std::move(d)); }
+  void reset(conf::domain_op op, conf::done_fn d) override { inner_->reset(op, std::move(d)); }
   void suspend(conf::domain_op op, conf::done_fn d) override { inner_->suspend(op, std::move(d)); }
   void resume(conf::domain_op op, conf::done_fn d) override { inner_->resume(op, std::move(d)); }
   void set_live_memory(conf::domain_op op, uint64_t kib, conf::done_fn d) override {

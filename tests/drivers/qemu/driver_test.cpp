@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -18,6 +19,8 @@
 #include <thread>
 
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <caf/actor_system.hpp>
@@ -148,7 +151,9 @@ struct driver_fixture {
   }
 
   /// A domain on its own copy of the guest's disk (QEMU locks images).
-  std::string xml(const std::string& name) {
+  /// The test guest's domain; `serials` replaces its pty serial and console.
+  std::string xml(const std::string& name,
+                  const std::string& serials = "<serial type='pty'/><console type='pty'/>") {
     auto disk = dir.file(name + ".qcow2");
     if (!fs::exists(disk))
       fs::copy_file(guest_dir / "disk.qcow2", disk);
@@ -156,12 +161,12 @@ struct driver_fixture {
            "</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
            "<os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>"
            "<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
-           "<source file='" + disk + "'/><target dev='vda' bus='virtio'/></disk>"
-           "<serial type='pty'/><console type='pty'/></devices></domain>";
+           "<source file='" + disk + "'/><target dev='vda' bus='virtio'/></disk>" + serials +
+           "</devices></domain>";
   }
 
-  protocol::nonnull_domain define(const std::string& name) {
-    auto d = call<P::domain_define_xml>({xml(name)});
+  protocol::nonnull_domain define(const std::string& name, const std::string& serials = {}) {
+    auto d = call<P::domain_define_xml>({serials.empty() ? xml(name) : xml(name, serials)});
     BOOST_REQUIRE_MESSAGE(d, (d ? "" : d.error().message));
     return d->dom;
   }
@@ -348,6 +353,56 @@ BOOST_FIXTURE_TEST_CASE(a_reboot_resets_the_guest_and_keeps_it_running, driver_f
   BOOST_TEST(press_until(d, P::domain_reboot, [&] { return log->has(1, 0, 0); }));
   BOOST_TEST(state_of(d).state == running);
   BOOST_TEST(qemu_pid("phoenix") == pid); // the same QEMU: a fake reboot
+}
+
+BOOST_FIXTURE_TEST_CASE(a_reset_restarts_the_machine_without_stopping_it, driver_fixture) {
+  auto d = define("reset");
+  auto refused = call<P::domain_reset>({d, 0});
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(refused.error().message == "Requested operation is not valid: domain is not running");
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  auto pid = qemu_pid("reset");
+  (void) log->take();
+  BOOST_REQUIRE(call<P::domain_reset>({d, 0}));
+  // QEMU reports the reset: a REBOOT event, and no lifecycle event.
+  BOOST_TEST(interop::wait_until([&] { return log->has(1, 0, 0); }, 10s, 10ms));
+  BOOST_TEST(lifecycle().empty());
+  BOOST_TEST(state_of(d).state == running);
+  BOOST_TEST(qemu_pid("reset") == pid);
+  auto flags = call<P::domain_reset>({d, 1});
+  BOOST_REQUIRE(!flags);
+  BOOST_TEST(flags.error().message.find("unsupported flags (0x1)") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(serial_ports_of_type_file_and_unix_reach_the_guest, driver_fixture) {
+  auto log_path = dir.file("serial.log");
+  auto sock_path = dir.file("serial.sock");
+  auto d = define("serials", "<serial type='file'><source path='" + log_path +
+                               "'/><target port='0'/></serial>"
+                               "<serial type='unix'><source mode='bind' path='" + sock_path +
+                               "'/><target port='1'/></serial>");
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  // The guest writes 'R' to COM1 as it boots: QEMU appends it to the file
+  // the daemon opened for it.
+  BOOST_TEST(interop::wait_until(
+    [&] { return interop::read_file(log_path).find('R') != std::string::npos; }, 20s, 20ms));
+  BOOST_TEST(fs::is_socket(sock_path));
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::strncpy(sa.sun_path, sock_path.c_str(), sizeof sa.sun_path - 1);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  BOOST_TEST(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0); // QEMU listens
+  ::close(fd);
+  auto live = call<P::domain_get_xml_desc>({d, 0});
+  BOOST_REQUIRE(live);
+  BOOST_TEST(live->xml.find("<source path='" + log_path + "'/>") != std::string::npos);
+  BOOST_REQUIRE(call<P::domain_destroy>({d}));
+  // A second start appends to the same file.
+  auto before = interop::read_file(log_path).size();
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  BOOST_TEST(interop::wait_until([&] { return interop::read_file(log_path).size() > before; },
+                                 20s, 20ms));
+  BOOST_REQUIRE(call<P::domain_destroy>({d}));
 }
 
 BOOST_FIXTURE_TEST_CASE(a_new_driver_reattaches_to_a_running_domain, driver_fixture) {

@@ -624,3 +624,14 @@ BOOST_AUTO_TEST_CASE(a_definition_of_another_domain_sent_to_an_object_is_refused
                  test_uuid);
   BOOST_TEST(obj.summary().dom.name == "test");
 }
+
+BOOST_AUTO_TEST_CASE(cpu_time_is_read_from_the_clock_the_backend_was_given) {
+  // The backend's clock is a boundary: a fake one fixes what GET_INFO reports.
+  using namespace std::chrono;
+  auto at = system_clock::time_point{seconds{1'800'000'000} + microseconds{123'456}};
+  auto backend = make_domain_backend([at] { return at; });
+  drivers::conf::domain_object obj{drivers::xml::domain_def{},
+                                   drivers::conf::domain_object::origin::defined,
+                                   -1};
+  BOOST_TEST(backend->cpu_time_ns(obj) == 1'800'000'000'123'456'000ull);
+}

@@ -57,13 +57,15 @@ std::string tls_config(uint16_t port, const std::string& server_dir) {
   return conf.str();
 }
 
-tls_virtactord::tls_virtactord(const std::string& server_dir, const std::string& config) {
+tls_virtactord::tls_virtactord(const std::string& server_dir, const std::string& config,
+                               std::vector<std::string> env) {
   for (int attempt = 0;; ++attempt) {
     port_ = interop::free_tcp_port();
     interop::daemon_settings s;
     s.tcp = false; // our own listener lines below
     s.args = {"--listen"};
     s.config = tls_config(port_, server_dir) + config;
+    s.env = env;
     try {
       proc_ = std::make_unique<interop::daemon_process>(s);
     } catch (const std::runtime_error& e) {

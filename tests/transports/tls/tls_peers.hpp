@@ -40,10 +40,12 @@ std::string tls_uri(const std::string& host, uint16_t port, const std::string& p
 
 /// A virtactord serving TLS on a free loopback port (and its unix sockets in
 /// a temp directory), with the credentials of the server pkipath directory
-/// `server_dir` (its cacrl.pem too, when present) and `config` appended.
+/// `server_dir` (its cacrl.pem too, when present) and `config` appended;
+/// `env` is added to its environment ("NAME=value").
 class tls_virtactord {
 public:
-  explicit tls_virtactord(const std::string& server_dir, const std::string& config = {});
+  explicit tls_virtactord(const std::string& server_dir, const std::string& config = {},
+                          std::vector<std::string> env = {});
 
   uint16_t port() const { return port_; }
   pid_t pid() const { return proc_->pid(); }

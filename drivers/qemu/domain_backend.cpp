@@ -432,8 +432,7 @@ public:
   uint64_t cpu_time_ns(const domain_object& obj) override {
     if (!obj.active() || !rt_)
       return 0;
-    auto facts = read_process_facts(rt_->pid);
-    return facts.cpu_user_ns + facts.cpu_system_ns;
+    return process_cpu_ns(rt_->pid);
   }
 
   /// The first security driver's label, as libvirt reports it: its stack

@@ -289,6 +289,11 @@ void dirty_rate(conf::stats_params& out, const stats_replies& r) {
 
 } // namespace
 
+uint64_t process_cpu_ns(int32_t pid) {
+  auto st = stat_fields(read_text("/proc/" + std::to_string(pid) + "/stat"));
+  return (field_u64(st, 14) + field_u64(st, 15)) * tick_ns();
+}
+
 process_facts read_process_facts(int32_t pid) {
   process_facts f;
   auto base = "/proc/" + std::to_string(pid);

@@ -55,6 +55,9 @@ struct process_facts {
 /// Reads the facts of process `pid` (missing files give zeros).
 process_facts read_process_facts(int32_t pid);
 
+/// The CPU time of process `pid` alone (user + system, ns): one /proc read.
+uint64_t process_cpu_ns(int32_t pid);
+
 /// One QMP query: command and arguments (JSON text, empty: none).
 struct stats_query {
   std::string command;

@@ -49,7 +49,9 @@ result<json> parse_json(std::string_view line) {
   json j;
   try {
     j = json::parse(line.begin(), line.end(), depth_check);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error for bad syntax, out_of_range for a number past a double's
+    // range (1e400): either is a broken reply, never an escaping exception.
     return internal("cannot parse json " + excerpt(line) + ": " + parse_detail(e));
   }
   if (too_deep)

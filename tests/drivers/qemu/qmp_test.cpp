@@ -201,6 +201,17 @@ BOOST_AUTO_TEST_CASE(an_endless_line_at_the_default_bound_stops_at_sixteen_mebib
   BOOST_TEST(r.buffered() == 0u); // the buffer is released
 }
 
+BOOST_AUTO_TEST_CASE(a_number_past_a_doubles_range_is_an_error_not_an_exception) {
+  // The fuzz target found this one (fuzz-corpus/qmp/number-overflow.txt).
+  auto m = qmp::parse_line(R"({"return": {"actual": 1e503}, "id": 1})");
+  BOOST_TEST_REQUIRE(!m.ok());
+  BOOST_TEST(m.error().message.find("internal error: cannot parse json") == 0u, m.error().message);
+  BOOST_TEST(m.error().message.find("number overflow") != std::string::npos, m.error().message);
+  qmp::reader r;
+  std::vector<qmp::message> out;
+  BOOST_TEST(!r.feed("{\"return\": -1e400}\r\n", out).ok());
+}
+
 BOOST_AUTO_TEST_CASE(deep_nesting_is_refused_not_a_stack_overflow) {
   std::string deep = "{\"return\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
   auto m = qmp::parse_line(deep);

@@ -28,8 +28,9 @@ struct passed_fd {
     unix_listen, ///< a serial of type unix, mode bind: bound and listening at `path`
     file_append, ///< a serial of type file: `path` opened O_WRONLY|O_APPEND|O_CREAT (0600)
     /// an interface of type bridge or network: the tap device `path`
-    /// (/dev/net/tun, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR), its MAC the guest's
-    /// with fe as first byte, attached to `bridge` and up (what libvirt does)
+    /// (made before the command line by tap.hpp: IFF_TAP|IFF_NO_PI, with
+    /// IFF_VNET_HDR for virtio, its MAC the guest's with fe as first byte,
+    /// attached to `bridge` and up, what libvirt does)
     tap,
   };
   kind what;

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fcntl.h>
@@ -38,6 +39,7 @@
 #include "drivers/qemu/monitor.hpp"
 #include "drivers/qemu/pid_watcher.hpp"
 #include "drivers/qemu/status.hpp"
+#include "drivers/qemu/tap.hpp"
 
 namespace virtactor::drivers::qemu {
 
@@ -94,7 +96,9 @@ virt_error unsupported(const std::string& what) {
 /// the monitor). Serial files are opened for appending (0600, as libvirt),
 /// serial sockets in bind mode are made listening (0600; a stale socket
 /// file is replaced, a live one refused).
-result<std::vector<unique_fd>> open_passed_fds(const std::vector<passed_fd>& fds) {
+/// `taps`: the tap devices made for the interfaces, by name (they are moved out).
+result<std::vector<unique_fd>> open_passed_fds(const std::vector<passed_fd>& fds,
+                                               std::map<std::string, unique_fd>& taps) {
   std::vector<unique_fd> out;
   for (auto& f : fds) {
     switch (f.what) {
@@ -116,13 +120,48 @@ result<std::vector<unique_fd>> open_passed_fds(const std::vector<passed_fd>& fds
         out.push_back(std::move(*fd));
         break;
       }
-      case passed_fd::kind::tap:
-        return make_virt_error(error_code::config_unsupported, error_domain::qemu,
-                               "unsupported configuration: interfaces of type bridge or network "
-                               "(tap devices) are not supported by virtactor yet");
+      case passed_fd::kind::tap: {
+        auto i = taps.find(f.path);
+        if (i == taps.end() || !i->second)
+          return make_virt_error(error_code::internal_error, error_domain::qemu,
+                                 "internal error: no tap device '" + f.path + "'");
+        out.push_back(std::move(i->second));
+        break;
+      }
     }
   }
   return out;
+}
+
+/// Makes the tap of every interface of type bridge (its name goes into the
+/// live definition); refuses what the driver cannot connect. Taps live as
+/// long as a descriptor does: dropped here, they vanish.
+result<std::map<std::string, unique_fd>> make_taps(xml::domain_def& live, bool privileged) {
+  std::map<std::string, unique_fd> taps;
+  for (auto& net : live.devices.interfaces) {
+    if (net.type == "user")
+      continue;
+    if (net.type == "network")
+      // virtactor has no network driver on this connection (yet): there is
+      // no network of that name, as libvirt says when it has none.
+      return make_virt_error(error_code::no_network, error_domain::network,
+                             "Network not found: no network with matching name '" + net.source
+                               + "'");
+    if (net.type != "bridge")
+      return make_virt_error(error_code::config_unsupported, error_domain::qemu,
+                             "unsupported configuration: interface type '" + net.type + "'");
+    if (!privileged)
+      return make_virt_error(
+        error_code::config_unsupported, error_domain::qemu,
+        "unsupported configuration: an interface of type 'bridge' needs the privileged daemon "
+        "(qemu:///system): the per-user daemon cannot create tap devices");
+    auto tap = rt::create_tap({net.target_dev, net.mac, net.source, net.model == "virtio"});
+    if (!tap)
+      return tap.error();
+    net.target_dev = tap->name;
+    taps.emplace(tap->name, std::move(tap->fd));
+  }
+  return taps;
 }
 
 /// A free TCP port on the VNC listen address, from 5900 up (autoport).
@@ -230,10 +269,13 @@ public:
       g.port = port;
     }
     rtf.now = static_cast<int64_t>(::time(nullptr));
+    auto taps = make_taps(live, ctx_->cfg.privileged);
+    if (!taps)
+      return done(taps.error());
     auto cmd = build_command_line(live, rtf);
     if (!cmd)
       return done(cmd.error());
-    auto passed = open_passed_fds(cmd->fds);
+    auto passed = open_passed_fds(cmd->fds, *taps);
     if (!passed)
       return done(passed.error());
     rt::launch_spec spec;

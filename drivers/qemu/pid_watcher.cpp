@@ -214,6 +214,13 @@ result<void> pid_watcher::terminate(pid_t pid,
                                + std::to_string(pid) + " is not running");
     int fd = i->second.pidfd.get();
     bool now = kill_after && kill_after->count() <= 0;
+    // A stopped process (SIGSTOP, a tracer) cannot act on SIGTERM until it
+    // is continued, so a grace period would only be waited out: with a kill
+    // policy, it gets SIGKILL at once. The pidfd aims the signal; the state
+    // read by pid only decides which one.
+    if (kill_after && !now)
+      if (auto st = stat_field(pid, 3); st && (*st == "T" || *st == "t"))
+        now = true;
     // ESRCH: it has just exited; the exit report is on its way.
     if (pidfd_send_signal(fd, now ? SIGKILL : SIGTERM) != 0 && errno != ESRCH)
       return sys_error("Failed to kill process " + std::to_string(pid), errno);

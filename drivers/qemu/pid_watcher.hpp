@@ -51,7 +51,8 @@ public:
 
   /// Kill policy: SIGTERM now; then, unless `kill_after` is empty, SIGKILL
   /// once it has passed and the process still lives (zero: SIGKILL at once,
-  /// no SIGTERM). The exit is reported by the watch's callback as usual.
+  /// no SIGTERM; a stopped process, which cannot act on SIGTERM, also gets
+  /// SIGKILL at once). The exit is reported by the watch's callback as usual.
   result<void> terminate(pid_t pid, std::optional<std::chrono::milliseconds> kill_after);
 
   /// Sends `sig` to a watched process (through its pidfd: never to a

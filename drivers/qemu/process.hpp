@@ -89,7 +89,8 @@ public:
                              caf::actor owner) = 0;
 
   /// Kill policy: SIGTERM, then SIGKILL once `kill_after` has passed
-  /// (libvirt's destroy uses 10 s; empty: never; zero: SIGKILL at once).
+  /// (libvirt's destroy uses 10 s; empty: never; zero, or a stopped
+  /// process when `kill_after` is set: SIGKILL at once).
   /// Completion is the owner's `process_exited`.
   virtual result<void> terminate(int32_t pid,
                                  std::optional<std::chrono::milliseconds> kill_after) = 0;

@@ -183,8 +183,10 @@ result<void> check_interfaces(const xml::domain_def& def) {
     if (!net.model.empty())
       VA_XML_CHECK(
           check_value("interface model", net.model, {"virtio", "e1000", "e1000e", "rtl8139"}));
-    if (!net.target_dev.empty())
-      return not_supported("interface target dev '" + net.target_dev + "'");
+    // A tap's name (bridge, network); a user interface has no host device.
+    if (!net.target_dev.empty() && net.type == "user")
+      return not_supported("interface target dev '" + net.target_dev +
+                           "' on an interface of type 'user'");
   }
   return {};
 }

@@ -94,6 +94,16 @@ while ! grep -q '^quit$' "$tmp/cache/virtactor/history" 2>/dev/null; do
   sleep 0.05
 done
 
+# The shell is gone, and with its only session the tmux server ends: wait
+# for that, or the next new-session may reach a server on its way out
+# ("server exited unexpectedly").
+i=0
+while tm has-session >/dev/null 2>&1; do
+  i=$((i + 1))
+  [ $i -le 200 ] || fail "the first shell did not end after quit" one
+  sleep 0.05
+done
+
 # A new session starts from the saved history: Up shows "quit", Up again
 # the "domstate test" of the first session.
 start two

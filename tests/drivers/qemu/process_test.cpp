@@ -60,6 +60,16 @@ void expect_killed_by(std::future<process_exited>& f, int sig) {
 
 bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 
+/// The state letter of /proc/PID/stat ("T": stopped), empty if unreadable.
+std::string process_state(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() ? ""
+                                                                 : line.substr(close + 2, 1);
+}
+
 /// A child that ignores SIGTERM (an ignored signal stays ignored across
 /// exec), returned once it runs `sleep`.
 pid_t spawn_deaf_to_sigterm() {
@@ -126,15 +136,30 @@ BOOST_AUTO_TEST_CASE(terminate_escalates_to_sigkill_when_sigterm_is_ignored) {
   expect_killed_by(f, SIGKILL);
 }
 
-BOOST_AUTO_TEST_CASE(a_stopped_process_is_killed_after_the_grace_period) {
+BOOST_AUTO_TEST_CASE(a_stopped_process_is_killed_at_once_without_waiting_the_grace) {
   auto w = make_watcher();
   // Like a frozen QEMU, which handles SIGTERM itself: a stopped process that
   // does not die of SIGTERM's default action (Linux kills a stopped process
-  // at once for a fatal signal it neither handles nor ignores).
+  // at once for a fatal signal it neither handles nor ignores). The grace is
+  // an hour: only an immediate SIGKILL ends it within the wait.
   auto pid = spawn_deaf_to_sigterm();
   auto f = watch(*w, pid, true);
   BOOST_REQUIRE(::kill(pid, SIGSTOP) == 0);
-  BOOST_TEST(w->terminate(pid, std::chrono::milliseconds{100}).ok());
+  BOOST_TEST_REQUIRE(wait_until([&] { return process_state(pid) == "T"; }));
+  BOOST_TEST(w->terminate(pid, std::chrono::hours{1}).ok());
+  expect_killed_by(f, SIGKILL);
+}
+
+BOOST_AUTO_TEST_CASE(a_graceful_terminate_of_a_stopped_process_never_kills_it) {
+  auto w = make_watcher();
+  auto pid = spawn_deaf_to_sigterm();
+  auto f = watch(*w, pid, true);
+  BOOST_REQUIRE(::kill(pid, SIGSTOP) == 0);
+  BOOST_TEST_REQUIRE(wait_until([&] { return process_state(pid) == "T"; }));
+  BOOST_TEST(w->terminate(pid, std::nullopt).ok()); // SIGTERM only, as destroy --graceful
+  BOOST_TEST((f.wait_for(300ms) == std::future_status::timeout));
+  BOOST_TEST(alive(pid));
+  BOOST_REQUIRE(::kill(pid, SIGKILL) == 0);
   expect_killed_by(f, SIGKILL);
 }
 

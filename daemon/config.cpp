@@ -539,6 +539,9 @@ constexpr key_reader key_readers[] = {
     VA_CONFIG_KEY(qemu_stats_timeout_ms, read_uint),
     VA_CONFIG_KEY(qemu_destroy_grace_ms, read_uint),
     VA_CONFIG_KEY(qemu_autostart, read_bool),
+    VA_CONFIG_KEY(qemu_user, read_string),
+    VA_CONFIG_KEY(qemu_group, read_string),
+    VA_CONFIG_KEY(qemu_dynamic_ownership, read_bool),
     // Security (daemon_config's block of the same name).
     VA_CONFIG_KEY(sasl_allowed_username_list, read_string_list),
     VA_CONFIG_KEY(tcp_min_ssf, read_tcp_min_ssf),

@@ -177,6 +177,15 @@ struct daemon_config {
   uint32_t qemu_destroy_grace_ms = 10000;
   /// Start autostart domains when the daemon starts.
   bool qemu_autostart = true;
+  /// The account QEMU runs as: a name or `+N` (libvirt's qemu.conf `user`
+  /// and `group`). Unset as root: `libvirt-qemu` when it exists, else root
+  /// with a warning; unset group: the user's primary group. A user's daemon
+  /// runs QEMU as itself and refuses keys naming another account.
+  std::optional<std::string> qemu_user;
+  std::optional<std::string> qemu_group;
+  /// As root: the files QEMU opens by path are given to its account while
+  /// the domain runs and back at stop (libvirt's `dynamic_ownership`).
+  bool qemu_dynamic_ownership = true;
 
   bool operator==(const daemon_config&) const = default;
 };

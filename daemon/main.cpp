@@ -38,6 +38,7 @@
 #include "daemon/security.hpp"
 #include "daemon/systemd.hpp"
 #include "daemon/tls_listener.hpp"
+#include "drivers/qemu/dac.hpp"
 #include "drivers/qemu/qemu_driver.hpp"
 #include "drivers/registry.hpp"
 
@@ -274,8 +275,11 @@ std::shared_ptr<daemon::session_options> make_session_options(const daemon::daem
 
 /// The qemu driver's settings from the config (virtactor's own directories
 /// by default).
-drivers::qemu::driver_config qemu_settings(const daemon::daemon_config& cfg) {
+drivers::qemu::driver_config qemu_settings(const daemon::daemon_config& cfg,
+                                           drivers::qemu::qemu_account account) {
   auto q = drivers::qemu::driver_config::defaults(::geteuid() == 0);
+  q.account = std::move(account);
+  q.dynamic_ownership = cfg.qemu_dynamic_ownership;
   if (cfg.qemu_config_dir)
     q.config_dir = *cfg.qemu_config_dir;
   if (cfg.qemu_run_dir)
@@ -357,6 +361,18 @@ int main(int argc, char** argv) {
   }
   for (auto& w : warnings)
     log.warn("daemon.config", w);
+
+  // The account QEMU runs as: a named one that does not exist stops the
+  // daemon here, before it listens.
+  std::vector<std::string> account_warnings;
+  auto qemu_acct = drivers::qemu::resolve_qemu_account(::geteuid() == 0, cfg.qemu_user,
+                                                       cfg.qemu_group, account_warnings);
+  if (!qemu_acct) {
+    std::cerr << "virtactord: " << qemu_acct.error().message << "\n";
+    return 1;
+  }
+  for (auto& w : account_warnings)
+    log.warn("qemu", w);
 
   auto group = daemon::socket_group(cfg);
   if (!group) {
@@ -489,7 +505,7 @@ int main(int argc, char** argv) {
     caf::actor_system sys{sys_cfg};
 
     auto all_drivers = drivers::local_drivers(sys);
-    all_drivers.push_back(drivers::qemu::spawn_qemu_driver(sys, qemu_settings(cfg)));
+    all_drivers.push_back(drivers::qemu::spawn_qemu_driver(sys, qemu_settings(cfg, *qemu_acct)));
     auto registry = drivers::spawn_registry(sys, std::move(all_drivers));
     // The state drivers load their definitions, reattach to running guests
     // and autostart before any client is accepted (libvirt's order).

@@ -34,6 +34,7 @@
 #include "drivers/conf/actors.hpp"
 #include "drivers/conf/errors.hpp"
 #include "drivers/qemu/command_line.hpp"
+#include "drivers/qemu/dac.hpp"
 #include "drivers/qemu/domain_stats.hpp"
 #include "drivers/qemu/driver_context.hpp"
 #include "drivers/qemu/monitor.hpp"
@@ -203,7 +204,7 @@ public:
     auto text = ctx_->statuses->load(status_name(obj.name));
     auto st = text && *text ? parse_status(**text) : result<domain_status>{failed("no status")};
     if (!st) {
-      gone_while_away(obj);
+      gone_while_away(obj, {});
       return;
     }
     rt_.emplace();
@@ -217,12 +218,13 @@ public:
     rt_->shutdown_seen = st->shutdown_seen;
     rt_->fake_reboot = st->fake_reboot;
     rt_->definition = st->definition;
+    rt_->owners = st->owners;
     rt::qemu_identity id{st->pid, st->start_time, st->monitor_path};
     auto emulator = obj.current().devices.emulator.empty() ? ctx_->cfg.emulator
                                                              : obj.current().devices.emulator;
     if (auto ok = ctx_->launcher->adopt(id, emulator, host.handle()); !ok) {
       rt_.reset();
-      gone_while_away(obj);
+      gone_while_away(obj, st->owners);
       return;
     }
     auto fd = rt::connect_monitor(rt_->monitor_path);
@@ -288,10 +290,19 @@ public:
     spec.log_path = ctx_->cfg.log_dir + "/" + obj.name + ".log";
     spec.pid_path = ctx_->cfg.run_dir + "/" + obj.name + ".pid";
     spec.qemu_version = ctx_->qemu_version_text;
+    if (ctx_->cfg.privileged)
+      spec.user = run_as_of(ctx_->cfg.account);
+    // DAC: the files QEMU opens go to its account (dac.hpp).
+    auto owners = dac_prepare(live, ctx_->cfg);
+    if (!owners)
+      return done(owners.error());
     auto started = ctx_->launcher->start(spec, host_->handle());
-    if (!started)
+    if (!started) {
+      dac_restore(*owners);
       return done(started.error());
+    }
     rt_.emplace();
+    rt_->owners = std::move(*owners);
     rt_->pid = started->id.pid;
     rt_->start_time = started->id.start_time;
     rt_->monitor_path = started->id.monitor_path;
@@ -600,6 +611,8 @@ private:
     int32_t pause_reason = reason::unknown;
     int32_t resume_reason = reason::running_unpaused;
     std::vector<done_fn> waiting_exit;
+    /// Files given to QEMU's account at start (dac.hpp), restored at stop.
+    std::vector<file_owner> owners;
   };
 
   bool running(const domain_object& obj) const { return obj.active() && rt_ && !rt_->exited; }
@@ -828,7 +841,8 @@ private:
 
   /// A domain whose QEMU died while no daemon watched: shut off (crashed);
   /// a transient one disappears. No event: no client was there to hear it.
-  void gone_while_away(domain_object& obj) {
+  void gone_while_away(domain_object& obj, const std::vector<file_owner>& owners) {
+    dac_restore(owners);
     obj.mark_stopped(reason::shutoff_crashed);
     if (!obj.persistent)
       obj.removed = true;
@@ -837,6 +851,7 @@ private:
   }
 
   void cleanup() {
+    dac_restore(std::exchange(rt_->owners, {}));
     (void) ctx_->statuses->remove(status_name(obj_->name));
     ::unlink((ctx_->cfg.run_dir + "/" + obj_->name + ".pid").c_str());
     if (!rt_->monitor_path.empty())
@@ -863,6 +878,7 @@ private:
     s.balloon_kib = rt_->balloon_kib;
     s.shutdown_seen = rt_->shutdown_seen;
     s.fake_reboot = rt_->fake_reboot;
+    s.owners = rt_->owners;
     s.definition = rt_->definition;
     (void) ctx_->statuses->save(status_name(obj_->name), format_status(s));
   }

@@ -5,9 +5,27 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace virtactor::drivers::qemu {
+
+/// The account QEMU runs as (libvirt's qemu.conf `user` and `group`).
+struct qemu_account {
+  std::string user; ///< the name, when the account has one
+  std::string group;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  /// Supplementary groups, as initgroups would set them for `user`
+  /// (`gid` alone when the uid has no name).
+  std::vector<uint32_t> groups;
+
+  /// "+UID:+GID": the DAC seclabel's label.
+  std::string label() const { return "+" + std::to_string(uid) + ":+" + std::to_string(gid); }
+
+  bool operator==(const qemu_account&) const = default;
+};
 
 struct driver_config {
   /// A root daemon serves qemu:///system, a user's serves qemu:///session.
@@ -32,6 +50,13 @@ struct driver_config {
   std::chrono::milliseconds destroy_grace{10'000};
   /// Start autostart domains when the driver initializes.
   bool autostart = true;
+  /// Who QEMU runs as. Privileged: `libvirt-qemu` when that account exists,
+  /// else root; a user's daemon: the user (dac.hpp, `resolve_qemu_account`).
+  qemu_account account;
+  /// Privileged only: the files QEMU opens by path belong to `account`
+  /// while the domain runs, and go back to their owner when it stops
+  /// (libvirt's qemu.conf `dynamic_ownership`).
+  bool dynamic_ownership = true;
 
   /// The defaults: for a privileged daemon /etc/virtactor/qemu,
   /// /run/virtactor/qemu, /var/lib/virtactor/qemu, /var/log/virtactor/qemu;

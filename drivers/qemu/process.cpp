@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -182,6 +183,133 @@ result<pid_t> spawn_qemu(const std::vector<std::string>& argv, const std::vector
   return pid;
 }
 
+/// The child's credential switch: supplementary groups, then group, then
+/// user (initgroups, setgid, setuid). Raw system calls: they change this
+/// one task only, which is all a child of fork has, and are
+/// async-signal-safe (glibc's wrappers would signal every thread the parent
+/// had). 0 or the errno.
+int switch_ids(uint32_t uid, uint32_t gid, const gid_t* groups, size_t count) {
+  if (::syscall(SYS_setgroups, count, groups) != 0)
+    return errno;
+  if (::syscall(SYS_setresgid, gid, gid, gid) != 0)
+    return errno;
+  if (::syscall(SYS_setresuid, uid, uid, uid) != 0)
+    return errno;
+  return 0;
+}
+
+/// Why a child of `fork_qemu` did not reach QEMU: sent over a close-on-exec
+/// pipe, which reads end of file once exec has succeeded.
+struct child_failure {
+  enum stage_t : int { descriptors = 1, ids, exec } stage;
+  int err;
+};
+
+void reap(pid_t pid) {
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    // nop
+  }
+}
+
+/// What `spawn_qemu` does, and the switch to `who`'s ids before exec:
+/// posix_spawn cannot change ids, so this is fork and, in the child, only
+/// async-signal-safe calls (the daemon has many threads). The pid returned
+/// is QEMU's own from the start (no wrapper process). `floor`: every source
+/// descriptor is numbered at or above it, and so is the failure pipe.
+result<pid_t> fork_qemu(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                        int log_fd, int monitor_fd, const std::vector<std::pair<int, int>>& more,
+                        const run_as& who, int floor) {
+  std::vector<char*> args;
+  for (auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& e : env)
+    envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  std::vector<gid_t> groups(who.groups.begin(), who.groups.end());
+  int last = monitor_fd_in_child;
+  for (auto& m : more)
+    last = std::max(last, m.first);
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) != 0)
+    return sys_error("cannot create pipe", errno);
+  unique_fd reader{ends[0]};
+  unique_fd low_writer{ends[1]};
+  auto writer = high_copy(low_writer.get(), std::max(floor, last + 1));
+  if (!writer)
+    return writer.error();
+  low_writer.reset();
+  int wfd = writer->get();
+  sigset_t all, old, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // The child: async-signal-safe calls only from here to exec.
+    auto fail = [wfd](child_failure::stage_t stage, int err) {
+      child_failure f{stage, err};
+      (void) !::write(wfd, &f, sizeof f);
+      ::_exit(127);
+    };
+    for (int sig = 1; sig < NSIG; ++sig) {
+      struct sigaction sa {};
+      sa.sa_handler = SIG_DFL;
+      (void) ::sigaction(sig, &sa, nullptr); // EINVAL for KILL, STOP, glibc's own: fine
+    }
+    if (::setsid() < 0)
+      fail(child_failure::descriptors, errno);
+    int null = ::open("/dev/null", O_RDONLY);
+    if (null < 0 || ::dup2(null, 0) < 0)
+      fail(child_failure::descriptors, errno);
+    if (null != 0)
+      ::close(null);
+    if (::dup2(log_fd, 1) < 0 || ::dup2(log_fd, 2) < 0
+        || ::dup2(monitor_fd, monitor_fd_in_child) < 0)
+      fail(child_failure::descriptors, errno);
+    for (auto& m : more)
+      if (::dup2(m.second, m.first) < 0)
+        fail(child_failure::descriptors, errno);
+    // Everything else goes; the failure pipe closes itself at exec.
+    if (wfd > last + 1)
+      (void) ::syscall(SYS_close_range, last + 1, wfd - 1, 0);
+    (void) ::syscall(SYS_close_range, wfd + 1, ~0U, 0);
+    if (::chdir("/") != 0)
+      fail(child_failure::descriptors, errno);
+    if (int err = switch_ids(who.uid, who.gid, groups.data(), groups.size()); err != 0)
+      fail(child_failure::ids, err);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(args[0], args.data(), envp.data());
+    fail(child_failure::exec, errno);
+  }
+  int fork_err = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  writer->reset();
+  if (pid < 0)
+    return sys_error("cannot fork child process", fork_err);
+  child_failure f{};
+  ssize_t n;
+  while ((n = ::read(reader.get(), &f, sizeof f)) < 0 && errno == EINTR) {
+    // nop
+  }
+  if (n == 0)
+    return pid; // exec succeeded
+  reap(pid);
+  if (n != static_cast<ssize_t>(sizeof f))
+    return sys_error("cannot read child process status", n < 0 ? errno : EIO);
+  auto ids = "+" + std::to_string(who.uid) + ":+" + std::to_string(who.gid);
+  switch (f.stage) {
+    case child_failure::ids:
+      return sys_error("cannot run QEMU as " + ids, f.err);
+    case child_failure::exec:
+      return sys_error("cannot execute binary " + argv[0], f.err);
+    default:
+      return sys_error("cannot set up QEMU's descriptors", f.err);
+  }
+}
+
 /// Kills and reaps a child we could not finish setting up.
 void abandon(pid_t pid) {
   ::kill(pid, SIGKILL);
@@ -207,6 +335,9 @@ public:
                              "internal error: the emulator must be an absolute path");
     if (auto made = make_dir(spec.domain_dir, 0700); !made)
       return made.error();
+    // QEMU's HOME belongs to QEMU's account (libvirt chowns its domain dirs).
+    if (spec.user && ::chown(spec.domain_dir.c_str(), spec.user->uid, spec.user->gid) != 0)
+      return sys_error("cannot set ownership of '" + spec.domain_dir + "'", errno);
     auto log_dir = std::filesystem::path{spec.log_path}.parent_path().string();
     if (!log_dir.empty())
       if (auto made = make_dir(log_dir, 0700); !made)
@@ -250,7 +381,9 @@ public:
       more.emplace_back(target, hi->get());
       more_hi.push_back(std::move(*hi));
     }
-    auto pid = spawn_qemu(spec.argv, env, log_hi->get(), mon_hi->get(), more);
+    auto pid = spec.user ? fork_qemu(spec.argv, env, log_hi->get(), mon_hi->get(), more,
+                                     *spec.user, floor)
+                         : spawn_qemu(spec.argv, env, log_hi->get(), mon_hi->get(), more);
     if (!pid)
       return pid.error();
     // QEMU holds the listening socket now; ours can go.
@@ -321,6 +454,61 @@ private:
 };
 
 } // namespace
+
+result<std::vector<int>> access_as(const run_as& who, const std::vector<std::string>& paths,
+                                   int mode) {
+  std::vector<const char*> names;
+  for (auto& p : paths)
+    names.push_back(p.c_str());
+  std::vector<gid_t> groups(who.groups.begin(), who.groups.end());
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) != 0)
+    return sys_error("cannot create pipe", errno);
+  unique_fd reader{ends[0]};
+  unique_fd writer{ends[1]};
+  int wfd = writer.get();
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // The child: async-signal-safe calls only. It writes the switch's
+    // result, then one errno (or 0) per path.
+    int err = switch_ids(who.uid, who.gid, groups.data(), groups.size());
+    (void) !::write(wfd, &err, sizeof err);
+    if (err == 0)
+      for (auto* name : names) {
+        int r = ::access(name, mode) == 0 ? 0 : errno;
+        (void) !::write(wfd, &r, sizeof r);
+      }
+    ::_exit(0);
+  }
+  int fork_err = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  writer.reset();
+  if (pid < 0)
+    return sys_error("cannot fork child process", fork_err);
+  std::vector<int> got;
+  for (;;) {
+    int r;
+    auto n = ::read(reader.get(), &r, sizeof r);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n != static_cast<ssize_t>(sizeof r))
+      break;
+    got.push_back(r);
+  }
+  reap(pid);
+  auto ids = "+" + std::to_string(who.uid) + ":+" + std::to_string(who.gid);
+  if (got.empty())
+    return sys_error("cannot check file access as " + ids, EIO);
+  if (got[0] != 0)
+    return sys_error("cannot check file access as " + ids, got[0]);
+  got.erase(got.begin());
+  if (got.size() != paths.size())
+    return sys_error("cannot check file access as " + ids, EIO);
+  return got;
+}
 
 std::vector<std::string> qemu_environment(const std::string& domain_dir,
                                           const std::vector<std::string>& extra) {

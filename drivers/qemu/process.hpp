@@ -28,6 +28,17 @@ namespace virtactor::qemu {
 /// says `-chardev socket,id=charmonitor,fd=3,server=on,wait=off`.
 inline constexpr int monitor_fd_in_child = 3;
 
+/// The account a QEMU runs as (libvirt's qemu.conf `user` and `group`):
+/// the child sets these before exec, as initgroups then setgid then setuid.
+struct run_as {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  /// Supplementary groups (the user's, as getgrouplist gives them).
+  std::vector<uint32_t> groups;
+
+  bool operator==(const run_as&) const = default;
+};
+
 /// What to start.
 struct launch_spec {
   /// The domain's name (log header, messages).
@@ -49,6 +60,9 @@ struct launch_spec {
   /// Further descriptors QEMU inherits, as (its number in QEMU, above
   /// `monitor_fd_in_child`; a descriptor of the caller, who keeps it).
   std::vector<std::pair<int, int>> inherited;
+  /// Who QEMU runs as; empty: the daemon's own ids (no switch). With it, the
+  /// domain directory is owned by that account, as libvirt's is.
+  std::optional<run_as> user;
 };
 
 /// Who a running QEMU is: what a status file records so that a later daemon
@@ -101,6 +115,13 @@ public:
 
 /// The real launcher, with its own `pid_watcher` thread.
 result<std::shared_ptr<process_launcher>> make_process_launcher();
+
+/// For each of `paths`, 0 when `who` can `access(path, mode)` it (search
+/// rights on every folder on the way included), else the errno; checked by
+/// a short-lived child that takes `who`'s ids (so ACLs and supplementary
+/// groups count as they will for QEMU).
+result<std::vector<int>> access_as(const run_as& who, const std::vector<std::string>& paths,
+                                   int mode);
 
 /// QEMU's environment: LC_ALL=C, PATH (ours, or the usual default), HOME and
 /// XDG_{DATA,CACHE,CONFIG}_HOME inside `domain_dir`, then `extra`.

@@ -17,6 +17,7 @@
 #include "drivers/conf/actors.hpp"
 #include "drivers/local_connection.hpp"
 #include "drivers/qemu/capabilities.hpp"
+#include "drivers/qemu/dac.hpp"
 #include "drivers/qemu/driver_context.hpp"
 #include "drivers/qemu/qemu_state.hpp"
 #include "protocol/procedures.hpp"
@@ -28,6 +29,10 @@ namespace rt = virtactor::qemu;
 driver_config driver_config::defaults(bool privileged) {
   driver_config c;
   c.privileged = privileged;
+  // The default account cannot be refused; the daemon reports its warning.
+  std::vector<std::string> ignored;
+  if (auto a = resolve_qemu_account(privileged, std::nullopt, std::nullopt, ignored))
+    c.account = std::move(*a);
   if (privileged) {
     c.config_dir = "/etc/virtactor/qemu";
     c.run_dir = "/run/virtactor/qemu";
@@ -94,12 +99,11 @@ result<std::shared_ptr<driver_context>> make_context(const driver_config& cfg) {
     ctx->facts.machines.push_back(machine_type{m.name, m.alias, m.is_default});
   ctx->qemu_version = c.version;
   ctx->qemu_version_text = c.version_text;
-  // QEMU runs as the daemon's own user: DAC label uid:gid.
+  // DAC: QEMU runs as the configured account (libvirt's label "+UID:+GID").
   ctx->seclabel.type = "dynamic";
   ctx->seclabel.model = "dac";
   ctx->seclabel.relabel = true;
-  ctx->seclabel.label =
-    "+" + std::to_string(::geteuid()) + ":+" + std::to_string(::getegid());
+  ctx->seclabel.label = cfg.account.label();
   ctx->seclabel.image_label = ctx->seclabel.label;
   return ctx;
 }

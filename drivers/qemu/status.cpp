@@ -38,6 +38,9 @@ std::string format_status(const domain_status& s) {
   out += "  <balloon" + attr("current", std::to_string(s.balloon_kib)) + "/>\n";
   out += "  <flags" + attr("shutdown", yes_no(s.shutdown_seen)) +
          attr("fakereboot", yes_no(s.fake_reboot)) + "/>\n";
+  for (auto& o : s.owners)
+    out += "  <owner" + attr("path", o.path) + attr("uid", std::to_string(o.uid)) +
+           attr("gid", std::to_string(o.gid)) + "/>\n";
   out += s.definition;
   if (!s.definition.empty() && s.definition.back() != '\n')
     out += "\n";
@@ -76,6 +79,13 @@ result<domain_status> parse_status(std::string_view text) {
   auto flags = root.child("flags");
   s.shutdown_seen = std::string_view{flags.attribute("shutdown").value()} == "yes";
   s.fake_reboot = std::string_view{flags.attribute("fakereboot").value()} == "yes";
+  for (auto o : root.children("owner")) {
+    auto uid = o.attribute("uid");
+    auto gid = o.attribute("gid");
+    if (!*o.attribute("path").value() || !uid || !gid)
+      return broken("bad <owner>");
+    s.owners.push_back(file_owner{o.attribute("path").value(), uid.as_uint(), gid.as_uint()});
+  }
   auto dom = root.child("domain");
   if (!dom)
     return broken("no <domain>");

@@ -13,6 +13,16 @@
 
 namespace virtactor::drivers::qemu {
 
+/// A file's owner before the DAC relabelling of a start (docs/qemu.md,
+/// "Security (DAC)"): what the domain's stop gives back.
+struct file_owner {
+  std::string path;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+
+  bool operator==(const file_owner&) const = default;
+};
+
 struct domain_status {
   int32_t id = -1;
   int32_t state = 0;  ///< virDomainState
@@ -35,6 +45,8 @@ struct domain_status {
   bool shutdown_seen = false;
   /// A reboot was asked: the next guest power-off restarts it.
   bool fake_reboot = false;
+  /// Files given to QEMU's account at start, with their owners before.
+  std::vector<file_owner> owners;
   /// The definition the domain started from, as define printed it
   /// (inactive form); the live definition is derived from it again.
   std::string definition;

@@ -444,6 +444,22 @@ BOOST_AUTO_TEST_CASE(security_keys_take_their_values_and_refuse_bad_ones) {
     check_failure(r);
 }
 
+BOOST_AUTO_TEST_CASE(qemu_account_keys_take_names_numbers_and_ownership) {
+  auto d = parsed("");
+  BOOST_TEST(!d.qemu_user);
+  BOOST_TEST(!d.qemu_group);
+  BOOST_TEST(d.qemu_dynamic_ownership);
+  auto c = parsed("qemu_user = \"libvirt-qemu\"\n"
+                  "qemu_group = \"+64055\"\n"
+                  "qemu_dynamic_ownership = 0\n");
+  BOOST_TEST(*c.qemu_user == "libvirt-qemu");
+  BOOST_TEST(*c.qemu_group == "+64055");
+  BOOST_TEST(!c.qemu_dynamic_ownership);
+  check_failure({"qemu_dynamic_ownership = 2",
+                 "config line 1: expected 0 or 1 for 'qemu_dynamic_ownership'"});
+  check_failure({"qemu_user = 5", "config line 1: expected a quoted string for 'qemu_user'"});
+}
+
 BOOST_AUTO_TEST_CASE(ports_and_socket_modes_accept_the_forms_libvirtd_writes) {
   struct row {
     std::string text;

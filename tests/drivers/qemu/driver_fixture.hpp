@@ -81,6 +81,11 @@ struct driver_fixture {
   caf::actor sink;
 
   driver_fixture() {
+    // QEMU runs as the default account (libvirt-qemu when it exists): it
+    // must reach the disks kept here.
+    fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read |
+                                  fs::perms::group_exec | fs::perms::others_read |
+                                  fs::perms::others_exec);
     cfg = drivers::qemu::driver_config::defaults(::geteuid() == 0);
     cfg.config_dir = dir.file("etc");
     cfg.run_dir = dir.file("run");

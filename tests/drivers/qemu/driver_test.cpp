@@ -7,11 +7,54 @@
 #define BOOST_TEST_NO_MAIN
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <sstream>
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+
+#include "drivers/qemu/dac.hpp"
 #include "tests/drivers/qemu/driver_fixture.hpp"
 
 using namespace virtactor::testing::qemu_driver;
 
 namespace {
+
+/// A line of /proc/PID/status ("Uid:", "Gid:", "Groups:"), its numbers.
+std::vector<uint32_t> proc_status_ids(pid_t pid, const std::string& key) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+  std::string line;
+  std::vector<uint32_t> out;
+  while (std::getline(in, line))
+    if (line.starts_with(key)) {
+      std::istringstream words{line.substr(key.size())};
+      uint32_t n;
+      while (words >> n)
+        out.push_back(n);
+    }
+  return out;
+}
+
+std::pair<uint32_t, uint32_t> owner_of(const std::string& path) {
+  struct stat st {};
+  BOOST_REQUIRE(::stat(path.c_str(), &st) == 0);
+  return {st.st_uid, st.st_gid};
+}
+
+/// Processes whose command line holds `guest=NAME,` (QEMU's -name).
+int qemus_named(const std::string& name) {
+  int n = 0;
+  for (auto& e : fs::directory_iterator{"/proc"}) {
+    auto cmd = interop::read_file(e.path().string() + "/cmdline");
+    if (cmd.find("guest=" + name + ",") != std::string::npos)
+      ++n;
+  }
+  return n;
+}
+
+/// An owner no file here has: what relabelling must give back.
+constexpr std::pair<uint32_t, uint32_t> odd_owner{4321, 4322};
 
 constexpr uint32_t g_state = 1, g_block = 32;
 
@@ -279,6 +322,169 @@ BOOST_FIXTURE_TEST_CASE(a_frozen_qemu_does_not_hold_up_the_stats_of_the_others,
   BOOST_TEST(partial.count("balloon.rss") == 0u);
   BOOST_TEST(partial.count("dirtyrate.calc_status") == 0u);
   BOOST_REQUIRE(call<P::domain_destroy>({frozen}, 30s));
+}
+
+// -- DAC: who QEMU runs as, and the owners of its images ---------------------
+
+BOOST_AUTO_TEST_CASE(the_default_account_is_libvirt_qemu_when_it_exists) {
+  std::vector<std::string> warnings;
+  auto a = drivers::qemu::resolve_qemu_account(true, std::nullopt, std::nullopt, warnings);
+  BOOST_REQUIRE(a);
+  if (auto* pw = ::getpwnam("libvirt-qemu")) {
+    BOOST_TEST(a->uid == pw->pw_uid);
+    BOOST_TEST(a->user == "libvirt-qemu");
+    BOOST_TEST(warnings.empty());
+  } else {
+    BOOST_TEST(a->uid == 0u);
+    BOOST_REQUIRE(warnings.size() == 1u);
+    BOOST_TEST(warnings[0].find("QEMU runs as root") != std::string::npos);
+  }
+  auto root = drivers::qemu::resolve_qemu_account(true, std::string{"+0"}, std::string{"root"},
+                                                   warnings);
+  BOOST_REQUIRE(root);
+  BOOST_TEST(root->label() == "+0:+0");
+  auto none = drivers::qemu::resolve_qemu_account(true, std::string{"va-no-such-user"},
+                                                   std::nullopt, warnings);
+  BOOST_REQUIRE(!none);
+  BOOST_TEST(none.error().message.find("the user 'va-no-such-user' does not exist") !=
+             std::string::npos);
+  auto no_group = drivers::qemu::resolve_qemu_account(true, std::nullopt,
+                                                       std::string{"va-no-such-group"}, warnings);
+  BOOST_REQUIRE(!no_group);
+  BOOST_TEST(no_group.error().message.find("the group 'va-no-such-group' does not exist") !=
+             std::string::npos);
+  // A user's daemon runs QEMU as itself: another account is refused.
+  auto own = drivers::qemu::resolve_qemu_account(false, std::nullopt, std::nullopt, warnings);
+  BOOST_REQUIRE(own);
+  BOOST_TEST(own->uid == ::geteuid());
+  auto other = drivers::qemu::resolve_qemu_account(false, std::string{"+4321"}, std::nullopt,
+                                                    warnings);
+  BOOST_REQUIRE(!other);
+  BOOST_TEST(other.error().message.find("runs QEMU as its own user") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(qemu_runs_as_its_account_which_owns_the_image_while_it_runs,
+                        driver_fixture) {
+  BOOST_REQUIRE(cfg.privileged);
+  auto& acct = cfg.account;
+  auto d = define("owned");
+  auto image = dir.file("owned.qcow2");
+  BOOST_REQUIRE(::chown(image.c_str(), odd_owner.first, odd_owner.second) == 0);
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  auto pid = qemu_pid("owned");
+  BOOST_REQUIRE(pid > 0);
+  // Real, effective, saved and file-system ids, and initgroups' groups.
+  BOOST_TEST((proc_status_ids(pid, "Uid:") == std::vector<uint32_t>(4, acct.uid)));
+  BOOST_TEST((proc_status_ids(pid, "Gid:") == std::vector<uint32_t>(4, acct.gid)));
+  auto groups = proc_status_ids(pid, "Groups:");
+  auto want = acct.groups;
+  std::sort(groups.begin(), groups.end());
+  std::sort(want.begin(), want.end());
+  BOOST_TEST(groups == want);
+  BOOST_TEST((owner_of(image) == std::pair<uint32_t, uint32_t>{acct.uid, acct.gid}));
+  auto label = "<label>" + acct.label() + "</label><imagelabel>" + acct.label() + "</imagelabel>";
+  auto live = call<P::domain_get_xml_desc>({d, 0});
+  BOOST_REQUIRE(live);
+  std::string compact;
+  for (char c : live->xml)
+    if (c != '\n' && c != ' ')
+      compact += c;
+  BOOST_TEST(compact.find("model='dac'relabel='yes'>" + label) != std::string::npos,
+             live->xml);
+  auto caps = call<P::connect_get_capabilities>({});
+  BOOST_REQUIRE(caps);
+  BOOST_TEST(caps->capabilities.find("<baselabel type='qemu'>" + acct.label() + "</baselabel>") !=
+             std::string::npos);
+  // The status file remembers the owner before start.
+  auto status = interop::read_file(cfg.run_dir + "/owned.xml");
+  BOOST_TEST(status.find("<owner path='" + image + "' uid='4321' gid='4322'/>") !=
+             std::string::npos);
+  BOOST_REQUIRE(call<P::domain_destroy>({d}));
+  BOOST_TEST((owner_of(image) == odd_owner));
+
+  // A guest shutdown gives it back too.
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  BOOST_TEST((owner_of(image) == std::pair<uint32_t, uint32_t>{acct.uid, acct.gid}));
+  BOOST_TEST(press_until(d, P::domain_shutdown, [&] {
+    auto s = call<P::domain_get_state>({d, 0});
+    return s && s->state == shutoff;
+  }));
+  BOOST_TEST((owner_of(image) == odd_owner));
+
+  // And a crash (QEMU killed behind the daemon's back).
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  ::kill(qemu_pid("owned"), SIGKILL);
+  BOOST_TEST(wait_state(d, shutoff, 3));
+  BOOST_TEST((owner_of(image) == odd_owner));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_restarted_driver_still_gives_the_image_back, driver_fixture) {
+  auto d = define("kept");
+  auto image = dir.file("kept.qcow2");
+  BOOST_REQUIRE(::chown(image.c_str(), odd_owner.first, odd_owner.second) == 0);
+  BOOST_REQUIRE(call<P::domain_create>({d}));
+  auto pid = qemu_pid("kept");
+  close_driver();
+  BOOST_TEST(::kill(pid, 0) == 0);
+  BOOST_TEST((owner_of(image) == std::pair<uint32_t, uint32_t>{cfg.account.uid, cfg.account.gid}));
+  open_driver();
+  auto again = call<P::domain_lookup_by_name>({"kept"});
+  BOOST_REQUIRE(again);
+  BOOST_REQUIRE(call<P::domain_destroy>({again->dom}));
+  BOOST_TEST((owner_of(image) == odd_owner));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_shareable_disk_keeps_qemus_owner_and_readonly_ones_are_relabelled,
+                        driver_fixture) {
+  auto shared = dir.file("shared.raw");
+  auto iso = dir.file("ro.iso");
+  interop::write_file(shared, std::string(65536, '\0'));
+  interop::write_file(iso, std::string(65536, '\0'));
+  for (auto* p : {&shared, &iso})
+    BOOST_REQUIRE(::chown(p->c_str(), odd_owner.first, odd_owner.second) == 0);
+  auto base = xml("extras");
+  auto extra = "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='" +
+               shared + "'/><target dev='vdb' bus='virtio'/><shareable/></disk>"
+               "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='" +
+               iso + "'/><target dev='hdc' bus='ide'/><readonly/></disk>";
+  base.insert(base.find("</devices>"), extra);
+  auto d = call<P::domain_define_xml>({base});
+  BOOST_REQUIRE_MESSAGE(d, (d ? "" : d.error().message));
+  auto started = call<P::domain_create>({d->dom});
+  BOOST_REQUIRE_MESSAGE(started, (started ? "" : started.error().message));
+  std::pair<uint32_t, uint32_t> qemu{cfg.account.uid, cfg.account.gid};
+  BOOST_TEST((owner_of(shared) == qemu));
+  BOOST_TEST((owner_of(iso) == qemu));
+  BOOST_REQUIRE(call<P::domain_destroy>({d->dom}));
+  BOOST_TEST((owner_of(iso) == odd_owner));
+  BOOST_TEST((owner_of(shared) == qemu)); // libvirt leaves shareable disks
+}
+
+BOOST_FIXTURE_TEST_CASE(an_image_qemu_cannot_reach_fails_the_start_and_names_the_file,
+                        driver_fixture) {
+  if (cfg.account.uid == 0)
+    return; // root reaches everything: nothing to refuse
+  auto hidden = dir.file("hidden");
+  fs::create_directory(hidden);
+  fs::permissions(hidden, fs::perms::owner_all); // 0700, root's
+  auto image = hidden + "/locked.qcow2";
+  fs::copy_file(guest_dir / "disk.qcow2", image);
+  auto text = xml("locked");
+  text.replace(text.find(dir.file("locked.qcow2")), dir.file("locked.qcow2").size(), image);
+  auto d = call<P::domain_define_xml>({text});
+  BOOST_REQUIRE_MESSAGE(d, (d ? "" : d.error().message));
+  auto before = owner_of(image);
+  auto started = call<P::domain_create>({d->dom});
+  BOOST_REQUIRE(!started);
+  BOOST_TEST(started.error().message ==
+             "Cannot access storage file '" + image + "' (as uid:" +
+               std::to_string(cfg.account.uid) + ", gid:" + std::to_string(cfg.account.gid) +
+               "): Permission denied");
+  BOOST_TEST(state_of(d->dom).state == shutoff);
+  BOOST_TEST(!fs::exists(cfg.run_dir + "/locked.xml"));
+  BOOST_TEST(!fs::exists(cfg.run_dir + "/locked.pid"));
+  BOOST_TEST(qemus_named("locked") == 0);
+  BOOST_TEST((owner_of(image) == before));
 }
 
 int main(int argc, char* argv[]) {

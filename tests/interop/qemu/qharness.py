@@ -357,7 +357,6 @@ class Masks:
         "generated uuid",          # uuids the daemon made up (XML without <uuid>)
         "generated mac",           # MACs the daemon made up (interface without <mac>)
         "pid",                     # QEMU and daemon pids
-        "qemu account",            # the uid:gid QEMU runs as (the DAC <seclabel>)
         "repeated reboot events",  # 2 or 3 REBOOT events per reset, see collapse_repeats
     ]
 
@@ -392,9 +391,6 @@ class Masks:
                           else "<mac>", line)
         if on("pid"):
             line = re.sub(r"\b(pid[ =:]+)\d+", r"\1<pid>", line)
-        if on("qemu account"):
-            line = re.sub(r"(<(?:image)?label>)\+\d+:\+\d+(</(?:image)?label>)",
-                          r"\1+<uid>:+<gid>\2", line)
         return line
 
     def apply(self, text):

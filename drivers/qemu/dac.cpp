@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "drivers/qemu/capabilities.hpp"
+
 namespace virtactor::drivers::qemu {
 
 namespace {
@@ -214,6 +216,15 @@ std::vector<dac_target> dac_targets(const xml::domain_def& live) {
         r.backend != "/dev/urandom")
       add(r.backend, true);
   return out;
+}
+
+bool kvm_usable_by(const driver_config& cfg, const std::string& device) {
+  if (!virtactor::qemu::kvm_usable(device))
+    return false;
+  if (!cfg.privileged || cfg.account.uid == ::geteuid())
+    return true;
+  auto r = virtactor::qemu::access_as(run_as_of(cfg.account), {device}, R_OK | W_OK);
+  return r && r->size() == 1 && (*r)[0] == 0;
 }
 
 result<std::vector<file_owner>> dac_prepare(const xml::domain_def& live,

@@ -55,6 +55,11 @@ std::vector<dac_target> dac_targets(const xml::domain_def& live);
 result<std::vector<file_owner>> dac_prepare(const xml::domain_def& live,
                                             const driver_config& cfg);
 
+/// Whether QEMU, run as `cfg.account`, may open `device` (/dev/kvm) for
+/// reading and writing: libvirt offers KVM only then. Checked as that
+/// account when it is not the daemon's own user.
+bool kvm_usable_by(const driver_config& cfg, const std::string& device = "/dev/kvm");
+
 /// Gives the files back to their owners (best effort: a file that is gone
 /// or cannot be changed is skipped).
 void dac_restore(const std::vector<file_owner>& owners);

@@ -94,7 +94,9 @@ result<std::shared_ptr<driver_context>> make_context(const driver_config& cfg) {
     return probed.error();
   auto& c = **probed;
   ctx->facts.path = c.path;
-  ctx->facts.kvm = c.kvm;
+  // KVM is there for the guests only if QEMU's account may use /dev/kvm
+  // (libvirt asks the same of its run user): root opening it is not enough.
+  ctx->facts.kvm = c.kvm && kvm_usable_by(cfg);
   for (auto& m : c.machines)
     ctx->facts.machines.push_back(machine_type{m.name, m.alias, m.is_default});
   ctx->qemu_version = c.version;

@@ -14,6 +14,7 @@
 #include <pwd.h>
 #include <sys/stat.h>
 
+#include "drivers/qemu/capabilities.hpp"
 #include "drivers/qemu/dac.hpp"
 #include "tests/drivers/qemu/driver_fixture.hpp"
 
@@ -485,6 +486,57 @@ BOOST_FIXTURE_TEST_CASE(an_image_qemu_cannot_reach_fails_the_start_and_names_the
   BOOST_TEST(!fs::exists(cfg.run_dir + "/locked.pid"));
   BOOST_TEST(qemus_named("locked") == 0);
   BOOST_TEST((owner_of(image) == before));
+}
+
+// -- KVM where present ---------------------------------------------------------
+
+BOOST_FIXTURE_TEST_CASE(a_kvm_domain_runs_on_kvm_only_where_qemus_account_may_use_it,
+                        driver_fixture) {
+  if (!virtactor::qemu::kvm_usable("/dev/kvm")) {
+    BOOST_TEST_MESSAGE("no usable /dev/kvm on this host: KVM is not tried");
+    return;
+  }
+  auto kvm_xml = [&](const std::string& name) {
+    auto x = xml(name);
+    x.replace(x.find("<domain type='qemu'>"), 20, "<domain type='kvm'>");
+    return x;
+  };
+  // The default account: where it may not open /dev/kvm (no kvm group),
+  // KVM is not offered, as libvirt does not offer it.
+  if (!drivers::qemu::kvm_usable_by(cfg)) {
+    auto caps = call<P::connect_get_capabilities>({});
+    BOOST_REQUIRE(caps);
+    BOOST_TEST(caps->capabilities.find("<domain type='kvm'") == std::string::npos);
+    auto refused = call<P::domain_define_xml>({kvm_xml("nokvm")});
+    BOOST_TEST_REQUIRE(!refused);
+    BOOST_TEST(refused.error().message.find("does not support virt type 'kvm'") !=
+               std::string::npos);
+  }
+  // An account that may: the guest runs on KVM (QEMU holds a KVM VM).
+  close_driver();
+  std::vector<std::string> warnings;
+  auto root = drivers::qemu::resolve_qemu_account(true, std::string{"+0"}, std::string{"+0"},
+                                                   warnings);
+  BOOST_REQUIRE(root);
+  cfg.account = *root;
+  open_driver();
+  auto caps = call<P::connect_get_capabilities>({});
+  BOOST_REQUIRE(caps);
+  BOOST_TEST(caps->capabilities.find("<domain type='kvm'") != std::string::npos);
+  auto d = call<P::domain_define_xml>({kvm_xml("onkvm")});
+  BOOST_REQUIRE_MESSAGE(d, (d ? "" : d.error().message));
+  BOOST_REQUIRE(call<P::domain_create>({d->dom}));
+  auto pid = qemu_pid("onkvm");
+  BOOST_REQUIRE(pid > 0);
+  auto cmdline = interop::read_file("/proc/" + std::to_string(pid) + "/cmdline");
+  BOOST_TEST(cmdline.find(std::string{"-accel\0kvm\0", 11}) != std::string::npos);
+  bool kvm_vm = false;
+  for (auto& e : fs::directory_iterator{"/proc/" + std::to_string(pid) + "/fd"}) {
+    std::error_code ec;
+    kvm_vm = kvm_vm || fs::read_symlink(e.path(), ec).string() == "anon_inode:kvm-vm";
+  }
+  BOOST_TEST(kvm_vm);
+  BOOST_REQUIRE(call<P::domain_destroy>({d->dom}));
 }
 
 int main(int argc, char* argv[]) {

@@ -107,6 +107,20 @@ if ! getent passwd libvirt-qemu >/dev/null || ! getent group libvirt-qemu >/dev/
   getent group libvirt-qemu >/dev/null || echo 'libvirt-qemu:x:64055:' >>"$dir/group"
 fi
 
+# /dev/kvm that root may open but libvirt-qemu may not (no kvm group, as on
+# hosts without udev's rule): libvirtd then caches capabilities probed with
+# KVM and finds KVM unusable for libvirt-qemu at every look-up, so it probes
+# QEMU again on every define and start (30 s each). In the namespace, /dev/kvm
+# becomes a node of the same device that libvirt-qemu's group may use; the
+# host's node is untouched. Both daemons then agree that KVM is there.
+kvm=""
+if [ -c /dev/kvm ] && command -v setpriv >/dev/null &&
+  ! setpriv --reuid=libvirt-qemu --regid=libvirt-qemu --clear-groups \
+    sh -c 'test -r /dev/kvm && test -w /dev/kvm' 2>/dev/null; then
+  kvm="$(stat -c '%t %T' /dev/kvm) $(getent group libvirt-qemu | cut -d: -f3)"
+  kvm=${kvm% }
+fi
+
 # Only the qemu driver module (libvirtd; virtactord ignores the variable).
 qemu_module=$(ls /usr/lib/*/libvirt/connection-driver/libvirt_driver_qemu.so \
   /usr/lib/libvirt/connection-driver/libvirt_driver_qemu.so 2>/dev/null | head -n 1 || true)
@@ -133,8 +147,16 @@ if ! unshare -m --propagation private sh -c '
     mount --bind "$d/passwd" /etc/passwd
     mount --bind "$d/group" /etc/group
   fi
+  if [ -n "$5" ]; then
+    set -- "$@" $5
+    mkdir -p "$d/devkvm"
+    mount -t tmpfs -o mode=0755 none "$d/devkvm"
+    mknod -m 0660 "$d/devkvm/kvm" c "$((0x$6))" "$((0x$7))"
+    chown "0:${8:-64055}" "$d/devkvm/kvm"
+    mount --bind "$d/devkvm/kvm" /dev/kvm
+  fi
   exec "$2" --daemon -f "$d/libvirtd.conf" --pid-file "$d/$3.pid"
-' sh "$dir" "$libvirtd" "$name" "$accounts" >"$dir/$name.out" 2>&1; then
+' sh "$dir" "$libvirtd" "$name" "$accounts" "$kvm" >"$dir/$name.out" 2>&1; then
   echo "$0: $name failed to start:" >&2
   cat "$dir/$name.out" "$dir/libvirtd.log" >&2 2>/dev/null || true
   exit 1

@@ -281,6 +281,26 @@ BOOST_AUTO_TEST_CASE(characters_xml_forbids_are_refused_not_dropped_from_a_name)
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_far_disk_name_adds_every_controller_up_to_its_own) {
+  // libvirt 9.0 defines "sdzzz" on scsi with controllers 0 to 2611, each
+  // once (fuzz_xml found the lookup per index quadratic).
+  auto def = parse_domain(
+      "<domain type='test'><name>big</name><memory>1024</memory><os><type>hvm</type></os>"
+      "<devices><controller type='scsi' index='5'/><disk type='file' device='disk'>"
+      "<source file='/x.img'/><target dev='sdzzz' bus='scsi'/></disk></devices></domain>");
+  BOOST_TEST_REQUIRE(def.ok());
+  std::set<uint32_t> scsi;
+  size_t count = 0;
+  for (const auto& c : def->devices.controllers)
+    if (c.type == "scsi") {
+      scsi.insert(c.index);
+      ++count;
+    }
+  BOOST_TEST(count == 2612u);
+  BOOST_TEST(scsi.size() == 2612u);
+  BOOST_TEST(*scsi.rbegin() == 2611u);
+}
+
 BOOST_AUTO_TEST_CASE(a_nul_byte_ends_the_document_as_in_libvirts_c_strings) {
   std::string doc = "<domain type='test'><name>a";
   doc += '\0';

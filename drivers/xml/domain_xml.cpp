@@ -5,6 +5,7 @@
 #include <climits>
 #include <cstdio>
 #include <initializer_list>
+#include <unordered_set>
 
 #include "drivers/xml/units.hpp"
 #include "drivers/xml/xml_util.hpp"
@@ -1279,8 +1280,23 @@ void domain_parser::add_implicit_controllers() {
     for (const auto& disk : d.disks)
       if (disk.target_bus == bus && disk.address && disk.address->type == "drive")
         max_controller = std::max(max_controller, static_cast<int>(disk.address->controller));
+    // libvirt adds every index up to the highest (a disk "sdzzz" on scsi
+    // makes 2,612); look the existing ones up once rather than per index,
+    // which fuzz_xml found quadratic (its rate fell from ~1,500 to ~135
+    // executions a second).
+    if (max_controller < 0)
+      continue;
+    std::unordered_set<uint32_t> existing;
+    for (const auto& c : d.controllers)
+      if (c.type == bus)
+        existing.insert(c.index);
     for (int i = 0; i <= max_controller; ++i)
-      maybe_add_controller(d.controllers, std::string{bus}, static_cast<uint32_t>(i));
+      if (!existing.contains(static_cast<uint32_t>(i))) {
+        controller_def c;
+        c.type = std::string{bus};
+        c.index = static_cast<uint32_t>(i);
+        d.controllers.push_back(std::move(c));
+      }
   }
   for (const auto& c : d.consoles)
     if (c.target_type == "virtio") {

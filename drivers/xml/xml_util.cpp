@@ -5,8 +5,10 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "drivers/xml/limits.hpp"
@@ -185,6 +187,210 @@ std::optional<std::pair<std::string, size_t>> undefined_entity(std::string_view 
   return std::nullopt;
 }
 
+/// A character XML 1.0 forbids, found by `first_illegal_char`: where libxml2
+/// points and what it says.
+struct illegal_char {
+  size_t pos = 0;
+  std::string message;
+};
+
+/// XML 1.0's `Char`: tab, line ends and everything from space up, less the
+/// surrogates, U+FFFE and U+FFFF.
+bool xml_char(uint32_t c) {
+  return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+         (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+}
+
+/// The character at `i` and its length in bytes. A byte that starts no valid
+/// UTF-8 sequence reads as U+0080, an allowed one (libxml2 refuses those
+/// too, with another message; the model passes them through).
+std::pair<uint32_t, size_t> char_at(std::string_view text, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  uint32_t c = byte(i);
+  if (c < 0x80)
+    return {c, 1};
+  size_t len = c >= 0xF0 && c < 0xF8 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+  if (len == 0 || i + len > text.size())
+    return {0x80, 1};
+  uint32_t value = c & (0x3F >> (len - 1));
+  for (size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80)
+      return {0x80, 1};
+    value = value << 6 | (byte(i + k) & 0x3F);
+  }
+  return {value, len};
+}
+
+/// libxml2's text for a raw character it refuses: a character beyond ASCII
+/// is "out of allowed range" wherever it is; a control character gets the
+/// message of the construct it is in (`ascii`).
+std::string illegal_message(uint32_t c, const std::string& ascii) {
+  if (c < 0x80)
+    return ascii;
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "0x%X", c);
+  return std::string{"Char "} + hex + " out of allowed range";
+}
+
+/// Checks the character reference at `i` ("&#...;") as libxml2's
+/// `xmlParseCharRef` does: digits up to ';' and a value that is an XML Char.
+/// Sets `next` past the reference.
+std::optional<illegal_char> check_char_ref(std::string_view text, size_t i, size_t& next) {
+  size_t j = i + 2;
+  bool hex = j < text.size() && text[j] == 'x';
+  if (hex)
+    ++j;
+  uint64_t value = 0;
+  size_t digits = j;
+  while (j < text.size() && (hex ? std::isxdigit(static_cast<unsigned char>(text[j]))
+                                 : std::isdigit(static_cast<unsigned char>(text[j])))) {
+    unsigned char d = static_cast<unsigned char>(text[j]);
+    unsigned digit = std::isdigit(d) ? d - '0' : std::tolower(d) - 'a' + 10;
+    value = std::min<uint64_t>(value * (hex ? 16 : 10) + digit, 0x110000);
+    ++j;
+  }
+  if (j == digits || j >= text.size() || text[j] != ';')
+    return illegal_char{j, hex ? "CharRef: invalid hexadecimal value"
+                               : "CharRef: invalid decimal value"};
+  next = j + 1;
+  if (value > 0x10FFFF)
+    return illegal_char{next, "xmlParseCharRef: character reference out of bounds"};
+  if (!xml_char(static_cast<uint32_t>(value)))
+    return illegal_char{next,
+                        "xmlParseCharRef: invalid xmlChar value " + std::to_string(value)};
+  return std::nullopt;
+}
+
+/// The first character XML 1.0 forbids, raw or as a character reference,
+/// with libxml2's message for where it is: text, an attribute value, a tag,
+/// a comment, CDATA or a processing instruction. pugixml takes them all as
+/// they are, so a name like "a\x01b" would parse, print without the control
+/// character (libvirt's escaping drops it) and come back as another name.
+/// Text outside the root is left to the "Start tag expected" and "Extra
+/// content" checks, as libxml2 reports it. `construct` is set to where the
+/// tag, comment or text holding the character begins.
+std::optional<illegal_char> first_illegal_char(std::string_view text, size_t& construct) {
+  int depth = 0;
+  size_t i = 0;
+  // Scans [from, end) for a raw illegal character; `ascii` is the message
+  // for a control character there.
+  auto scan_raw = [&](size_t from, size_t end,
+                      const std::string& ascii) -> std::optional<illegal_char> {
+    for (size_t k = from; k < end;) {
+      auto [c, len] = char_at(text, k);
+      if (!xml_char(c))
+        return illegal_char{k, illegal_message(c, ascii)};
+      k += len;
+    }
+    return std::nullopt;
+  };
+  auto find_end = [&](std::string_view terminator, size_t from) {
+    auto e = text.find(terminator, from);
+    return e == std::string_view::npos ? text.size() : e;
+  };
+  while (i < text.size()) {
+    construct = i;
+    if (text.substr(i, 4) == "<!--") {
+      size_t end = find_end("-->", i + 4);
+      // libxml2 names the control character's code in decimal.
+      for (size_t k = i + 4; k < end;) {
+        auto [c, len] = char_at(text, k);
+        if (!xml_char(c))
+          return illegal_char{
+            k, illegal_message(c, "xmlParseComment: invalid xmlChar value " + std::to_string(c))};
+        k += len;
+      }
+      i = std::min(end + 3, text.size());
+    } else if (text.substr(i, 9) == "<![CDATA[") {
+      size_t end = find_end("]]>", i + 9);
+      // libxml2 2.9 has no text for this one and says so.
+      if (auto bad = scan_raw(i + 9, end, "Unregistered error message"))
+        return bad;
+      i = std::min(end + 3, text.size());
+    } else if (text.substr(i, 2) == "<?") {
+      size_t end = find_end("?>", i + 2);
+      size_t t = i + 2;
+      while (t < end && !std::isspace(static_cast<unsigned char>(text[t])) &&
+             static_cast<unsigned char>(text[t]) >= 0x20)
+        ++t;
+      auto target = std::string{text.substr(i + 2, t - i - 2)};
+      if (auto bad = scan_raw(i + 2, end, "ParsePI: PI " + target + " never end ..."))
+        return bad;
+      i = std::min(end + 2, text.size());
+    } else if (text.substr(i, 2) == "<!") {
+      i = std::min(find_end(">", i) + 1, text.size()); // a DOCTYPE: libvirt's are plain
+    } else if (text.substr(i, 2) == "</") {
+      size_t end = find_end(">", i + 2);
+      if (auto bad = scan_raw(i + 2, end, "expected '>'"))
+        return bad;
+      --depth;
+      i = std::min(end + 1, text.size());
+    } else if (text[i] == '<') {
+      // A start tag: its name, then attributes up to '>'.
+      size_t k = i + 1;
+      while (k < text.size() && text[k] != '>' && text[k] != '/' &&
+             !std::isspace(static_cast<unsigned char>(text[k])) &&
+             xml_char(char_at(text, k).first))
+        k += char_at(text, k).second;
+      size_t name_end = k;
+      char quote = 0;
+      bool after_value = false;
+      for (; k < text.size() && (quote || text[k] != '>');) {
+        auto [c, len] = char_at(text, k);
+        if (quote) {
+          if (text[k] == quote) {
+            quote = 0;
+            after_value = true;
+          } else if (text[k] == '&' && k + 1 < text.size() && text[k + 1] == '#') {
+            size_t next = k;
+            if (auto bad = check_char_ref(text, k, next))
+              return bad;
+            k = next;
+            continue;
+          } else if (!xml_char(c)) {
+            return illegal_char{k, illegal_message(c, "invalid character in attribute value")};
+          }
+        } else if (text[k] == '\'' || text[k] == '"') {
+          quote = text[k];
+        } else if (!xml_char(c)) {
+          if (after_value)
+            return illegal_char{k, illegal_message(c, "attributes construct error")};
+          // The line is counted only here: a document may hold a million tags.
+          return illegal_char{
+            k, illegal_message(c, "Couldn't find end of Start Tag " +
+                                    std::string{text.substr(i + 1, name_end - i - 1)} +
+                                    " line " + std::to_string(line_of(text, i)))};
+        } else {
+          after_value = false;
+        }
+        k += len;
+      }
+      if (k > i + 1 && text[k - 1] != '/')
+        ++depth;
+      i = std::min(k + 1, text.size());
+    } else {
+      // Text: checked inside the root only.
+      size_t end = find_end("<", i);
+      for (size_t k = i; depth > 0 && k < end;) {
+        if (text[k] == '&' && k + 1 < text.size() && text[k + 1] == '#') {
+          size_t next = k;
+          if (auto bad = check_char_ref(text, k, next))
+            return bad;
+          k = next;
+          continue;
+        }
+        auto [c, len] = char_at(text, k);
+        if (!xml_char(c))
+          return illegal_char{
+            k, illegal_message(c, "PCDATA invalid Char value " + std::to_string(c))};
+        k += len;
+      }
+      i = end;
+    }
+  }
+  return std::nullopt;
+}
+
 size_t first_non_blank(std::string_view text) {
   size_t i = 0;
   while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])))
@@ -285,14 +491,23 @@ result<void> check_document_depth(const pugi::xml_node& doc, std::string_view na
 
 result<void> load_document(pugi::xml_document& doc, std::string_view text, const doc_kind& kind) {
   VA_XML_CHECK(check_document_size(text.size(), kind.name, kind.domain));
+  // libvirt takes the document as a C string: it ends at a NUL byte.
+  text = text.substr(0, text.find('\0'));
   if (text.empty()) {
     // libxml2 has no line to show; libvirt prints "(null)".
     return make_virt_error(error_code::xml_detail, kind.domain,
                            std::string{kind.name} + ":1: Document is empty\n(null)\n^");
   }
+  size_t construct = 0;
+  auto illegal = first_illegal_char(text, construct);
   // parse_fragment keeps text outside the root, which libxml2 refuses.
   auto options = pugi::parse_default | pugi::parse_ws_pcdata | pugi::parse_fragment;
   auto res = doc.load_buffer(text.data(), text.size(), options, pugi::encoding_utf8);
+  // libxml2 reports the first fault in the text: a forbidden character wins
+  // unless pugixml stops before the tag (comment, text) that holds it.
+  if (illegal &&
+      (res || static_cast<size_t>(std::max<std::ptrdiff_t>(res.offset, 0)) >= construct))
+    return detail_error(text, illegal->pos, illegal->message, kind);
   if (!res) {
     auto pos = static_cast<size_t>(std::max<std::ptrdiff_t>(res.offset, 0));
     std::string message;

@@ -244,6 +244,74 @@ BOOST_AUTO_TEST_CASE(text_is_escaped_in_elements_and_attributes) {
   BOOST_TEST(contains(text, "<source file='/x&apos;&quot;&amp;.img'/>"));
 }
 
+BOOST_AUTO_TEST_CASE(characters_xml_forbids_are_refused_not_dropped_from_a_name) {
+  // fuzz_xml: a name "a\x01b" (or "a&#1;b") parsed, printed as "ab" (the
+  // escaping drops what XML cannot hold) and came back as another domain; a
+  // name of only "\x01" came back as none. libxml2 refuses both.
+  auto named = [](const std::string& name) {
+    return "<domain type='test'><name>" + name +
+           "</name><memory>1024</memory><os><type>hvm</type></os></domain>";
+  };
+  for (std::string bad : {"a\x01" "b", "a&#1;b", "\x1f", "&#x1F;", "&#0;", "a\xef\xbf\xbf"}) {
+    BOOST_TEST_CONTEXT(bad) {
+      auto def = parse_domain(named(bad));
+      BOOST_TEST_REQUIRE(!def.ok());
+      BOOST_TEST((def.error().code == error_code::xml_detail));
+      BOOST_TEST((def.error().domain == error_domain::domain));
+    }
+  }
+  auto raw = parse_domain(named("a\x01" "b"));
+  BOOST_TEST(raw.error().message ==
+             "(domain_definition):1: PCDATA invalid Char value 1\n" + named("a\x01" "b") +
+                 "\n" + std::string(27, '-') + "^");
+  auto network = parse_network("<network><name>&#1;</name></network>");
+  BOOST_TEST_REQUIRE(!network.ok());
+  BOOST_TEST(network.error().message.starts_with(
+      "(network_definition):1: xmlParseCharRef: invalid xmlChar value 1\n"));
+  // What XML allows stays, and prints back to the same name: DEL, a
+  // non-ASCII letter, a tab by reference.
+  for (std::string good : {"a\x7f" "b", "\xc3\xa9t\xc3\xa9", "a&#9;b"}) {
+    BOOST_TEST_CONTEXT(good) {
+      auto def = parse_domain(named(good));
+      BOOST_TEST_REQUIRE(def.ok());
+      auto again = parse_domain(format_domain(*def));
+      BOOST_TEST_REQUIRE(again.ok());
+      BOOST_TEST(again->name == def->name);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_far_disk_name_adds_every_controller_up_to_its_own) {
+  // libvirt 9.0 defines "sdzzz" on scsi with controllers 0 to 2611, each
+  // once (fuzz_xml found the lookup per index quadratic).
+  auto def = parse_domain(
+      "<domain type='test'><name>big</name><memory>1024</memory><os><type>hvm</type></os>"
+      "<devices><controller type='scsi' index='5'/><disk type='file' device='disk'>"
+      "<source file='/x.img'/><target dev='sdzzz' bus='scsi'/></disk></devices></domain>");
+  BOOST_TEST_REQUIRE(def.ok());
+  std::set<uint32_t> scsi;
+  size_t count = 0;
+  for (const auto& c : def->devices.controllers)
+    if (c.type == "scsi") {
+      scsi.insert(c.index);
+      ++count;
+    }
+  BOOST_TEST(count == 2612u);
+  BOOST_TEST(scsi.size() == 2612u);
+  BOOST_TEST(*scsi.rbegin() == 2611u);
+}
+
+BOOST_AUTO_TEST_CASE(a_nul_byte_ends_the_document_as_in_libvirts_c_strings) {
+  std::string doc = "<domain type='test'><name>a";
+  doc += '\0';
+  doc += "b</name><memory>1024</memory><os><type>hvm</type></os></domain>";
+  auto def = parse_domain(doc);
+  BOOST_TEST_REQUIRE(!def.ok());
+  BOOST_TEST(def.error().message.starts_with(
+      "(domain_definition):1: Premature end of data in tag name line 1\n"
+      "<domain type='test'><name>a\n"));
+}
+
 BOOST_AUTO_TEST_CASE(a_volume_takes_key_and_path_from_its_pool) {
   pool_def pool;
   pool.type = "dir";

@@ -1269,6 +1269,17 @@ result<void> domain_parser::post_parse_disks() {
     }
     disk.address = a;
   }
+  // libvirt adds every drive controller up to the highest a disk names, so
+  // one disk may ask for billions of them (controller='2000000000', or a name
+  // like 'fdbmtu': 22,241). Past a bound that no real machine reaches, that is
+  // refused rather than built.
+  for (const auto& disk : d.disks)
+    if (disk.address && disk.address->type == "drive" &&
+        disk.address->controller > max_drive_controller)
+      return dom_error(error_code::config_unsupported,
+                       "disk '" + disk.target_dev + "' needs drive controller " +
+                         std::to_string(disk.address->controller) + ", above the limit of " +
+                         std::to_string(max_drive_controller));
   return {};
 }
 

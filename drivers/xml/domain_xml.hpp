@@ -124,6 +124,10 @@ struct disk_def {
   bool operator==(const disk_def&) const = default;
 };
 
+/// The highest drive controller index a disk may need (libvirt has no
+/// bound and builds every index up to it); above, the definition is refused.
+inline constexpr uint32_t max_drive_controller = 4095;
+
 /// `<controller type='...' index='N' model='...'>`: libvirt adds these
 /// implicitly for ide/scsi/sata/fdc disks.
 struct controller_def {

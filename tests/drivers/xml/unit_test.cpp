@@ -301,6 +301,30 @@ BOOST_AUTO_TEST_CASE(a_far_disk_name_adds_every_controller_up_to_its_own) {
   BOOST_TEST(*scsi.rbegin() == 2611u);
 }
 
+BOOST_AUTO_TEST_CASE(a_disk_needing_billions_of_controllers_is_refused_not_built) {
+  auto doc = [](const std::string& disk) {
+    return "<domain type='test'><name>huge</name><memory>1024</memory><os><type>hvm</type>"
+           "</os><devices><disk type='file' device='disk'><source file='/x.img'/>" +
+           disk + "</disk></devices></domain>";
+  };
+  auto explicit_address = parse_domain(
+      doc("<target dev='sda' bus='scsi'/><address type='drive' controller='2000000000'/>"));
+  BOOST_TEST_REQUIRE(!explicit_address.ok());
+  BOOST_TEST(explicit_address.error().code == error_code::config_unsupported);
+  BOOST_TEST(explicit_address.error().message ==
+             "unsupported configuration: disk 'sda' needs drive controller 2000000000, above "
+             "the limit of 4095");
+  // 'fdbmtu' on fdc: libvirt would add 22,241 controllers.
+  auto far_name = parse_domain(doc("<target dev='fdbmtu' bus='fdc'/>"));
+  BOOST_TEST_REQUIRE(!far_name.ok());
+  BOOST_TEST(far_name.error().message.find("needs drive controller 22240") != std::string::npos);
+  // The bound itself is still built.
+  auto at_bound = parse_domain(
+      doc("<target dev='sda' bus='scsi'/><address type='drive' controller='4095'/>"));
+  BOOST_TEST_REQUIRE(at_bound.ok());
+  BOOST_TEST(at_bound->devices.controllers.size() >= 4096u);
+}
+
 BOOST_AUTO_TEST_CASE(a_nul_byte_ends_the_document_as_in_libvirts_c_strings) {
   std::string doc = "<domain type='test'><name>a";
   doc += '\0';

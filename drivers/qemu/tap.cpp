@@ -47,14 +47,15 @@ bool reserved_tap_name(const std::string& name) {
 }
 
 result<tap_device> create_tap(const tap_request& req) {
+  // No interface has a name that long (or none): as the kernel would say.
   if (req.bridge.empty() || req.bridge.size() >= IFNAMSIZ)
-    return make_virt_error(error_code::internal_error, error_domain::qemu,
-                           "internal error: invalid bridge name '" + req.bridge + "'");
+    return sys_error("Cannot get interface MTU on '" + req.bridge + "'", ENODEV);
   std::string wanted = req.name.empty() || reserved_tap_name(req.name) ? "vnet%d" : req.name;
   if (wanted.size() >= IFNAMSIZ)
-    return make_virt_error(error_code::internal_error, error_domain::qemu,
-                           "internal error: Network interface name '" + wanted
-                             + "' is too long");
+    return make_virt_error(error_code::config_unsupported, error_domain::qemu,
+                           "unsupported configuration: interface target dev '" + wanted
+                             + "' is longer than " + std::to_string(IFNAMSIZ - 1)
+                             + " characters");
   unsigned char mac[6];
   if (!parse_mac(req.mac, mac))
     return make_virt_error(error_code::internal_error, error_domain::qemu,

@@ -148,6 +148,16 @@ BOOST_FIXTURE_TEST_CASE(a_missing_bridge_or_network_fails_the_start_and_leaves_n
   BOOST_TEST(state_of(n).state == shutoff);
   BOOST_TEST((interfaces() == before));
 
+  // A tap name the kernel cannot hold.
+  auto longname = define("longname", "<serial type='pty'/>" +
+                                       bridge_interface("52:54:00:00:00:06", bridge,
+                                                        "<target dev='tap-name-too-long0'/>"));
+  r = call<P::domain_create>({longname});
+  BOOST_TEST_REQUIRE(!r);
+  BOOST_TEST(r.error().message == "unsupported configuration: interface target dev "
+                                  "'tap-name-too-long0' is longer than 15 characters");
+  BOOST_TEST((interfaces() == before));
+
   // The second interface's bridge is missing: the first one's tap goes too.
   auto two = define("halfway", "<serial type='pty'/>" +
                                  bridge_interface("52:54:00:00:00:04") +

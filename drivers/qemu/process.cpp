@@ -135,6 +135,15 @@ result<unique_fd> high_copy(int fd, int floor = 10) {
   return out;
 }
 
+/// `v` as the NULL-terminated array exec wants (pointing into `v`).
+std::vector<char*> c_strings(const std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (auto& a : v)
+    out.push_back(const_cast<char*>(a.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
 /// Starts `argv` in a new session: stdin /dev/null, stdout and stderr
 /// `log_fd`, `monitor_fd` as descriptor 3, each of `more` (number in the
 /// child, source) at its number, nothing else inherited, default signal
@@ -143,14 +152,8 @@ result<unique_fd> high_copy(int fd, int floor = 10) {
 result<pid_t> spawn_qemu(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                          int log_fd, int monitor_fd,
                          const std::vector<std::pair<int, int>>& more) {
-  std::vector<char*> args;
-  for (auto& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& e : env)
-    envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
+  auto args = c_strings(argv);
+  auto envp = c_strings(env);
 
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
@@ -220,14 +223,8 @@ void reap(pid_t pid) {
 result<pid_t> fork_qemu(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                         int log_fd, int monitor_fd, const std::vector<std::pair<int, int>>& more,
                         const run_as& who, int floor) {
-  std::vector<char*> args;
-  for (auto& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& e : env)
-    envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
+  auto args = c_strings(argv);
+  auto envp = c_strings(env);
   std::vector<gid_t> groups(who.groups.begin(), who.groups.end());
   int last = monitor_fd_in_child;
   for (auto& m : more)

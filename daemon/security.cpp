@@ -6,10 +6,10 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "actors/accounts.hpp"
 #include "actors/sasl.hpp"
 #include "drivers/xml/limits.hpp"
 
@@ -28,35 +28,12 @@ result<std::optional<uint32_t>> socket_group(const daemon_config& cfg) {
   if (!cfg.unix_sock_group)
     return std::optional<uint32_t>{};
   const auto& name = *cfg.unix_sock_group;
-  auto refuse = [&] {
+  // libvirt's virGetGroupID: a name first, then a number ("+N" forces one).
+  auto g = parse_group(name);
+  if (!g)
     return make_virt_error(error_code::invalid_arg, error_domain::none,
                            "invalid argument: Failed to parse group '" + name + "'");
-  };
-  // libvirt's virGetGroupID: a name first, then a number ("+N" forces one).
-  bool forced = !name.empty() && name[0] == '+';
-  if (!forced) {
-    std::vector<char> buf(16384);
-    group gr{};
-    group* found = nullptr;
-    int rc = 0;
-    while ((rc = ::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found)) == ERANGE &&
-           buf.size() < (1u << 20))
-      buf.resize(buf.size() * 2);
-    if (rc == 0 && found)
-      return std::optional<uint32_t>{found->gr_gid};
-  }
-  auto digits = std::string_view{name}.substr(forced ? 1 : 0);
-  if (digits.empty() || digits.size() > 10)
-    return refuse();
-  uint64_t gid = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9')
-      return refuse();
-    gid = gid * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (gid >= 0xFFFFFFFFu)
-    return refuse();
-  return std::optional<uint32_t>{static_cast<uint32_t>(gid)};
+  return std::optional<uint32_t>{g->id};
 }
 
 // --- pid file ----------------------------------------------------------------

@@ -4,11 +4,10 @@
 #include <cstring>
 #include <set>
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "actors/accounts.hpp"
 #include "drivers/qemu/capabilities.hpp"
 
 namespace virtactor::drivers::qemu {
@@ -20,97 +19,18 @@ virt_error conf_error(const std::string& what) {
                          "configuration file syntax error: " + what);
 }
 
-/// A passwd or group entry, copied out of libc's buffers.
-struct entry {
-  std::string name;
-  uint32_t id = 0;
-  uint32_t primary_gid = 0; ///< passwd only
-};
-
-std::optional<entry> user_by_name(const std::string& name) {
-  std::vector<char> buf(16384);
-  passwd pw{}, *out = nullptr;
-  if (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &out) != 0 || !out)
-    return std::nullopt;
-  return entry{pw.pw_name, pw.pw_uid, pw.pw_gid};
-}
-
-std::optional<entry> user_by_id(uint32_t uid) {
-  std::vector<char> buf(16384);
-  passwd pw{}, *out = nullptr;
-  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &out) != 0 || !out)
-    return std::nullopt;
-  return entry{pw.pw_name, pw.pw_uid, pw.pw_gid};
-}
-
-std::optional<entry> group_by_name(const std::string& name) {
-  std::vector<char> buf(65536);
-  group gr{}, *out = nullptr;
-  if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &out) != 0 || !out)
-    return std::nullopt;
-  return entry{gr.gr_name, gr.gr_gid, 0};
-}
-
-std::optional<entry> group_by_id(uint32_t gid) {
-  std::vector<char> buf(65536);
-  group gr{}, *out = nullptr;
-  if (::getgrgid_r(gid, &gr, buf.data(), buf.size(), &out) != 0 || !out)
-    return std::nullopt;
-  return entry{gr.gr_name, gr.gr_gid, 0};
-}
-
-/// "+N" or all digits: a number.
-std::optional<uint32_t> number_of(const std::string& text, bool plus_only) {
-  std::string digits = text;
-  if (!digits.empty() && digits[0] == '+')
-    digits.erase(0, 1);
-  else if (plus_only)
-    return std::nullopt;
-  if (digits.empty() || digits.size() > 10 ||
-      digits.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  auto n = std::stoull(digits);
-  if (n >= 0xffffffffull)
-    return std::nullopt;
-  return static_cast<uint32_t>(n);
-}
-
-/// libvirt's reading of a user: "+N" is the number N as it is; a name is
-/// looked up, and a name that is all digits and not found is a number.
-result<entry> parse_user(const std::string& text) {
-  if (auto n = number_of(text, true))
-    return user_by_id(*n).value_or(entry{"", *n, *n});
-  if (auto e = user_by_name(text))
+/// libvirt's reading of a user or group (actors/accounts.hpp), or the
+/// error that stops the daemon.
+result<account_entry> user_or_error(const std::string& text) {
+  if (auto e = virtactor::parse_user(text))
     return *e;
-  if (auto n = number_of(text, false))
-    return user_by_id(*n).value_or(entry{"", *n, *n});
   return conf_error("qemu_user: the user '" + text + "' does not exist");
 }
 
-result<entry> parse_group(const std::string& text) {
-  if (auto n = number_of(text, true))
-    return group_by_id(*n).value_or(entry{"", *n, 0});
-  if (auto e = group_by_name(text))
+result<account_entry> group_or_error(const std::string& text) {
+  if (auto e = virtactor::parse_group(text))
     return *e;
-  if (auto n = number_of(text, false))
-    return group_by_id(*n).value_or(entry{"", *n, 0});
   return conf_error("qemu_group: the group '" + text + "' does not exist");
-}
-
-/// initgroups' list for `user` with primary group `gid` (and `gid` itself).
-std::vector<uint32_t> group_list(const std::string& user, uint32_t gid) {
-  std::vector<uint32_t> out{gid};
-  if (user.empty())
-    return out;
-  int count = 64;
-  std::vector<gid_t> groups(static_cast<size_t>(count));
-  while (::getgrouplist(user.c_str(), gid, groups.data(), &count) < 0)
-    groups.resize(static_cast<size_t>(count) + 64), count = static_cast<int>(groups.size());
-  groups.resize(static_cast<size_t>(count));
-  for (auto g : groups)
-    if (g != gid)
-      out.push_back(g);
-  return out;
 }
 
 } // namespace
@@ -128,7 +48,7 @@ result<qemu_account> resolve_qemu_account(bool privileged, const std::optional<s
     auto my_group = group_by_id(a.gid);
     a.group = my_group ? my_group->name : "";
     if (user) {
-      auto u = parse_user(*user);
+      auto u = user_or_error(*user);
       if (!u)
         return u.error();
       if (u->id != a.uid)
@@ -137,7 +57,7 @@ result<qemu_account> resolve_qemu_account(bool privileged, const std::optional<s
                           "); remove the key");
     }
     if (group) {
-      auto g = parse_group(*group);
+      auto g = group_or_error(*group);
       if (!g)
         return g.error();
       if (g->id != a.gid)
@@ -153,9 +73,9 @@ result<qemu_account> resolve_qemu_account(bool privileged, const std::optional<s
         a.groups.push_back(mine[static_cast<size_t>(i)]);
     return a;
   }
-  std::optional<entry> u;
+  std::optional<account_entry> u;
   if (user) {
-    auto parsed = parse_user(*user);
+    auto parsed = user_or_error(*user);
     if (!parsed)
       return parsed.error();
     u = *parsed;
@@ -166,12 +86,12 @@ result<qemu_account> resolve_qemu_account(bool privileged, const std::optional<s
         warnings.push_back(std::string{"the account '"} + default_qemu_account +
                            "' does not exist: QEMU runs as root (set qemu_user and qemu_group "
                            "to run it as another account)");
-      u = entry{"root", 0, 0};
+      u = account_entry{"root", 0, 0};
     }
   }
-  std::optional<entry> g;
+  std::optional<account_entry> g;
   if (group) {
-    auto parsed = parse_group(*group);
+    auto parsed = group_or_error(*group);
     if (!parsed)
       return parsed.error();
     g = *parsed;
@@ -180,7 +100,7 @@ result<qemu_account> resolve_qemu_account(bool privileged, const std::optional<s
     g = group_by_name(default_qemu_account);
   }
   if (!g)
-    g = group_by_id(u->primary_gid).value_or(entry{"", u->primary_gid, 0});
+    g = group_by_id(u->primary_gid).value_or(account_entry{"", u->primary_gid, 0});
   a.user = u->name;
   a.uid = u->id;
   a.group = g->name;

@@ -30,8 +30,7 @@ void unique_fd::reset(int fd) {
 namespace {
 
 virt_error sys_error(const std::string& what, int err) {
-  return make_virt_error(error_code::system_error, error_domain::rpc,
-                         what + ": " + std::strerror(err));
+  return make_system_error(error_domain::rpc, what, err);
 }
 
 bool make_unix_addr(const std::string& path, sockaddr_un& sa) {

@@ -31,10 +31,6 @@ constexpr size_t stderr_limit = 4096;
 /// How long a released child may take to end after SIGTERM before SIGKILL.
 constexpr auto kill_grace = std::chrono::seconds{2};
 
-virt_error sys_error(error_domain domain, const std::string& what, int err) {
-  return make_virt_error(error_code::system_error, domain, what + ": " + std::strerror(err));
-}
-
 /// One child the monitor looks after.
 struct child_record {
   pid_t pid = -1;
@@ -328,14 +324,14 @@ result<process_stream> spawn_stream_process(const process_spec& spec) {
   img.seal();
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-    return sys_error(error_domain::rpc, "unable to create socket pair", errno);
+    return make_system_error(error_domain::rpc, "unable to create socket pair", errno);
   unique_fd ours{sv[0]}, theirs{sv[1]};
   int ep[2], rp[2];
   if (::pipe2(ep, O_CLOEXEC) != 0)
-    return sys_error(error_domain::rpc, "Unable to create pipe", errno);
+    return make_system_error(error_domain::rpc, "Unable to create pipe", errno);
   unique_fd err_rd{ep[0]}, err_wr{ep[1]};
   if (::pipe2(rp, O_CLOEXEC) != 0)
-    return sys_error(error_domain::rpc, "Unable to create pipe", errno);
+    return make_system_error(error_domain::rpc, "Unable to create pipe", errno);
   unique_fd report_rd{rp[0]}, report_wr{rp[1]};
   lift(theirs);
   lift(err_wr);
@@ -351,7 +347,7 @@ result<process_stream> spawn_stream_process(const process_spec& spec) {
   int fork_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0)
-    return sys_error(error_domain::rpc, "cannot fork child process", fork_errno);
+    return make_system_error(error_domain::rpc, "cannot fork child process", fork_errno);
   theirs.reset();
   err_wr.reset();
   report_wr.reset();
@@ -364,7 +360,7 @@ result<process_stream> spawn_stream_process(const process_spec& spec) {
   if (got == static_cast<ssize_t>(sizeof exec_errno)) {
     int status = 0;
     ::waitpid(pid, &status, 0);
-    return sys_error(error_domain::rpc, "cannot execute binary " + img.path, exec_errno);
+    return make_system_error(error_domain::rpc, "cannot execute binary " + img.path, exec_errno);
   }
   ::fcntl(err_rd.get(), F_SETFL, ::fcntl(err_rd.get(), F_GETFL) | O_NONBLOCK);
   auto rec = std::make_shared<child_record>();

@@ -18,8 +18,7 @@ namespace virtactor::daemon {
 namespace {
 
 virt_error system_error(const std::string& what, int err) {
-  return make_virt_error(error_code::system_error, error_domain::none,
-                         what + ": " + std::strerror(err));
+  return make_system_error(error_domain::none, what, err);
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cassert>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -26,6 +27,12 @@ struct virt_error {
 /// Shorthand for building an error.
 inline virt_error make_virt_error(error_code code, error_domain domain, std::string message) {
   return virt_error{code, domain, std::move(message), error_level::error};
+}
+
+/// A failed system call as libvirt words it (VIR_ERR_SYSTEM_ERROR):
+/// "WHAT: the errno's text".
+inline virt_error make_system_error(error_domain domain, const std::string& what, int err) {
+  return make_virt_error(error_code::system_error, domain, what + ": " + std::strerror(err));
 }
 
 /// A value of type `T` or a `virt_error`.

@@ -20,8 +20,7 @@ constexpr off_t max_document = off_t{64} << 20;
 constexpr std::string_view temp_marker = ".tmp-";
 
 virt_error sys_error(const std::string& what, int err) {
-  return make_virt_error(error_code::system_error, error_domain::conf,
-                         what + ": " + std::strerror(err));
+  return make_system_error(error_domain::conf, what, err);
 }
 
 virt_error bad_name(std::string_view name) {

@@ -429,8 +429,7 @@ result<sockaddr_un> monitor_address(const std::string& path) {
 }
 
 virt_error socket_error(const std::string& what, int err) {
-  return make_virt_error(error_code::system_error, error_domain::qemu,
-                         what + ": " + std::strerror(err));
+  return make_system_error(error_domain::qemu, what, err);
 }
 
 } // namespace

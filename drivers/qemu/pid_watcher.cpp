@@ -33,8 +33,7 @@ int pidfd_send_signal(int pidfd, int sig) {
 }
 
 virt_error sys_error(const std::string& what, int err) {
-  return make_virt_error(error_code::system_error, error_domain::qemu,
-                         what + ": " + std::strerror(err));
+  return make_system_error(error_domain::qemu, what, err);
 }
 
 /// The epoll key of the wake-up eventfd (no process has pid 0).

@@ -33,8 +33,7 @@ namespace virtactor::qemu {
 namespace {
 
 virt_error sys_error(const std::string& what, int err) {
-  return make_virt_error(error_code::system_error, error_domain::qemu,
-                         what + ": " + std::strerror(err));
+  return make_system_error(error_domain::qemu, what, err);
 }
 
 virt_error failed(const std::string& what) {

@@ -39,7 +39,7 @@ namespace virtactor {
 /// A whole RPC message: broker -> peer without the length word, peer ->
 /// broker with it (ready to write).
 using frame_atom = caf::atom_constant<caf::atom("va_frame")>;
-/// The byte stream ended: (closed_atom, reason).
+/// The byte stream ended: (closed_atom, stream_end, broker id).
 using closed_atom = caf::atom_constant<caf::atom("va_closed")>;
 /// A periodic timer tick (keepalive).
 using tick_atom = caf::atom_constant<caf::atom("va_tick")>;

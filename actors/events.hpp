@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "protocol/remote_protocol.hpp"
 
@@ -52,6 +53,16 @@ enum class close_reason : int32_t {
   eof = 1,
   keepalive = 2,
   client = 3,
+};
+
+/// How a byte stream ended, as a broker tells its peer: `(closed_atom,
+/// stream_end, broker id)`. `eof` is the peer's orderly close; otherwise
+/// `reason` says what went wrong (a length word outside libvirt's limits, a
+/// security-layer failure, a bound passed).
+struct stream_end {
+  bool eof = false;
+  std::string reason;
+  bool operator==(const stream_end&) const = default;
 };
 
 /// The connection behind a subscription went away (close callback).

@@ -12,6 +12,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/flow_stream.hpp"
+#include "actors/inspect.hpp"
 #include "actors/stream_codec.hpp"
 #include "protocol/header.hpp"
 #include "protocol/xdr.hpp"
@@ -64,11 +65,11 @@ struct broker_state {
   /// Ends the stream and tells the peer why. A `hard` end drops unsent
   /// output and shuts the socket down at once: a graceful close would wait
   /// for a peer that does not read (and keep its descriptor and buffers).
-  void finish(std::string reason, bool hard = true) {
+  void finish(std::string reason, bool hard = true, bool eof = false) {
     if (done)
       return;
     done = true;
-    caf::anon_send(peer, closed_atom::value, std::move(reason), self->id());
+    caf::anon_send(peer, closed_atom::value, stream_end{eof, std::move(reason)}, self->id());
     if (hard)
       drop();
     else
@@ -335,7 +336,7 @@ caf::behavior frame_broker(caf::io::broker* self, caf::io::connection_handle hdl
       st->drop();
       st->self->quit();
     },
-    [st](const caf::io::connection_closed_msg&) { st->finish("end of file", false); },
+    [st](const caf::io::connection_closed_msg&) { st->finish("end of file", false, true); },
   };
 }
 

@@ -4,7 +4,7 @@
 /// actor (a daemon session or a client RPC connection) does the rest.
 ///
 /// To the peer: `(frame_atom, buffer, broker id)` with one message without its
-/// length word, and finally `(closed_atom, reason, broker id)` when the stream
+/// length word, and finally `(closed_atom, stream_end, broker id)` when the stream
 /// ends, carries a length word outside libvirt's limits, fails to decode under
 /// a security layer or passes a bound. These go out as anonymous messages: in
 /// CAF 0.17 a message sent from a broker wakes its receiver on the I/O thread,

@@ -31,6 +31,11 @@ typename Inspector::result_type inspect(Inspector& f, connection_closed& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_end& x) {
+  return f(caf::meta::type_name("stream_end"), x.eof, x.reason);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connection_resumed& x) {
   return f(caf::meta::type_name("connection_resumed"), x.attempts);
 }

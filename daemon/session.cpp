@@ -833,7 +833,7 @@ caf::behavior session(session_ptr self, caf::actor broker,
   });
   return {
     [self](frame_atom, xdr::buffer& frame, caf::actor_id) { handle_frame(self, frame); },
-    [self](closed_atom, const std::string&, caf::actor_id) { shutdown(self); },
+    [self](closed_atom, const stream_end&, caf::actor_id) { shutdown(self); },
     [](wake_atom) -> caf::result<bool> {
       // Never answered: the request's timeout is the timer (wake_after).
       return caf::delegated<bool>{};

@@ -738,15 +738,13 @@ caf::behavior remote_connection(rc_ptr self, remote_options opts) {
       if (self->state.broker && from == self->state.broker.id())
         handle_frame(self, frame);
     },
-    [self](closed_atom, const std::string& why, caf::actor_id from) {
+    [self](closed_atom, const stream_end& end, caf::actor_id from) {
       if (!self->state.broker || from != self->state.broker.id())
         return;
-      auto reason = why == "end of file" ? close_reason::eof : close_reason::error;
       connection_lost(self,
-                      why == "end of file"
-                        ? stream_end_error(self)
-                        : make_virt_error(error_code::rpc, error_domain::rpc, why),
-                      reason);
+                      end.eof ? stream_end_error(self)
+                              : make_virt_error(error_code::rpc, error_domain::rpc, end.reason),
+                      end.eof ? close_reason::eof : close_reason::error);
     },
     [self](tick_atom, uint32_t serial, uint64_t gen) {
       auto& st = self->state;

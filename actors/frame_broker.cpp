@@ -1,7 +1,7 @@
 #include "actors/frame_broker.hpp"
+#include "actors/frame_conn.hpp"
 
 #include <algorithm>
-#include <deque>
 
 #include <sys/socket.h>
 
@@ -38,232 +38,294 @@ void trim(xdr::buffer& buf) {
     xdr::buffer{}.swap(buf);
 }
 
-struct broker_state {
-  caf::io::broker* self = nullptr;
-  caf::io::connection_handle hdl;
-  caf::actor peer;
-  stream_limits limits;
-  // --- input ---
-  bool want_length = true;
-  uint32_t remaining = 0; // body bytes still to come
-  xdr::buffer body;       // the body so far, when it arrives in pieces
-  std::shared_ptr<stream_codec> codec;
-  xdr::buffer plain; // decoded bytes not yet cut into messages (under a codec)
-  // --- flow ---
-  uint64_t pending_messages = 0;
-  uint64_t pending_bytes = 0;
-  bool paused = false;
-  bool done = false;
-  // --- output ---
-  std::deque<xdr::buffer> out; // whole messages not yet handed to CAF
-  size_t out_offset = 0;       // of out.front()
-  uint64_t queued = 0;         // bytes in `out` not yet handed over
-  uint64_t in_caf = 0;         // handed to CAF, not yet written
+/// CAF reuses the read buffer; give a large one back after a large body.
+void trim_read_buffer(xdr::buffer& data) {
+  if (data.capacity() > keep_capacity) {
+    data.clear();
+    trim(data);
+  }
+}
 
-  uint64_t unsent() const { return queued + in_caf; }
+} // namespace
 
-  /// Ends the stream and tells the peer why. A `hard` end drops unsent
-  /// output and shuts the socket down at once: a graceful close would wait
-  /// for a peer that does not read (and keep its descriptor and buffers).
-  void finish(std::string reason, bool hard = true, bool eof = false) {
-    if (done)
-      return;
-    done = true;
-    caf::anon_send(peer, closed_atom::value, stream_end{eof, std::move(reason)}, self->id());
-    if (hard)
-      drop();
+frame_conn::frame_conn(caf::io::abstract_broker* self, caf::io::connection_handle hdl,
+                       stream_limits limits, frame_sink* sink)
+    : self_(self), hdl_(hdl), sink_(sink), limits_(limits) {}
+
+frame_conn::~frame_conn() = default;
+
+void frame_conn::start() {
+  self_->ack_writes(hdl_, true);
+  expect_length();
+}
+
+/// Ends the stream and tells the sink why. A `hard` end drops unsent output
+/// and shuts the socket down at once: a graceful close would wait for a peer
+/// that does not read (and keep its descriptor and buffers).
+void frame_conn::finish(std::string reason, bool hard, bool eof) {
+  if (done_)
+    return;
+  if (hard)
+    drop();
+  else
+    close();
+  sink_->on_end(stream_end{eof, std::move(reason)});
+}
+
+/// Discards what is not yet written and closes the socket for both
+/// directions. (In CAF 0.17 a connection handle's id is its socket.)
+void frame_conn::drop() {
+  if (done_)
+    return;
+  done_ = true;
+  out_.reset();
+  queued_ = 0;
+  self_->wr_buf(hdl_).clear();
+  ::shutdown(static_cast<int>(hdl_.id()), SHUT_RDWR);
+  self_->close(hdl_);
+}
+
+void frame_conn::close() {
+  if (done_)
+    return;
+  pump(true);
+  done_ = true;
+  self_->flush(hdl_);
+  self_->close(hdl_);
+}
+
+/// Stops or restarts reading as the bounds say; drops a peer that leaves
+/// too much output unread.
+void frame_conn::update_flow() {
+  if (done_)
+    return;
+  if (limits_.drop_unsent_bytes && unsent() > limits_.drop_unsent_bytes) {
+    finish("the client does not read its replies (more than " +
+             std::to_string(limits_.drop_unsent_bytes) + " bytes unsent)",
+           true, false);
+    return;
+  }
+  bool over = (limits_.max_pending_messages && pending_messages_ >= limits_.max_pending_messages) ||
+              (limits_.max_pending_bytes && pending_bytes_ >= limits_.max_pending_bytes) ||
+              (limits_.max_unsent_bytes && unsent() > limits_.max_unsent_bytes);
+  if (over && !paused_) {
+    paused_ = true;
+    self_->halt(hdl_);
+  } else if (!over && paused_) {
+    paused_ = false;
+    self_->trigger(hdl_);
+  }
+}
+
+void frame_conn::release(uint32_t bytes) {
+  if (pending_messages_ > 0) {
+    --pending_messages_;
+    pending_bytes_ -= std::min<uint64_t>(pending_bytes_, bytes);
+  }
+  update_flow();
+}
+
+void frame_conn::deliver(xdr::buffer frame) {
+  ++pending_messages_;
+  pending_bytes_ += frame.size() + protocol::length_size;
+  sink_->on_frame(frame);
+}
+
+// --- output ---
+
+/// Hands queued output to CAF while its buffer holds less than the window.
+/// With `all`, everything (the stream is about to close).
+void frame_conn::pump(bool all) {
+  if (!out_)
+    return;
+  bool wrote = false;
+  auto& wr = self_->wr_buf(hdl_);
+  auto& out = *out_;
+  while (!out.empty() && (all || in_caf_ < output_window)) {
+    auto& front = out.front();
+    size_t left = front.size() - out_offset_;
+    size_t take = all ? left : std::min(left, output_window - std::min<uint64_t>(in_caf_, output_window));
+    if (codec_)
+      take = std::min(take, codec_->max_encode());
+    if (take == 0)
+      break;
+    auto before = wr.size();
+    if (codec_) {
+      if (auto ok = codec_->encode(front.data() + out_offset_, take, wr); !ok) {
+        finish("cannot encode under the security layer: " + ok.error().message, true, false);
+        return;
+      }
+    } else {
+      wr.insert(wr.end(), front.data() + out_offset_, front.data() + out_offset_ + take);
+    }
+    in_caf_ += wr.size() - before;
+    queued_ -= take;
+    out_offset_ += take;
+    wrote = true;
+    if (out_offset_ == front.size()) {
+      out.pop_front();
+      out_offset_ = 0;
+    }
+  }
+  if (out.empty())
+    out_.reset();
+  if (wrote)
+    self_->flush(hdl_);
+}
+
+void frame_conn::write(xdr::buffer msg, uint32_t released) {
+  if (released)
+    release(released);
+  if (done_)
+    return;
+  if (!out_ && !codec_ && in_caf_ + msg.size() <= output_window) {
+    // The common case: straight into CAF's buffer.
+    auto& wr = self_->wr_buf(hdl_);
+    in_caf_ += msg.size();
+    if (wr.empty())
+      wr.swap(msg);
     else
-      self->close(hdl);
-    self->quit();
+      wr.insert(wr.end(), msg.begin(), msg.end());
+    self_->flush(hdl_);
+  } else {
+    queued_ += msg.size();
+    if (!out_)
+      out_ = std::make_unique<std::deque<xdr::buffer>>();
+    out_->push_back(std::move(msg));
+    pump();
   }
+  update_flow();
+}
 
-  /// Discards what is not yet written and closes the socket for both
-  /// directions. (In CAF 0.17 a connection handle's id is its socket.)
-  void drop() {
-    out.clear();
-    queued = 0;
-    self->wr_buf(hdl).clear();
-    ::shutdown(static_cast<int>(hdl.id()), SHUT_RDWR);
-    self->close(hdl);
-  }
+void frame_conn::on_transferred(size_t remaining_in_caf) {
+  if (done_)
+    return;
+  in_caf_ = remaining_in_caf;
+  if (in_caf_ == 0)
+    trim(self_->wr_buf(hdl_));
+  pump();
+  update_flow();
+}
 
-  /// Stops or restarts reading as the bounds say; drops a peer that leaves
-  /// too much output unread.
-  void update_flow() {
-    if (done)
+void frame_conn::on_closed() {
+  finish("end of file", false, true);
+}
+
+// --- input ---
+
+/// The read size for the rest of the current body: pieces grow with what
+/// already arrived, so a length word alone never costs its length.
+size_t frame_conn::next_piece() const {
+  size_t grown = std::clamp(body_.size(), first_piece, max_piece);
+  return std::min<size_t>(remaining_, grown);
+}
+
+void frame_conn::expect_length() {
+  want_length_ = true;
+  self_->configure_read(hdl_, receive_policy::exactly(protocol::length_size));
+}
+
+void frame_conn::on_data(xdr::buffer& data) {
+  if (done_)
+    return;
+  if (codec_)
+    on_encoded(data);
+  else
+    on_bytes(data);
+}
+
+/// Bytes of the plain stream (no codec).
+void frame_conn::on_bytes(xdr::buffer& data) {
+  if (want_length_) {
+    auto len = protocol::parse_length(data.data());
+    if (!len) {
+      finish("message length word outside libvirt's limits", true, false);
       return;
-    if (limits.drop_unsent_bytes && unsent() > limits.drop_unsent_bytes) {
-      finish("the client does not read its replies (more than " +
-             std::to_string(limits.drop_unsent_bytes) + " bytes unsent)");
+    }
+    want_length_ = false;
+    remaining_ = *len - protocol::length_size;
+    self_->configure_read(hdl_, receive_policy::at_most(next_piece()));
+    return;
+  }
+  remaining_ -= static_cast<uint32_t>(data.size());
+  xdr::buffer frame;
+  if (body_.empty() && remaining_ == 0) {
+    // The whole body in one read: hand CAF's buffer over as it is.
+    frame.swap(data);
+  } else {
+    body_.insert(body_.end(), data.begin(), data.end());
+    trim_read_buffer(data);
+    if (remaining_ > 0) {
+      self_->configure_read(hdl_, receive_policy::at_most(next_piece()));
       return;
     }
-    bool over = (limits.max_pending_messages && pending_messages >= limits.max_pending_messages) ||
-                (limits.max_pending_bytes && pending_bytes >= limits.max_pending_bytes) ||
-                (limits.max_unsent_bytes && unsent() > limits.max_unsent_bytes);
-    if (over && !paused) {
-      paused = true;
-      self->halt(hdl);
-    } else if (!over && paused) {
-      paused = false;
-      self->trigger(hdl);
-    }
+    frame.swap(body_);
   }
+  // Ready for the next message before the sink sees this one: it may end
+  // the stream or install a security layer (which starts between messages).
+  expect_length();
+  deliver(std::move(frame));
+  update_flow();
+}
 
-  void release(uint32_t bytes) {
-    if (pending_messages > 0) {
-      --pending_messages;
-      pending_bytes -= std::min<uint64_t>(pending_bytes, bytes);
-    }
+/// Bytes under a codec: decode, then cut every whole message out.
+void frame_conn::on_encoded(xdr::buffer& data) {
+  if (auto ok = codec_->decode(data.data(), data.size(), plain_); !ok) {
+    finish("cannot decode under the security layer: " + ok.error().message, true, false);
+    return;
   }
+  size_t pos = 0;
+  while (plain_.size() - pos >= protocol::length_size) {
+    auto len = protocol::parse_length(plain_.data() + pos);
+    if (!len) {
+      finish("message length word outside libvirt's limits", true, false);
+      return;
+    }
+    if (plain_.size() - pos < *len)
+      break;
+    deliver(xdr::buffer(plain_.begin() + static_cast<ptrdiff_t>(pos + protocol::length_size),
+                        plain_.begin() + static_cast<ptrdiff_t>(pos + *len)));
+    if (done_)
+      return;
+    pos += *len;
+  }
+  plain_.erase(plain_.begin(), plain_.begin() + static_cast<ptrdiff_t>(pos));
+  trim(plain_);
+  update_flow();
+}
 
-  void deliver(xdr::buffer frame) {
-    ++pending_messages;
-    pending_bytes += frame.size() + protocol::length_size;
+/// From now on every byte goes through `c`. Bytes of a message already
+/// begun in clear stay clear (libvirt switches between messages).
+void frame_conn::install(std::shared_ptr<stream_codec> c) {
+  if (!c || codec_ || done_)
+    return;
+  pump(true);
+  codec_ = std::move(c);
+  if (!want_length_ || !body_.empty()) {
+    finish("a security layer cannot start inside a message", true, false);
+    return;
+  }
+  self_->configure_read(hdl_, receive_policy::at_most(codec_read));
+}
+
+namespace {
+
+/// The sink of a broker that carries one connection for a peer actor.
+struct actor_sink final : frame_sink {
+  caf::io::broker* self = nullptr;
+  caf::actor peer;
+  void on_frame(xdr::buffer& frame) override {
     caf::anon_send(peer, frame_atom::value, std::move(frame), self->id());
   }
-
-  // --- output ---
-
-  /// Hands queued output to CAF while its buffer holds less than the window.
-  /// With `all`, everything (the stream is about to close).
-  void pump(bool all = false) {
-    bool wrote = false;
-    auto& wr = self->wr_buf(hdl);
-    while (!out.empty() && (all || in_caf < output_window)) {
-      auto& front = out.front();
-      size_t left = front.size() - out_offset;
-      size_t take = all ? left : std::min(left, output_window - std::min(in_caf, output_window));
-      if (codec)
-        take = std::min(take, codec->max_encode());
-      if (take == 0)
-        break;
-      auto before = wr.size();
-      if (codec) {
-        if (auto ok = codec->encode(front.data() + out_offset, take, wr); !ok) {
-          finish("cannot encode under the security layer: " + ok.error().message);
-          return;
-        }
-      } else {
-        wr.insert(wr.end(), front.data() + out_offset, front.data() + out_offset + take);
-      }
-      in_caf += wr.size() - before;
-      queued -= take;
-      out_offset += take;
-      wrote = true;
-      if (out_offset == front.size()) {
-        out.pop_front();
-        out_offset = 0;
-      }
-    }
-    if (wrote)
-      self->flush(hdl);
+  void on_end(stream_end end) override {
+    caf::anon_send(peer, closed_atom::value, std::move(end), self->id());
+    self->quit();
   }
+};
 
-  void write(xdr::buffer msg) {
-    queued += msg.size();
-    out.push_back(std::move(msg));
-    pump();
-  }
-
-  void transferred(size_t remaining_in_caf) {
-    in_caf = remaining_in_caf;
-    if (in_caf == 0)
-      trim(self->wr_buf(hdl));
-    pump();
-    update_flow();
-  }
-
-  // --- input ---
-
-  /// The read size for the rest of the current body: pieces grow with what
-  /// already arrived, so a length word alone never costs its length.
-  size_t next_piece() const {
-    size_t grown = std::clamp(body.size(), first_piece, max_piece);
-    return std::min<size_t>(remaining, grown);
-  }
-
-  void expect_length() {
-    want_length = true;
-    self->configure_read(hdl, receive_policy::exactly(protocol::length_size));
-  }
-
-  /// Bytes of the plain stream (no codec).
-  void on_bytes(xdr::buffer& data) {
-    if (want_length) {
-      auto len = protocol::parse_length(data.data());
-      if (!len) {
-        finish("message length word outside libvirt's limits");
-        return;
-      }
-      want_length = false;
-      remaining = *len - protocol::length_size;
-      self->configure_read(hdl, receive_policy::at_most(next_piece()));
-      return;
-    }
-    remaining -= static_cast<uint32_t>(data.size());
-    if (body.empty() && remaining == 0) {
-      // The whole body in one read: hand CAF's buffer over as it is.
-      xdr::buffer frame;
-      frame.swap(data);
-      deliver(std::move(frame));
-    } else {
-      body.insert(body.end(), data.begin(), data.end());
-      trim_read_buffer(data);
-      if (remaining > 0) {
-        self->configure_read(hdl, receive_policy::at_most(next_piece()));
-        return;
-      }
-      deliver(std::move(body));
-      body = xdr::buffer{};
-    }
-    expect_length();
-    update_flow();
-  }
-
-  /// CAF reuses the read buffer; give a large one back after a large body.
-  static void trim_read_buffer(xdr::buffer& data) {
-    if (data.capacity() > keep_capacity) {
-      data.clear();
-      trim(data);
-    }
-  }
-
-  /// Bytes under a codec: decode, then cut every whole message out.
-  void on_encoded(xdr::buffer& data) {
-    if (auto ok = codec->decode(data.data(), data.size(), plain); !ok) {
-      finish("cannot decode under the security layer: " + ok.error().message);
-      return;
-    }
-    size_t pos = 0;
-    while (plain.size() - pos >= protocol::length_size) {
-      auto len = protocol::parse_length(plain.data() + pos);
-      if (!len) {
-        finish("message length word outside libvirt's limits");
-        return;
-      }
-      if (plain.size() - pos < *len)
-        break;
-      deliver(xdr::buffer(plain.begin() + static_cast<ptrdiff_t>(pos + protocol::length_size),
-                          plain.begin() + static_cast<ptrdiff_t>(pos + *len)));
-      pos += *len;
-    }
-    plain.erase(plain.begin(), plain.begin() + static_cast<ptrdiff_t>(pos));
-    trim(plain);
-    update_flow();
-  }
-
-  /// From now on every byte goes through `c`. Bytes of a message already
-  /// begun in clear stay clear (libvirt switches between messages).
-  void install(std::shared_ptr<stream_codec> c) {
-    if (!c || codec)
-      return;
-    codec = std::move(c);
-    if (!want_length || !body.empty()) {
-      finish("a security layer cannot start inside a message");
-      return;
-    }
-    self->configure_read(hdl, receive_policy::at_most(codec_read));
-  }
+struct broker_state {
+  actor_sink sink;
+  std::unique_ptr<frame_conn> conn;
 };
 
 } // namespace
@@ -278,65 +340,41 @@ caf::behavior frame_broker(caf::io::broker* self, caf::io::connection_handle hdl
   }
   self->monitor(peer);
   auto st = std::make_shared<broker_state>();
-  st->self = self;
-  st->hdl = hdl;
-  st->peer = peer;
-  st->limits = limits;
-  self->set_down_handler([st](const caf::down_msg&) {
+  st->sink.self = self;
+  st->sink.peer = peer;
+  st->conn = std::make_unique<frame_conn>(self, hdl, limits, &st->sink);
+  self->set_down_handler([st, self](const caf::down_msg&) {
     // The peer is gone: nothing left to carry.
-    st->done = true;
-    st->self->close(st->hdl);
-    st->self->quit();
+    st->conn->close();
+    self->quit();
   });
-  self->ack_writes(hdl, true);
-  st->expect_length();
+  st->conn->start();
+  auto end_if_done = [st, self] {
+    if (st->conn->done())
+      self->quit();
+  };
   return {
-    [st](caf::io::new_data_msg& msg) {
-      if (st->done)
-        return;
-      if (st->codec)
-        st->on_encoded(msg.buf);
-      else
-        st->on_bytes(msg.buf);
-    },
-    [st](const caf::io::data_transferred_msg& msg) { st->transferred(msg.remaining); },
-    [st](frame_atom, xdr::buffer& out) {
-      st->write(std::move(out));
-      st->update_flow();
-    },
+    [st](caf::io::new_data_msg& msg) { st->conn->on_data(msg.buf); },
+    [st](const caf::io::data_transferred_msg& msg) { st->conn->on_transferred(msg.remaining); },
+    [st](frame_atom, xdr::buffer& out) { st->conn->write(std::move(out)); },
     [st](frame_atom, xdr::buffer& out, uint32_t released) {
-      st->release(released);
-      st->write(std::move(out));
-      st->update_flow();
+      st->conn->write(std::move(out), released);
     },
     [st](frame_atom, xdr::buffer& out, uint32_t released, std::shared_ptr<stream_codec>& codec) {
-      st->release(released);
-      st->write(std::move(out));
-      st->pump(true); // the reply goes out in clear, all of it
-      st->install(std::move(codec));
-      st->update_flow();
+      st->conn->write(std::move(out), released);
+      st->conn->install(std::move(codec)); // the reply goes out in clear, all of it
     },
-    [st](release_atom, uint32_t released) {
-      st->release(released);
-      st->update_flow();
+    [st](release_atom, uint32_t released) { st->conn->release(released); },
+    [st](codec_atom, std::shared_ptr<stream_codec>& codec) { st->conn->install(std::move(codec)); },
+    [st, end_if_done](close_atom) {
+      st->conn->close();
+      end_if_done();
     },
-    [st](codec_atom, std::shared_ptr<stream_codec>& codec) {
-      st->pump(true);
-      st->install(std::move(codec));
+    [st, end_if_done](drop_atom) {
+      st->conn->drop();
+      end_if_done();
     },
-    [st](close_atom) {
-      st->done = true;
-      st->pump(true);
-      st->self->flush(st->hdl);
-      st->self->close(st->hdl);
-      st->self->quit();
-    },
-    [st](drop_atom) {
-      st->done = true;
-      st->drop();
-      st->self->quit();
-    },
-    [st](const caf::io::connection_closed_msg&) { st->finish("end of file", false, true); },
+    [st](const caf::io::connection_closed_msg&) { st->conn->on_closed(); },
   };
 }
 

@@ -36,29 +36,10 @@
 #include <caf/fwd.hpp>
 #include <caf/io/fwd.hpp>
 
+#include "actors/frame_conn.hpp"
 #include "actors/stream.hpp"
 
 namespace virtactor {
-
-class stream_codec;
-
-/// What a broker bounds for its peer; a zero turns that bound off (the
-/// client's brokers bound nothing: their peer releases nothing).
-struct stream_limits {
-  /// Messages handed to the peer and not yet released: reading stops at
-  /// this many, and resumes below it.
-  uint32_t max_pending_messages = 0;
-  /// Bytes of those messages: reading stops at this many.
-  uint64_t max_pending_bytes = 0;
-  /// Output not yet written to the socket: reading stops above this (the
-  /// peer does not read what it asked for) and resumes below it.
-  uint64_t max_unsent_bytes = 0;
-  /// Output not yet written above which the connection is dropped.
-  uint64_t drop_unsent_bytes = 0;
-};
-
-/// Output bytes handed to CAF's socket buffer at most at once.
-inline constexpr size_t output_window = 128 * 1024;
 
 /// Makes the peer of a new connection, given the broker that carries it.
 using peer_factory = std::function<caf::actor(caf::actor broker)>;

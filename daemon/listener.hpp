@@ -1,6 +1,7 @@
 /// Listener actors: one `caf::io` broker per listening socket (unix
-/// read-write, unix read-only, tcp); each accepted client gets its own frame
-/// broker and session. The client cap is shared by all listeners of a server.
+/// read-write, unix read-only, tcp) that also carries every client it
+/// accepted, each as a plain session object (daemon/session.hpp). The client
+/// cap is shared by all listeners of a server.
 #pragma once
 
 #include <atomic>

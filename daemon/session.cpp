@@ -4,14 +4,18 @@
 #include <chrono>
 #include <list>
 #include <map>
+#include <set>
+#include <unordered_map>
 
 #include <sys/socket.h>
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/stateful_actor.hpp>
+#include <caf/io/broker.hpp>
 
+#include "actors/atoms.hpp"
 #include "actors/error.hpp"
+#include "actors/frame_conn.hpp"
+#include "actors/request_timeout.hpp"
 #include "actors/sasl.hpp"
 #include "protocol/api_names.hpp"
 #include "protocol/header.hpp"
@@ -53,69 +57,102 @@ struct running_call {
   std::chrono::steady_clock::time_point deadline;
 };
 
-/// A request the session sends itself and never answers: its timeout is the
-/// session's timer. CAF cancels request timeouts when an actor ends, while a
-/// delayed message would keep an ended session's memory until it fires
-/// (CAF 0.17's clock holds its receiver).
-using wake_atom = caf::atom_constant<caf::atom("va_wake")>;
+using clock = std::chrono::steady_clock;
 
-struct session_state {
-  caf::actor broker;
-  std::shared_ptr<const session_options> opts;
+/// The host's one timer: `(host_wake_atom)` to its own broker.
+using host_wake_atom = caf::atom_constant<caf::atom("va_hwake")>;
+
+class host_impl;
+
+/// One client: its connection's framing and its session state, a plain
+/// object inside the listener's broker (`self`).
+struct session final : frame_sink, std::enable_shared_from_this<session> {
+  session(host_impl* h, caf::io::broker* b, caf::io::connection_handle hdl, stream_limits limits,
+          client_info info, std::shared_ptr<void> o)
+      : host(h), self(b), conn(b, hdl, limits, this), client(std::move(info)), owner(std::move(o)) {}
+
+  host_impl* host;
+  caf::io::broker* self;
+  frame_conn conn;
   client_info client;
-  connection_actor conn;       // the driver connection, once open
+  std::shared_ptr<void> owner; // TLS state, a slot in the server's count
+  const session_options* opts = nullptr; // the host's
+  connection_actor drv;        // the driver connection, once open
   bool opening = false;        // CONNECT_OPEN in flight
   bool read_only = false;      // of the driver connection
   bool closing = false;        // CONNECT_CLOSE answered or stream gone
   bool authenticated = false;  // auth none, or SASL done
-  std::unique_ptr<sasl::server> sasl; // between AUTH_SASL_INIT and the end of the exchange
   bool keepalive = false;      // client asked SUPPORTS_FEATURE(PROGRAM_KEEPALIVE)
   bool close_callback = false; // CONNECT_REGISTER_CLOSE_CALLBACK
-  // libvirt's keepalive: the last message from the client, and the PINGs
-  // still allowed before the client counts as dead.
-  std::chrono::steady_clock::time_point last_rx = std::chrono::steady_clock::now();
+  bool ended = false;          // the host removes it after the current event
+  std::unique_ptr<sasl::server> sasl; // between AUTH_SASL_INIT and the end of the exchange
+  // libvirt's keepalive: the last message from the client, when to look
+  // again, and the PINGs still allowed before the client counts as dead.
+  clock::time_point last_rx = clock::now();
+  clock::time_point keepalive_due{};
   int count_to_death = 0;
-  bool keepalive_timer = false;
+  // Its entry in the host's timer set, if any.
+  std::optional<clock::time_point> timer_at;
   // Calls the driver is working on, by session-local id: ids grow and every
   // call has the same timeout, so the first entry has the earliest deadline.
-  // The session keeps these deadlines itself (one timer per session, not a
-  // CAF request timeout per call: see docs/benchmarks.md).
   std::map<uint64_t, running_call> running;
   uint64_t next_call_id = 0;
-  bool deadline_timer = false; // a wake-up is armed
   // A list allocates nothing while empty; most sessions never queue a call.
   std::list<queued_call> waiting;
   std::map<int32_t, int32_t> legacy_events; // eventID -> callback id (procs 167/168)
-  static inline const char* name = "va_session";
+
+  void on_frame(xdr::buffer& frame) override;
+  void on_end(stream_end end) override;
 };
 
-using session_ptr = caf::stateful_actor<session_state>*;
+/// Every session of one broker, the maps that route CAF's messages to them,
+/// and the one timer they share.
+class host_impl final : public session_host {
+public:
+  host_impl(caf::io::broker* b, std::shared_ptr<const session_options> o)
+      : self(b), opts(std::move(o)) {}
 
-/// Runs `fn` after `delay`, unless the session ends first.
-template <class F>
-void wake_after(session_ptr self, std::chrono::steady_clock::duration delay, F fn) {
-  if (delay < std::chrono::milliseconds{1})
-    delay = std::chrono::milliseconds{1};
-  self->request(caf::actor{self}, delay, wake_atom::value)
-    .then([](bool) {},
-          [self, fn](caf::error& err) {
-            if (err == caf::sec::request_timeout)
-              fn(self);
-          });
-}
+  void add(caf::io::connection_handle hdl, client_info info, std::shared_ptr<void> owner) override;
+  void close_all() override;
+  size_t size() const override { return by_hdl.size(); }
 
-void send_frame(session_ptr self, xdr::buffer msg) {
-  self->send(self->state.broker, frame_atom::value, std::move(msg));
+  session* find(caf::io::connection_handle hdl) {
+    auto i = by_hdl.find(hdl);
+    return i == by_hdl.end() ? nullptr : i->second.get();
+  }
+  session* find_driver(const caf::actor_addr& addr) {
+    auto i = by_driver.find(addr);
+    return i == by_driver.end() ? nullptr : i->second;
+  }
+  /// Removes `s` if it ended. Called after every event that reached it.
+  void reap(session& s);
+  /// Puts `s`'s next wake-up (keepalive, earliest call deadline) in the set.
+  void schedule(session& s);
+  void on_wake();
+
+  caf::io::broker* self;
+  std::shared_ptr<const session_options> opts;
+  std::unordered_map<caf::io::connection_handle, std::shared_ptr<session>> by_hdl;
+  std::map<caf::actor_addr, session*> by_driver;
+
+private:
+  void arm();
+  std::set<std::pair<clock::time_point, session*>> timers_;
+  std::optional<clock::time_point> wake_at_; // of the earliest wake-up on its way
+};
+
+void send_frame(session& s, xdr::buffer msg) {
+  s.conn.write(std::move(msg));
 }
 
 /// Writes the reply to `in` and releases `in` at the broker.
-void send_reply(session_ptr self, const inbound& in, xdr::buffer msg) {
-  self->send(self->state.broker, frame_atom::value, std::move(msg), in.bytes);
+void send_reply(session& s, const inbound& in, xdr::buffer msg) {
+  s.conn.write(std::move(msg), in.bytes);
 }
 
 /// Releases a received message that gets no reply.
-void release(session_ptr self, const inbound& in) {
-  self->send(self->state.broker, release_atom::value, in.bytes);
+void release(session& s, const inbound& in) {
+  s.conn.release(in.bytes);
 }
 
 header reply_header(const header& call, msg_status status) {
@@ -125,15 +162,15 @@ header reply_header(const header& call, msg_status status) {
   return h;
 }
 
-void reply_ok(session_ptr self, const inbound& in, const xdr::buffer& payload) {
-  send_reply(self, in,
+void reply_ok(session& s, const inbound& in, const xdr::buffer& payload) {
+  send_reply(s, in,
              protocol::make_message_raw(reply_header(in.hdr, msg_status::ok), payload.data(),
                                         payload.size()));
 }
 
 template <class T>
-void reply_value(session_ptr self, const inbound& in, const T& ret) {
-  send_reply(self, in, protocol::make_message(reply_header(in.hdr, msg_status::ok), ret));
+void reply_value(session& s, const inbound& in, const T& ret) {
+  send_reply(s, in, protocol::make_message(reply_header(in.hdr, msg_status::ok), ret));
 }
 
 /// Cuts `text` to at most `max` bytes on a UTF-8 character boundary.
@@ -159,15 +196,15 @@ protocol::remote_error to_remote_error(const virt_error& e, size_t max_length) {
   return r;
 }
 
-void reply_error(session_ptr self, const inbound& in, const virt_error& e) {
-  send_reply(self, in,
+void reply_error(session& s, const inbound& in, const virt_error& e) {
+  send_reply(s, in,
              protocol::make_message(reply_header(in.hdr, msg_status::error),
-                                    to_remote_error(e, self->state.opts->max_error_length)));
+                                    to_remote_error(e, s.opts->max_error_length)));
 }
 
 /// An error as libvirtd's RPC layer words it: the message in str2 behind a
 /// "%s" or "prefix: %s" format (what libvirtd sends for these).
-void reply_rpc_error(session_ptr self, const inbound& in, error_code code, std::string format,
+void reply_rpc_error(session& s, const inbound& in, error_code code, std::string format,
                      std::string detail, std::string message) {
   protocol::remote_error r;
   r.code = static_cast<int32_t>(code);
@@ -176,26 +213,26 @@ void reply_rpc_error(session_ptr self, const inbound& in, error_code code, std::
   r.level = static_cast<int32_t>(error_level::error);
   r.str1 = std::move(format);
   r.str2 = std::move(detail);
-  send_reply(self, in, protocol::make_message(reply_header(in.hdr, msg_status::error), r));
+  send_reply(s, in, protocol::make_message(reply_header(in.hdr, msg_status::error), r));
 }
 
 /// The exact error libvirtd gives for procedures it does not know; virsh's
 /// fallbacks depend on it (code RPC, domain RPC, "unknown procedure: N").
-void reply_unknown_proc(session_ptr self, const inbound& in) {
+void reply_unknown_proc(session& s, const inbound& in) {
   auto text = "unknown procedure: " + std::to_string(in.hdr.proc);
-  reply_rpc_error(self, in, error_code::rpc, "%s", text, text);
+  reply_rpc_error(s, in, error_code::rpc, "%s", text, text);
 }
 
 /// Calls before authentication (libvirtd: VIR_ERR_RPC "authentication required").
-void reply_auth_required(session_ptr self, const inbound& in) {
-  reply_rpc_error(self, in, error_code::rpc, "%s", "authentication required",
+void reply_auth_required(session& s, const inbound& in) {
+  reply_rpc_error(s, in, error_code::rpc, "%s", "authentication required",
                   "authentication required");
 }
 
 /// Any failed authentication step, as libvirtd answers it: the reason stays
 /// in the daemon's log.
-void reply_auth_failed(session_ptr self, const inbound& in) {
-  reply_rpc_error(self, in, error_code::auth_failed, "authentication failed: %s",
+void reply_auth_failed(session& s, const inbound& in) {
+  reply_rpc_error(s, in, error_code::auth_failed, "authentication failed: %s",
                   "authentication failed", "authentication failed: authentication failed");
 }
 
@@ -208,27 +245,27 @@ virt_error not_open_error() {
                          "internal error: hypervisor connection not open");
 }
 
-void send_event_message(session_ptr self, int32_t number, const xdr::buffer& body) {
+void send_event_message(session& s, int32_t number, const xdr::buffer& body) {
   header h;
   h.proc = number;
   h.type = msg_type::message;
   h.serial = 1; // what libvirtd 9.0 sends on events; clients ignore it
-  send_frame(self, protocol::make_message_raw(h, body.data(), body.size()));
+  send_frame(s, protocol::make_message_raw(h, body.data(), body.size()));
 }
 
 /// An event whose message is the domain alone (reboot, control error): the
 /// legacy message or the callback one carrying the subscription's id.
 template <class Msg, class CallbackMsg>
-void send_domain_only_event(session_ptr self, const domain_event& ev, bool legacy,
+void send_domain_only_event(session& s, const domain_event& ev, bool legacy,
                             int32_t legacy_proc, int32_t callback_proc) {
   xdr::buffer body;
   Msg msg{ev.dom};
   if (legacy) {
     xdr::encode_into(body, msg);
-    send_event_message(self, legacy_proc, body);
+    send_event_message(s, legacy_proc, body);
   } else {
     xdr::encode_into(body, CallbackMsg{ev.callback_id, msg});
-    send_event_message(self, callback_proc, body);
+    send_event_message(s, callback_proc, body);
   }
 }
 
@@ -241,100 +278,127 @@ xdr::buffer keepalive_message(protocol::keepalive_proc p) {
   return protocol::make_message(h, xdr::empty{});
 }
 
-void shutdown(session_ptr self) {
-  auto& st = self->state;
-  if (st.conn)
-    self->send(st.conn, close_atom::value);
-  st.conn = nullptr;
-  st.sasl.reset();
-  self->quit();
+/// Ends the session: its driver connection closes; the host removes it once
+/// the event at hand is handled. The connection's framing is closed by the
+/// caller (or has ended).
+void shutdown(session& s) {
+  if (s.ended)
+    return;
+  s.ended = true;
+  if (s.drv) {
+    s.host->by_driver.erase(s.drv.address());
+    caf::anon_send(s.drv, close_atom::value);
+  }
+  s.drv = nullptr;
+  s.sasl.reset();
 }
 
 /// After the reply to CONNECT_CLOSE: let the broker flush and close.
-void close_stream(session_ptr self) {
-  self->state.closing = true;
-  self->send(self->state.broker, close_atom::value);
-  shutdown(self);
+void close_stream(session& s) {
+  s.closing = true;
+  s.conn.close();
+  shutdown(s);
 }
 
 template <class T>
-bool decode_args(session_ptr self, const inbound& in, const xdr::buffer& args, T& out) {
+bool decode_args(session& s, const inbound& in, const xdr::buffer& args, T& out) {
   if (auto err = xdr::decode(args, out); !err.empty()) {
-    reply_error(self, in, rpc_error("Unable to decode message payload"));
+    reply_error(s, in, rpc_error("Unable to decode message payload"));
     return false;
   }
   return true;
 }
 
-void start_next_call(session_ptr self);
-void expire_calls(session_ptr self);
-void keepalive_arm(session_ptr self, std::chrono::steady_clock::duration delay);
+void start_next_call(session& s);
 
-/// Arms the deadline timer for the earliest running call, unless armed.
-void arm_deadline(session_ptr self) {
-  auto& st = self->state;
-  if (st.deadline_timer || st.running.empty())
-    return;
-  st.deadline_timer = true;
-  auto wait = st.running.begin()->second.deadline - std::chrono::steady_clock::now();
-  wake_after(self, wait, [](session_ptr s) { expire_calls(s); });
+/// Runs `fn` on the session behind `w` if it still exists (a reply from the
+/// driver may come after its client left), then lets the host remove it if
+/// it ended.
+template <class F>
+void with(const std::weak_ptr<session>& w, F fn) {
+  if (auto sp = w.lock()) {
+    fn(*sp);
+    sp->host->reap(*sp);
+  }
+}
+
+/// Asks `dest` from the host's broker on behalf of `s`: the answer (a `Ret`)
+/// or the error goes to the session if it still exists, and the request's
+/// timeout entry is dropped once answered (the broker lives on: see
+/// actors/request_timeout.hpp).
+template <class Ret, class Dest, class OnValue, class OnError, class... Ts>
+void ask(session& s, const Dest& dest, OnValue on_value, OnError on_error, Ts&&... xs) {
+  auto* self = s.self;
+  auto req = self->request(dest, std::chrono::seconds{30}, std::forward<Ts>(xs)...);
+  auto id = req.id();
+  std::move(req).then(
+    [w = s.weak_from_this(), self, id, on_value](Ret& value) mutable {
+      forget_timeout(self, id);
+      with(w, [&](session& s) { on_value(s, value); });
+    },
+    [w = s.weak_from_this(), self, id, on_error](caf::error& err) mutable {
+      forget_timeout(self, id);
+      with(w, [&](session& s) { on_error(s, err); });
+    });
 }
 
 /// Answers every call past its deadline with a timeout (a late reply from
-/// the driver is then dropped), and re-arms the timer for the rest.
-void expire_calls(session_ptr self) {
-  auto& st = self->state;
-  st.deadline_timer = false;
-  auto now = std::chrono::steady_clock::now();
+/// the driver is then dropped).
+void expire_calls(session& s, clock::time_point now) {
+  auto& st = s;
   while (!st.running.empty() && st.running.begin()->second.deadline <= now) {
     auto in = st.running.begin()->second.in;
     st.running.erase(st.running.begin());
     if (!st.closing)
-      reply_error(self, in,
+      reply_error(s, in,
                   from_caf_error(caf::make_error(caf::sec::request_timeout),
                                  protocol::proc_name(in.hdr.proc)));
   }
-  arm_deadline(self);
-  start_next_call(self);
+  start_next_call(s);
 }
 
 /// Forwards a decoded-and-checked call to the driver connection. The request
 /// itself carries no CAF timeout: the session's own deadline (opts.call_timeout)
 /// answers the client if the driver never does.
-void forward_call(session_ptr self, const inbound& in, xdr::buffer args) {
-  auto& st = self->state;
+void forward_call(session& s, const inbound& in, xdr::buffer args) {
+  auto& st = s;
   auto id = st.next_call_id++;
-  st.running.emplace(id,
-                     running_call{in, std::chrono::steady_clock::now() + st.opts->call_timeout});
-  arm_deadline(self);
-  self->request(st.conn, caf::infinite, call_atom::value, in.hdr.proc, std::move(args))
+  bool first = st.running.empty();
+  st.running.emplace(id, running_call{in, clock::now() + st.opts->call_timeout});
+  if (first)
+    st.host->schedule(st);
+  st.self->request(st.drv, caf::infinite, call_atom::value, in.hdr.proc, std::move(args))
     .then(
-      [self, in, id](const xdr::buffer& ret) {
-        if (self->state.running.erase(id) == 0)
-          return; // answered already: it timed out
-        if (!self->state.closing)
-          reply_ok(self, in, ret);
-        if (in.hdr.proc == static_cast<int32_t>(proc::connect_close))
-          close_stream(self);
-        else
-          start_next_call(self);
+      [w = s.weak_from_this(), in, id](const xdr::buffer& ret) {
+        with(w, [&](session& s) {
+          if (s.running.erase(id) == 0)
+            return; // answered already: it timed out
+          if (!s.closing)
+            reply_ok(s, in, ret);
+          if (in.hdr.proc == static_cast<int32_t>(proc::connect_close))
+            close_stream(s);
+          else
+            start_next_call(s);
+        });
       },
-      [self, in, id](caf::error& err) {
-        if (self->state.running.erase(id) == 0)
-          return;
-        if (!self->state.closing)
-          reply_error(self, in, from_caf_error(err, protocol::proc_name(in.hdr.proc)));
-        start_next_call(self);
+      [w = s.weak_from_this(), in, id](caf::error& err) {
+        with(w, [&](session& s) {
+          if (s.running.erase(id) == 0)
+            return;
+          if (!s.closing)
+            reply_error(s, in, from_caf_error(err, protocol::proc_name(in.hdr.proc)));
+          start_next_call(s);
+        });
       });
 }
 
-void start_next_call(session_ptr self) {
-  auto& st = self->state;
+void start_next_call(session& s) {
+  auto& st = s;
   while (!st.waiting.empty() && static_cast<int>(st.running.size()) < st.opts->max_client_requests &&
-         st.conn) {
+         st.drv) {
     auto next = std::move(st.waiting.front());
     st.waiting.pop_front();
-    forward_call(self, next.in, std::move(next.args));
+    forward_call(s, next.in, std::move(next.args));
   }
 }
 
@@ -344,8 +408,8 @@ void start_next_call(session_ptr self) {
 /// (`test:///PATH`) only when the configuration allows them, and then only
 /// as the client's own user on a unix socket. Every URI gets it; the test
 /// driver parses the URI itself and consults it for any file it opens.
-std::shared_ptr<const file_access> files_for(session_ptr self) {
-  auto& st = self->state;
+std::shared_ptr<const file_access> files_for(session& s) {
+  auto& st = s;
   auto access = std::make_shared<file_access>();
   access->max_size = st.opts->max_test_driver_file_size;
   access->quote_content = false;
@@ -365,13 +429,13 @@ std::shared_ptr<const file_access> files_for(session_ptr self) {
   return access;
 }
 
-void handle_open(session_ptr self, const inbound& in, const xdr::buffer& args) {
-  auto& st = self->state;
+void handle_open(session& s, const inbound& in, const xdr::buffer& args) {
+  auto& st = s;
   protocol::connect_open_args a;
-  if (!decode_args(self, in, args, a))
+  if (!decode_args(s, in, args, a))
     return;
-  if (st.conn || st.opening) {
-    reply_error(self, in,
+  if (st.drv || st.opening) {
+    reply_error(s, in,
                 make_virt_error(error_code::internal_error, error_domain::rpc,
                                 "internal error: connection already open"));
     return;
@@ -382,32 +446,49 @@ void handle_open(session_ptr self, const inbound& in, const xdr::buffer& args) {
   // A NULL name means "the default": the daemon's own choice.
   std::string name = a.name.value_or("test:///default");
   open_options options;
-  options.files = files_for(self);
+  options.files = files_for(s);
   st.opening = true;
-  self->request(st.opts->registry, std::chrono::seconds{90}, open_atom::value, name, flags,
-                std::move(options))
-    .then(
-      [self, in, flags](const connection_actor& conn) {
-        auto& st = self->state;
-        st.opening = false;
-        st.conn = conn;
-        st.read_only = (flags & 1u) != 0;
-        self->monitor(conn);
-        self->request(conn, std::chrono::seconds{30}, watch_atom::value, caf::actor{self})
-          .then([](bool) {}, [](caf::error&) {});
-        reply_value(self, in, xdr::empty{});
-        start_next_call(self);
+  auto* self = st.self;
+  auto req = self->request(st.opts->registry, std::chrono::seconds{90}, open_atom::value, name,
+                           flags, std::move(options));
+  auto req_id = req.id();
+  std::move(req).then(
+      [w = s.weak_from_this(), in, flags, self, req_id](const connection_actor& conn) {
+        forget_timeout(self, req_id);
+        if (w.expired()) {
+          caf::anon_send(conn, close_atom::value); // its client left meanwhile
+          return;
+        }
+        with(w, [&](session& s) {
+          s.opening = false;
+          if (s.ended) {
+            caf::anon_send(conn, close_atom::value);
+            return;
+          }
+          s.drv = conn;
+          s.read_only = (flags & 1u) != 0;
+          s.host->by_driver.emplace(conn.address(), &s);
+          s.self->monitor(conn);
+          ask<bool>(
+            s, conn, [](session&, bool) {}, [](session&, caf::error&) {}, watch_atom::value,
+            caf::actor{s.self});
+          reply_value(s, in, xdr::empty{});
+          start_next_call(s);
+        });
       },
-      [self, in](caf::error& err) {
-        self->state.opening = false;
-        reply_error(self, in, from_caf_error(err, "virConnectOpen"));
+      [w = s.weak_from_this(), in, self, req_id](caf::error& err) {
+        forget_timeout(self, req_id);
+        with(w, [&](session& s) {
+          s.opening = false;
+          reply_error(s, in, from_caf_error(err, "virConnectOpen"));
+        });
       });
 }
 
-void handle_supports_feature(session_ptr self, const inbound& in, const xdr::buffer& args) {
-  auto& st = self->state;
+void handle_supports_feature(session& s, const inbound& in, const xdr::buffer& args) {
+  auto& st = s;
   protocol::connect_supports_feature_args a;
-  if (!decode_args(self, in, args, a))
+  if (!decode_args(s, in, args, a))
     return;
   int32_t answer = -1;
   switch (a.feature) {
@@ -416,7 +497,8 @@ void handle_supports_feature(session_ptr self, const inbound& in, const xdr::buf
       if (!st.keepalive && st.opts->keepalive_interval > 0) {
         st.keepalive = true;
         st.count_to_death = st.opts->keepalive_count;
-        keepalive_arm(self, std::chrono::seconds{st.opts->keepalive_interval});
+        st.keepalive_due = clock::now() + std::chrono::seconds{st.opts->keepalive_interval};
+        st.host->schedule(st);
       }
       answer = 1;
       break;
@@ -431,74 +513,75 @@ void handle_supports_feature(session_ptr self, const inbound& in, const xdr::buf
       break;
   }
   if (answer >= 0) {
-    if (!st.conn && a.feature != feature_program_keepalive)
-      reply_error(self, in, not_open_error());
+    if (!st.drv && a.feature != feature_program_keepalive)
+      reply_error(s, in, not_open_error());
     else
-      reply_value(self, in, protocol::connect_supports_feature_ret{answer});
+      reply_value(s, in, protocol::connect_supports_feature_ret{answer});
     return;
   }
-  if (!st.conn) {
-    reply_error(self, in, not_open_error());
+  if (!st.drv) {
+    reply_error(s, in, not_open_error());
     return;
   }
-  forward_call(self, in, args);
+  forward_call(s, in, args);
 }
 
 // --- events --------------------------------------------------------------------
 
-void handle_event_register(session_ptr self, const inbound& in, const xdr::buffer& args) {
-  auto& st = self->state;
+void handle_event_register(session& s, const inbound& in, const xdr::buffer& args) {
+  auto& st = s;
   protocol::connect_domain_event_callback_register_any_args a;
-  if (!decode_args(self, in, args, a))
+  if (!decode_args(s, in, args, a))
     return;
   domain_filter filter;
   if (a.dom)
     filter.push_back(*a.dom);
-  self->request(st.conn, std::chrono::seconds{30}, subscribe_atom::value, a.event_id, filter,
-                caf::actor{self})
-    .then(
-      [self, in](int32_t id) {
-        reply_value(self, in, protocol::connect_domain_event_callback_register_any_ret{id});
-      },
-      [self, in](caf::error& err) { reply_error(self, in, from_caf_error(err)); });
+  ask<int32_t>(
+    s, st.drv,
+    [in](session& s, int32_t id) {
+      reply_value(s, in, protocol::connect_domain_event_callback_register_any_ret{id});
+    },
+    [in](session& s, caf::error& err) { reply_error(s, in, from_caf_error(err)); },
+    subscribe_atom::value, a.event_id, filter, caf::actor{st.self});
 }
 
-void handle_event_deregister(session_ptr self, const inbound& in, int32_t callback_id) {
-  self->request(self->state.conn, std::chrono::seconds{30}, unsubscribe_atom::value, callback_id)
-    .then([self, in](bool) { reply_value(self, in, xdr::empty{}); },
-          [self, in](caf::error& err) { reply_error(self, in, from_caf_error(err)); });
+void handle_event_deregister(session& s, const inbound& in, int32_t callback_id) {
+  ask<bool>(
+    s, s.drv, [in](session& s, bool) { reply_value(s, in, xdr::empty{}); },
+    [in](session& s, caf::error& err) { reply_error(s, in, from_caf_error(err)); },
+    unsubscribe_atom::value, callback_id);
 }
 
-void handle_legacy_event_register(session_ptr self, const inbound& in, const xdr::buffer& args) {
-  auto& st = self->state;
+void handle_legacy_event_register(session& s, const inbound& in, const xdr::buffer& args) {
+  auto& st = s;
   protocol::connect_domain_event_register_any_args a;
-  if (!decode_args(self, in, args, a))
+  if (!decode_args(s, in, args, a))
     return;
   if (st.legacy_events.count(a.event_id)) {
-    reply_error(self, in,
+    reply_error(s, in,
                 make_virt_error(error_code::internal_error, error_domain::rpc,
                                 "internal error: domain event " + std::to_string(a.event_id) +
                                   " already registered"));
     return;
   }
-  self->request(st.conn, std::chrono::seconds{30}, subscribe_atom::value, a.event_id,
-                domain_filter{}, caf::actor{self})
-    .then(
-      [self, in, ev = a.event_id](int32_t id) {
-        self->state.legacy_events[ev] = id;
-        reply_value(self, in, xdr::empty{});
-      },
-      [self, in](caf::error& err) { reply_error(self, in, from_caf_error(err)); });
+  ask<int32_t>(
+    s, st.drv,
+    [in, ev = a.event_id](session& s, int32_t id) {
+      s.legacy_events[ev] = id;
+      reply_value(s, in, xdr::empty{});
+    },
+    [in](session& s, caf::error& err) { reply_error(s, in, from_caf_error(err)); },
+    subscribe_atom::value, a.event_id, domain_filter{}, caf::actor{st.self});
 }
 
-void handle_legacy_event_deregister(session_ptr self, const inbound& in, const xdr::buffer& args) {
-  auto& st = self->state;
+void handle_legacy_event_deregister(session& s, const inbound& in, const xdr::buffer& args) {
+  auto& st = s;
   protocol::connect_domain_event_register_any_args a;
-  if (!decode_args(self, in, args, a))
+  if (!decode_args(s, in, args, a))
     return;
   auto i = st.legacy_events.find(a.event_id);
   if (i == st.legacy_events.end()) {
-    reply_error(self, in,
+    reply_error(s, in,
                 make_virt_error(error_code::internal_error, error_domain::rpc,
                                 "internal error: domain event " + std::to_string(a.event_id) +
                                   " not registered"));
@@ -506,15 +589,15 @@ void handle_legacy_event_deregister(session_ptr self, const inbound& in, const x
   }
   auto id = i->second;
   st.legacy_events.erase(i);
-  handle_event_deregister(self, in, id);
+  handle_event_deregister(s, in, id);
 }
 
 // --- SASL (remoteDispatchAuthSasl*) ---------------------------------------------
 
 /// Why an authentication failed goes to the daemon's log, as in libvirtd;
 /// the client only ever hears "authentication failed".
-void log_auth(session_ptr self, const std::string& why) {
-  auto& st = self->state;
+void log_auth(session& s, const std::string& why) {
+  auto& st = s;
   if (!st.opts->log)
     return;
   std::string who = st.client.peer.remote_addr;
@@ -524,42 +607,42 @@ void log_auth(session_ptr self, const std::string& why) {
   st.opts->log(4, "SASL authentication of client " + who + " failed: " + why);
 }
 
-void handle_sasl_init(session_ptr self, const inbound& in) {
-  auto& st = self->state;
+void handle_sasl_init(session& s, const inbound& in) {
+  auto& st = s;
   if (st.opts->auth != auth_method::sasl || st.sasl || st.authenticated) {
-    reply_auth_failed(self, in);
+    reply_auth_failed(s, in);
     return;
   }
   bool secure = st.opts->unix_socket || st.opts->tls;
   auto sec = sasl::security::for_channel(secure, st.client.peer.tls_ssf);
   if (!secure)
     sec.min_ssf = st.opts->tcp_min_ssf;
-  auto s = sasl::server::make(st.client.peer, sec);
-  if (!s) {
-    log_auth(self, s.error().message);
-    reply_auth_failed(self, in);
+  auto made = sasl::server::make(st.client.peer, sec);
+  if (!made) {
+    log_auth(s, made.error().message);
+    reply_auth_failed(s, in);
     return;
   }
-  auto mechs = (*s)->mechanisms();
+  auto mechs = (*made)->mechanisms();
   if (!mechs) {
-    log_auth(self, mechs.error().message);
-    reply_auth_failed(self, in);
+    log_auth(s, mechs.error().message);
+    reply_auth_failed(s, in);
     return;
   }
-  st.sasl = std::move(*s);
-  reply_value(self, in, protocol::auth_sasl_init_ret{*mechs});
+  st.sasl = std::move(*made);
+  reply_value(s, in, protocol::auth_sasl_init_ret{*mechs});
 }
 
 /// After a step: the reply, and once SASL is done, the checks libvirtd makes
 /// (SSF on plain TCP, the username list) and the switch to the SSF layer,
 /// which applies from the message after this reply on.
 template <class Ret>
-void sasl_reply(session_ptr self, const inbound& in, result<sasl::step_result> r) {
-  auto& st = self->state;
+void sasl_reply(session& s, const inbound& in, result<sasl::step_result> r) {
+  auto& st = s;
   auto fail = [&](const std::string& why) {
-    log_auth(self, why);
+    log_auth(s, why);
     st.sasl.reset();
-    reply_auth_failed(self, in);
+    reply_auth_failed(s, in);
   };
   if (!r)
     return fail(r.error().message);
@@ -569,7 +652,7 @@ void sasl_reply(session_ptr self, const inbound& in, result<sasl::step_result> r
   protocol::set_sasl_data(ret.nil, ret.data, r->data);
   if (!r->complete) {
     ret.complete = 0;
-    reply_value(self, in, ret);
+    reply_value(s, in, ret);
     return;
   }
   bool secure = st.opts->unix_socket || st.opts->tls;
@@ -586,48 +669,47 @@ void sasl_reply(session_ptr self, const inbound& in, result<sasl::step_result> r
   st.sasl.reset();
   st.authenticated = true;
   auto msg = protocol::make_message(reply_header(in.hdr, msg_status::ok), ret);
+  st.conn.write(std::move(msg), in.bytes);
   if (layer)
-    self->send(st.broker, frame_atom::value, std::move(msg), in.bytes, std::move(layer));
-  else
-    send_reply(self, in, std::move(msg));
+    st.conn.install(std::move(layer)); // from the next message on
 }
 
 /// AUTH_SASL_START and AUTH_SASL_STEP: decode, check that an exchange is
 /// under way, feed the client's data to it, answer.
 template <class Args, class Ret, class Step>
-void handle_sasl_data(session_ptr self, const inbound& in, const xdr::buffer& args, Step step) {
-  auto& st = self->state;
+void handle_sasl_data(session& s, const inbound& in, const xdr::buffer& args, Step step) {
+  auto& st = s;
   Args a;
-  if (!decode_args(self, in, args, a))
+  if (!decode_args(s, in, args, a))
     return;
   if (st.opts->auth != auth_method::sasl || !st.sasl) {
-    reply_auth_failed(self, in);
+    reply_auth_failed(s, in);
     return;
   }
-  sasl_reply<Ret>(self, in, step(*st.sasl, a, protocol::from_sasl_data(a.nil, a.data)));
+  sasl_reply<Ret>(s, in, step(*st.sasl, a, protocol::from_sasl_data(a.nil, a.data)));
 }
 
 // --- dispatch ------------------------------------------------------------------
 
-void handle_remote_call(session_ptr self, const inbound& in, xdr::buffer args) {
-  auto& st = self->state;
+void handle_remote_call(session& s, const inbound& in, xdr::buffer args) {
+  auto& st = s;
   const auto& hdr = in.hdr;
   if (hdr.status != msg_status::ok) {
-    reply_error(self, in,
+    reply_error(s, in,
                 rpc_error("Unexpected message status " +
                           std::to_string(static_cast<int32_t>(hdr.status))));
     return;
   }
   auto info = protocol::find_proc_info(hdr.proc);
   if (!info && protocol::proc_name(hdr.proc).empty()) {
-    reply_unknown_proc(self, in);
+    reply_unknown_proc(s, in);
     return;
   }
   bool auth_call = info && (info->id == proc::auth_list || info->id == proc::auth_sasl_init ||
                             info->id == proc::auth_sasl_start ||
                             info->id == proc::auth_sasl_step || info->id == proc::auth_polkit);
   if (!st.authenticated && !auth_call) {
-    reply_auth_required(self, in);
+    reply_auth_required(s, in);
     return;
   }
   if (!info) {
@@ -635,14 +717,14 @@ void handle_remote_call(session_ptr self, const inbound& in, xdr::buffer args) {
     // libvirtd dispatches it and the driver refuses it by its API's name
     // ("this function is not supported by the connection driver:
     // virDomainMemoryStats"); so do we, once the connection is open.
-    if (!st.conn)
-      reply_error(self, in, not_open_error());
+    if (!st.drv)
+      reply_error(s, in, not_open_error());
     else
-      reply_error(self, in, protocol::unsupported_api_error(hdr.proc));
+      reply_error(s, in, protocol::unsupported_api_error(hdr.proc));
     return;
   }
   if (auto err = protocol::check_args(hdr.proc, args.data(), args.size()); !err.empty()) {
-    reply_error(self, in, rpc_error("Unable to decode message payload"));
+    reply_error(s, in, rpc_error("Unable to decode message payload"));
     return;
   }
   switch (info->id) {
@@ -651,45 +733,45 @@ void handle_remote_call(session_ptr self, const inbound& in, xdr::buffer args) {
       ret.types.push_back(st.opts->auth == auth_method::sasl && !st.authenticated
                             ? protocol::auth_type::sasl
                             : protocol::auth_type::none);
-      reply_value(self, in, ret);
+      reply_value(s, in, ret);
       return;
     }
     case proc::auth_sasl_init:
-      handle_sasl_init(self, in);
+      handle_sasl_init(s, in);
       return;
     case proc::auth_sasl_start:
       handle_sasl_data<protocol::auth_sasl_start_args, protocol::auth_sasl_start_ret>(
-        self, in, args, [](sasl::server& s, auto& a, auto data) { return s.start(a.mech, data); });
+        s, in, args, [](sasl::server& srv, auto& a, auto data) { return srv.start(a.mech, data); });
       return;
     case proc::auth_sasl_step:
       handle_sasl_data<protocol::auth_sasl_step_args, protocol::auth_sasl_step_ret>(
-        self, in, args, [](sasl::server& s, auto&, auto data) { return s.step(data); });
+        s, in, args, [](sasl::server& srv, auto&, auto data) { return srv.step(data); });
       return;
     case proc::auth_polkit:
       // polkit is not offered (the daemon refuses auth "polkit" at start).
-      reply_auth_failed(self, in);
+      reply_auth_failed(s, in);
       return;
     case proc::connect_supports_feature:
-      handle_supports_feature(self, in, args);
+      handle_supports_feature(s, in, args);
       return;
     case proc::connect_open:
-      handle_open(self, in, args);
+      handle_open(s, in, args);
       return;
     default:
       break;
   }
-  if (!st.conn) {
-    reply_error(self, in, not_open_error());
+  if (!st.drv) {
+    reply_error(s, in, not_open_error());
     return;
   }
   switch (info->id) {
     case proc::connect_close:
       // Replies go out in order: answer once earlier calls are done.
       st.waiting.push_back({in, std::move(args)});
-      start_next_call(self);
+      start_next_call(s);
       return;
     case proc::connect_is_secure:
-      reply_value(self, in,
+      reply_value(s, in,
                   protocol::connect_is_secure_ret{
                     st.opts->unix_socket || st.opts->tls ||
                         (st.authenticated && st.opts->auth == auth_method::sasl)
@@ -698,184 +780,249 @@ void handle_remote_call(session_ptr self, const inbound& in, xdr::buffer args) {
       return;
     case proc::connect_register_close_callback:
       st.close_callback = true;
-      reply_value(self, in, xdr::empty{});
+      reply_value(s, in, xdr::empty{});
       return;
     case proc::connect_unregister_close_callback:
       st.close_callback = false;
-      reply_value(self, in, xdr::empty{});
+      reply_value(s, in, xdr::empty{});
       return;
     case proc::connect_domain_event_callback_register_any:
-      handle_event_register(self, in, args);
+      handle_event_register(s, in, args);
       return;
     case proc::connect_domain_event_callback_deregister_any: {
       protocol::connect_domain_event_callback_deregister_any_args a;
-      if (decode_args(self, in, args, a))
-        handle_event_deregister(self, in, a.callback_id);
+      if (decode_args(s, in, args, a))
+        handle_event_deregister(s, in, a.callback_id);
       return;
     }
     case proc::connect_domain_event_register_any:
-      handle_legacy_event_register(self, in, args);
+      handle_legacy_event_register(s, in, args);
       return;
     case proc::connect_domain_event_deregister_any:
-      handle_legacy_event_deregister(self, in, args);
+      handle_legacy_event_deregister(s, in, args);
       return;
     default:
       break;
   }
   if (st.waiting.empty() && static_cast<int>(st.running.size()) < st.opts->max_client_requests) {
-    forward_call(self, in, std::move(args)); // a free slot: no queueing
+    forward_call(s, in, std::move(args)); // a free slot: no queueing
     return;
   }
   st.waiting.push_back({in, std::move(args)});
-  start_next_call(self);
+  start_next_call(s);
 }
 
-void handle_frame(session_ptr self, xdr::buffer& frame) {
-  auto& st = self->state;
+void handle_frame(session& s, xdr::buffer& frame) {
+  auto& st = s;
   inbound in;
   in.bytes = static_cast<uint32_t>(frame.size() + protocol::length_size);
   if (auto err = protocol::decode_header(frame.data(), frame.size(), in.hdr); !err.empty()) {
-    self->send(st.broker, drop_atom::value);
-    shutdown(self);
+    st.conn.drop();
+    shutdown(s);
     return;
   }
   const auto& hdr = in.hdr;
-  st.last_rx = std::chrono::steady_clock::now();
+  st.last_rx = clock::now();
   st.count_to_death = st.opts->keepalive_count;
   if (hdr.prog == protocol::program::keepalive && hdr.vers == protocol::program_version &&
       hdr.type == msg_type::message) {
     if (hdr.proc == static_cast<int32_t>(protocol::keepalive_proc::ping))
-      send_reply(self, in, keepalive_message(protocol::keepalive_proc::pong));
+      send_reply(s, in, keepalive_message(protocol::keepalive_proc::pong));
     else
-      release(self, in); // a PONG only proves the client is alive
+      release(s, in); // a PONG only proves the client is alive
     return;
   }
   if (hdr.type != msg_type::call) {
     // libvirtd ignores replies and events from clients; streams are not open.
-    release(self, in);
+    release(s, in);
     return;
   }
   if (hdr.prog != protocol::program::remote || hdr.vers != protocol::program_version) {
-    reply_error(self, in,
+    reply_error(s, in,
                 rpc_error("Cannot find program " + std::to_string(hdr.prog) + " version " +
                           std::to_string(hdr.vers)));
     return;
   }
-  xdr::buffer args(frame.begin() + protocol::header_size, frame.end());
-  handle_remote_call(self, in, std::move(args));
+  // The arguments stay in the buffer CAF filled: the header is cut off in
+  // place, nothing is allocated.
+  frame.erase(frame.begin(), frame.begin() + protocol::header_size);
+  handle_remote_call(s, in, std::move(frame));
 }
 
 // --- keepalive (libvirt's virKeepAliveTimer) -------------------------------------
-
-void keepalive_tick(session_ptr self);
-
-void keepalive_arm(session_ptr self, std::chrono::steady_clock::duration delay) {
-  auto& st = self->state;
-  if (st.keepalive_timer)
-    return;
-  st.keepalive_timer = true;
-  wake_after(self, delay, [](session_ptr s) {
-    s->state.keepalive_timer = false;
-    keepalive_tick(s);
-  });
-}
 
 /// Once `keepalive_interval` passed without a message from the client: PING,
 /// and after `keepalive_count` unanswered PINGs, drop it. With interval 2 and
 /// count 3 a silent client gets PINGs at 2, 4 and 6 s and is dropped at 8 s,
 /// as libvirtd does, whatever is still queued for it.
-void keepalive_tick(session_ptr self) {
-  auto& st = self->state;
+void keepalive_tick(session& s, clock::time_point now) {
+  auto& st = s;
   auto interval = std::chrono::seconds{st.opts->keepalive_interval};
-  auto idle = std::chrono::steady_clock::now() - st.last_rx;
+  auto idle = now - st.last_rx;
   if (idle < interval) {
-    keepalive_arm(self, interval - idle);
+    st.keepalive_due = st.last_rx + interval;
     return;
   }
   if (st.count_to_death <= 0) {
     if (st.opts->log)
       st.opts->log(2, "client " + st.client.peer.remote_addr +
                         " dropped: no answer to keepalive");
-    self->send(st.broker, drop_atom::value);
-    shutdown(self);
+    st.conn.drop();
+    shutdown(s);
     return;
   }
   --st.count_to_death;
-  send_frame(self, keepalive_message(protocol::keepalive_proc::ping));
-  keepalive_arm(self, interval);
+  send_frame(s, keepalive_message(protocol::keepalive_proc::ping));
+  st.keepalive_due = now + interval;
 }
 
-caf::behavior session(session_ptr self, caf::actor broker,
-                      std::shared_ptr<const session_options> opts, client_info info) {
-  self->state.broker = std::move(broker);
-  self->state.opts = std::move(opts);
-  self->state.client = std::move(info);
-  self->state.authenticated = self->state.opts->auth == auth_method::none;
-  self->monitor(self->state.broker);
-  self->attach_functor([opts = self->state.opts] {
-    if (opts->on_exit)
-      opts->on_exit();
-  });
-  self->set_down_handler([self](const caf::down_msg& dm) {
-    auto& st = self->state;
-    if (dm.source == st.broker.address()) {
-      shutdown(self);
-    } else if (st.conn && dm.source == st.conn.address()) {
-      // The driver connection ended under us.
-      st.conn = nullptr;
-      if (st.close_callback) {
-        xdr::buffer body;
-        xdr::encode_into(body, protocol::connect_event_connection_closed_msg{
-                                 static_cast<int32_t>(close_reason::error)});
-        send_event_message(self, protocol::proc_connect_event_connection_closed, body);
-      }
+/// The session's wake-up: keepalive and call deadlines.
+void on_timer(session& s, clock::time_point now) {
+  if (s.keepalive && now >= s.keepalive_due)
+    keepalive_tick(s, now);
+  if (!s.ended)
+    expire_calls(s, now);
+}
+
+// --- events from the driver connection -------------------------------------------
+
+void send_domain_event(session& s, const domain_event& ev) {
+  xdr::buffer body;
+  bool legacy = false;
+  for (auto& [event_id, id] : s.legacy_events)
+    if (id == ev.callback_id)
+      legacy = true;
+  protocol::domain_event_lifecycle_msg msg{ev.dom, ev.event, ev.detail};
+  if (ev.event_id == static_cast<int32_t>(domain_event_id::lifecycle)) {
+    if (legacy) {
+      xdr::encode_into(body, msg);
+      send_event_message(s, protocol::proc_domain_event_lifecycle, body);
+    } else {
+      xdr::encode_into(body, protocol::domain_event_callback_lifecycle_msg{ev.callback_id, msg});
+      send_event_message(s, protocol::proc_domain_event_callback_lifecycle, body);
     }
-  });
-  return {
-    [self](frame_atom, xdr::buffer& frame, caf::actor_id) { handle_frame(self, frame); },
-    [self](closed_atom, const stream_end&, caf::actor_id) { shutdown(self); },
-    [](wake_atom) -> caf::result<bool> {
-      // Never answered: the request's timeout is the timer (wake_after).
-      return caf::delegated<bool>{};
-    },
-    [self](const domain_event& ev) {
-      xdr::buffer body;
-      bool legacy = false;
-      for (auto& [event_id, id] : self->state.legacy_events)
-        if (id == ev.callback_id)
-          legacy = true;
-      protocol::domain_event_lifecycle_msg msg{ev.dom, ev.event, ev.detail};
-      if (ev.event_id == static_cast<int32_t>(domain_event_id::lifecycle)) {
-        if (legacy) {
-          xdr::encode_into(body, msg);
-          send_event_message(self, protocol::proc_domain_event_lifecycle, body);
-        } else {
-          xdr::encode_into(body, protocol::domain_event_callback_lifecycle_msg{ev.callback_id, msg});
-          send_event_message(self, protocol::proc_domain_event_callback_lifecycle, body);
-        }
-      } else if (ev.event_id == static_cast<int32_t>(domain_event_id::reboot)) {
-        send_domain_only_event<protocol::domain_event_reboot_msg,
-                               protocol::domain_event_callback_reboot_msg>(
-          self, ev, legacy, protocol::proc_domain_event_reboot,
-          protocol::proc_domain_event_callback_reboot);
-      } else if (ev.event_id == static_cast<int32_t>(domain_event_id::control_error)) {
-        send_domain_only_event<protocol::domain_event_control_error_msg,
-                               protocol::domain_event_callback_control_error_msg>(
-          self, ev, legacy, protocol::proc_domain_event_control_error,
-          protocol::proc_domain_event_callback_control_error);
-      }
-    },
-    [self](const connection_closed& cc) {
-      if (!self->state.close_callback)
-        return;
-      xdr::buffer body;
-      xdr::encode_into(body, protocol::connect_event_connection_closed_msg{cc.reason});
-      send_event_message(self, protocol::proc_connect_event_connection_closed, body);
-    },
-    [](const connection_resumed&) {
-      // nop: only remote connections reconnect
-    },
-  };
+  } else if (ev.event_id == static_cast<int32_t>(domain_event_id::reboot)) {
+    send_domain_only_event<protocol::domain_event_reboot_msg,
+                           protocol::domain_event_callback_reboot_msg>(
+      s, ev, legacy, protocol::proc_domain_event_reboot,
+      protocol::proc_domain_event_callback_reboot);
+  } else if (ev.event_id == static_cast<int32_t>(domain_event_id::control_error)) {
+    send_domain_only_event<protocol::domain_event_control_error_msg,
+                           protocol::domain_event_callback_control_error_msg>(
+      s, ev, legacy, protocol::proc_domain_event_control_error,
+      protocol::proc_domain_event_callback_control_error);
+  }
+}
+
+/// The close callback's event (CONNECT_EVENT_CONNECTION_CLOSED), if asked for.
+void send_connection_closed(session& s, int32_t reason) {
+  if (!s.close_callback)
+    return;
+  xdr::buffer body;
+  xdr::encode_into(body, protocol::connect_event_connection_closed_msg{reason});
+  send_event_message(s, protocol::proc_connect_event_connection_closed, body);
+}
+
+void session::on_frame(xdr::buffer& frame) {
+  if (!ended)
+    handle_frame(*this, frame);
+}
+
+void session::on_end(stream_end) {
+  shutdown(*this);
+}
+
+// --- the host ----------------------------------------------------------------------
+
+void host_impl::add(caf::io::connection_handle hdl, client_info info, std::shared_ptr<void> owner) {
+  auto s = std::make_shared<session>(this, self, hdl, opts->limits, std::move(info),
+                                     std::move(owner));
+  s->opts = opts.get();
+  s->authenticated = opts->auth == auth_method::none;
+  auto& ref = *s;
+  by_hdl.emplace(hdl, std::move(s));
+  ref.conn.start();
+}
+
+void host_impl::reap(session& s) {
+  if (!s.ended && !s.conn.done())
+    return;
+  if (!s.ended)
+    shutdown(s);
+  if (!s.conn.done())
+    s.conn.close();
+  if (s.timer_at) {
+    timers_.erase({*s.timer_at, &s});
+    s.timer_at.reset();
+  }
+  auto i = by_hdl.find(s.conn.handle());
+  if (i == by_hdl.end() || i->second.get() != &s)
+    return;
+  auto keep = std::move(i->second); // `s` lives until this returns
+  by_hdl.erase(i);
+  if (opts->on_exit)
+    opts->on_exit();
+}
+
+void host_impl::close_all() {
+  std::vector<std::shared_ptr<session>> all;
+  all.reserve(by_hdl.size());
+  for (auto& [hdl, s] : by_hdl)
+    all.push_back(s);
+  for (auto& s : all) {
+    s->conn.close();
+    shutdown(*s);
+    reap(*s);
+  }
+}
+
+void host_impl::schedule(session& s) {
+  if (s.timer_at) {
+    timers_.erase({*s.timer_at, &s});
+    s.timer_at.reset();
+  }
+  if (s.ended)
+    return;
+  std::optional<clock::time_point> next;
+  if (s.keepalive)
+    next = s.keepalive_due;
+  if (!s.running.empty()) {
+    auto d = s.running.begin()->second.deadline;
+    if (!next || d < *next)
+      next = d;
+  }
+  if (!next)
+    return;
+  s.timer_at = next;
+  timers_.emplace(*next, &s);
+  arm();
+}
+
+/// One delayed message to the broker for the earliest wake-up of all.
+void host_impl::arm() {
+  if (timers_.empty())
+    return;
+  auto first = timers_.begin()->first;
+  if (wake_at_ && *wake_at_ <= first)
+    return; // an earlier wake-up is on its way
+  wake_at_ = first;
+  auto delay = std::max<clock::duration>(first - clock::now(), std::chrono::milliseconds{1});
+  self->delayed_send(self, delay, host_wake_atom::value);
+}
+
+void host_impl::on_wake() {
+  wake_at_.reset();
+  auto now = clock::now();
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    auto* s = timers_.begin()->second;
+    timers_.erase(timers_.begin());
+    s->timer_at.reset();
+    auto keep = s->shared_from_this();
+    on_timer(*s, now);
+    schedule(*s);
+    reap(*s);
+  }
+  arm();
 }
 
 } // namespace
@@ -906,9 +1053,63 @@ std::optional<peer_credentials> read_peer_credentials(int fd) {
   return out;
 }
 
-caf::actor spawn_session(caf::actor_system& sys, caf::actor broker,
-                         std::shared_ptr<const session_options> opts, client_info info) {
-  return sys.spawn(session, std::move(broker), std::move(opts), std::move(info));
+std::pair<std::shared_ptr<session_host>, caf::message_handler>
+make_session_host(caf::io::broker* self, std::shared_ptr<const session_options> opts) {
+  auto host = std::make_shared<host_impl>(self, std::move(opts));
+  // Runs `fn` on the session of connection `hdl`, then reaps it.
+  auto on_conn = [host](caf::io::connection_handle hdl, auto fn) {
+    if (auto* s = host->find(hdl)) {
+      auto keep = s->shared_from_this();
+      fn(*s);
+      host->reap(*s);
+    }
+  };
+  // The session whose driver connection sent the current message.
+  auto from_driver = [host, self]() -> session* {
+    auto& sender = self->current_sender();
+    return sender ? host->find_driver(sender->address()) : nullptr;
+  };
+  self->set_down_handler([host](const caf::down_msg& dm) {
+    auto* s = host->find_driver(dm.source);
+    if (!s)
+      return;
+    // The driver connection ended under us.
+    auto keep = s->shared_from_this();
+    host->by_driver.erase(dm.source);
+    s->drv = nullptr;
+    send_connection_closed(*s, static_cast<int32_t>(close_reason::error));
+    host->reap(*s);
+  });
+  caf::message_handler handlers{
+    [on_conn](caf::io::new_data_msg& msg) {
+      on_conn(msg.handle, [&](session& s) { s.conn.on_data(msg.buf); });
+    },
+    [on_conn](const caf::io::data_transferred_msg& msg) {
+      on_conn(msg.handle, [&](session& s) { s.conn.on_transferred(msg.remaining); });
+    },
+    [on_conn](const caf::io::connection_closed_msg& msg) {
+      on_conn(msg.handle, [&](session& s) { s.conn.on_closed(); });
+    },
+    [host](host_wake_atom) { host->on_wake(); },
+    [host, from_driver](const domain_event& ev) {
+      if (auto* s = from_driver()) {
+        auto keep = s->shared_from_this();
+        send_domain_event(*s, ev);
+        host->reap(*s);
+      }
+    },
+    [host, from_driver](const connection_closed& cc) {
+      if (auto* s = from_driver()) {
+        auto keep = s->shared_from_this();
+        send_connection_closed(*s, cc.reason);
+        host->reap(*s);
+      }
+    },
+    [](const connection_resumed&) {
+      // nop: only remote connections reconnect
+    },
+  };
+  return {host, std::move(handlers)};
 }
 
 } // namespace virtactor::daemon

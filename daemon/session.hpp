@@ -1,10 +1,5 @@
-/// One client of the daemon: the session actor decodes that client's RPC
-/// messages, answers keepalive at once, authenticates it (SASL) where its
-/// socket asks for that, dispatches calls to its driver connection (opened
-/// through the same registry the client library uses), and writes replies and
-/// events back through its frame broker. A session that fails ends that
-/// client only; a session ends, and frees what it holds, as soon as its
-/// client leaves.
+/// The daemon's clients: one session per connection, hosted as plain objects
+/// in the broker of the listener that accepted it (see `session_host`).
 #pragma once
 
 #include <chrono>
@@ -12,10 +7,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
 #include <caf/fwd.hpp>
+#include <caf/io/connection_handle.hpp>
+#include <caf/io/fwd.hpp>
 
 #include "actors/frame_broker.hpp"
 #include "actors/interfaces.hpp"
@@ -84,8 +82,34 @@ struct client_info {
 /// Reads the credentials of the client on unix socket `fd`.
 std::optional<peer_credentials> read_peer_credentials(int fd);
 
-/// Spawns the session for a new client carried by `broker`.
-caf::actor spawn_session(caf::actor_system& sys, caf::actor broker,
-                         std::shared_ptr<const session_options> opts, client_info info = {});
+/// The sessions of one listener, hosted as plain objects inside the
+/// listener's own `caf::io` broker together with their connections' framing
+/// (`frame_conn`): no actor per client. Each session decodes its client's
+/// messages, answers keepalive at once, authenticates (SASL) where its socket
+/// asks for that, sends calls to its driver connection (opened through the
+/// same registry the client library uses) and writes replies and events
+/// back. A session that fails ends that client only; a session ends, and
+/// frees what it holds, as soon as its client leaves. One timer per host
+/// serves every session's keepalive and call deadlines.
+class session_host {
+public:
+  virtual ~session_host() = default;
+  /// Adopts connection `hdl`, already a scribe of the host's broker, as a
+  /// new client. `owner` (TLS state, a slot in the server's count) lives as
+  /// long as the client.
+  virtual void add(caf::io::connection_handle hdl, client_info info,
+                   std::shared_ptr<void> owner = {}) = 0;
+  /// Closes every client (the server stops).
+  virtual void close_all() = 0;
+  /// Clients hosted now.
+  virtual size_t size() const = 0;
+};
+
+/// Makes the host of `self`'s sessions and returns it with the handlers its
+/// broker adds to its behaviour (CAF's I/O messages for hosted connections,
+/// the driver's replies and events, the host's timer). `self` owns the
+/// host through those handlers; the broker's down handler is the host's.
+std::pair<std::shared_ptr<session_host>, caf::message_handler>
+make_session_host(caf::io::broker* self, std::shared_ptr<const session_options> opts);
 
 } // namespace virtactor::daemon

@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <set>
 #include <thread>
 #include <utility>
 
@@ -15,10 +14,11 @@
 #include <caf/io/middleman.hpp>
 #include <caf/io/network/default_multiplexer.hpp>
 #include <caf/io/network/doorman_impl.hpp>
+#include <caf/message_handler.hpp>
 
 #include "actors/atoms.hpp"
 #include "actors/error.hpp"
-#include "actors/frame_broker.hpp"
+#include "actors/flow_stream.hpp"
 #include "actors/tls_scribe.hpp"
 #include "actors/tls_session.hpp"
 
@@ -114,8 +114,6 @@ struct handshakes {
 
 struct listener_state {
   std::shared_ptr<handshakes> work = std::make_shared<handshakes>();
-  /// The frame brokers of our clients, so that a stop closes every session.
-  std::set<caf::actor> clients;
 };
 
 caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client_counter> counter,
@@ -125,17 +123,11 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
   self->add_doorman(caf::make_counted<tls_doorman>(mpx, fd));
   // Runs in the listener's cleanup, when its mailbox no longer takes messages.
   self->attach_functor([work = st->work] { work->abandon_all(); });
-  self->set_down_handler([st](const caf::down_msg& dm) {
-    for (auto i = st->clients.begin(); i != st->clients.end(); ++i)
-      if (i->address() == dm.source) {
-        st->clients.erase(i);
-        break;
-      }
-  });
-  self->set_exit_handler([self, st](const caf::exit_msg& em) {
-    for (auto& c : st->clients)
-      self->send(c, close_atom::value);
-    st->clients.clear();
+  // Every client of this socket lives in this broker, as a plain session
+  // object over its TLS scribe (no actor per client).
+  auto [host, host_handlers] = make_session_host(self, opts);
+  self->set_exit_handler([self, host = host](const caf::exit_msg& em) {
+    host->close_all();
     self->quit(em.reason);
   });
   // 0: no limit (libvirtd's meaning).
@@ -149,7 +141,7 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
           caf::anon_send(listener, tls_handshake_atom::value, id, std::move(stream));
         }});
   };
-  return {
+  caf::message_handler own{
       [st, counter, max_pending, start](tls_accept_atom, std::shared_ptr<tls_handoff>& h) {
         if (counter->clients.load() >= counter->max_clients.load()) {
           ++counter->refused;
@@ -163,7 +155,7 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
         else
           st->work->waiting.push_back(std::move(h));
       },
-      [self, st, opts, start](tls_handshake_atom, uint64_t id,
+      [self, st, host = host, start](tls_handshake_atom, uint64_t id,
                               std::shared_ptr<stream_endpoint>& stream) {
         // The thread has sent its last message: it ends at once.
         if (auto i = st->work->running.find(id); i != st->work->running.end()) {
@@ -176,23 +168,20 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
         }
         if (!stream)
           return; // refused; the thread has logged why
-        auto& sys = self->system();
         client_info info;
         info.peer = stream->peer;
-        auto broker = spawn_frame_broker(
-            sys, std::move(*stream),
-            peer_factory{[&sys, opts, info = std::move(info)](caf::actor b) mutable {
-              return spawn_session(sys, std::move(b), opts, std::move(info));
-            }},
-            opts->limits);
-        self->monitor(broker);
-        st->clients.insert(broker);
+        auto scribe = stream->make_scribe ? stream->make_scribe(self)
+                                          : flow::make_socket_scribe(self, stream->fd.release());
+        auto hdl = scribe->hdl();
+        self->add_scribe(std::move(scribe));
+        host->add(hdl, std::move(info), std::move(stream->owner));
       },
       [](const caf::io::new_connection_msg&) {
         // nop: our doorman never makes plain scribes
       },
       [self](const caf::io::acceptor_closed_msg&) { self->quit(); },
   };
+  return caf::behavior{own.or_else(host_handlers)};
 }
 
 } // namespace

@@ -108,8 +108,11 @@ local_conn_actor::behavior_type local_connection(conn_ptr self, conf::state_acto
     if (dm.source != self->state.owner.address())
       return;
     // The driver state died under us: tell the watchers, then end.
+    // Sent as this connection: a host of many sessions (the daemon's
+    // listeners) finds the session by its sender.
     for (auto& w : self->state.watchers)
-      caf::anon_send(w, connection_closed{static_cast<int32_t>(close_reason::error)});
+      caf::send_as(caf::actor_cast<caf::actor>(self), w,
+                   connection_closed{static_cast<int32_t>(close_reason::error)});
     self->quit(dm.reason);
   });
   return {
@@ -199,7 +202,8 @@ local_conn_actor::behavior_type local_connection(conn_ptr self, conf::state_acto
           continue;
         auto copy = ev;
         copy.callback_id = id;
-        caf::anon_send(sub.sink, std::move(copy));
+        caf::send_as(caf::actor_cast<caf::actor>(self), sub.sink,
+                     std::move(copy)); // as this connection (see above)
       }
     },
   };

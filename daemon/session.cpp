@@ -17,6 +17,8 @@
 #include "actors/frame_conn.hpp"
 #include "actors/request_timeout.hpp"
 #include "actors/sasl.hpp"
+#include "actors/uri.hpp"
+#include "drivers/local_connection.hpp"
 #include "protocol/api_names.hpp"
 #include "protocol/header.hpp"
 #include "protocol/procedures.hpp"
@@ -63,6 +65,29 @@ using clock = std::chrono::steady_clock;
 using host_wake_atom = caf::atom_constant<caf::atom("va_hwake")>;
 
 class host_impl;
+struct session;
+
+/// A driver connection the host's sessions call through. Clients that open
+/// the same URI with the same flags share one (the connection actor holds
+/// nothing of a client's own but its event subscriptions, which the link
+/// maps back to their sessions); a custom test-driver file, checked against
+/// each client's credentials, gets a link of its own.
+struct driver_link {
+  connection_actor conn;
+  // The connection's driver state and URI, once it told them: calls go
+  // there directly.
+  std::optional<drivers::conf::state_actor> state;
+  std::string uri;
+  std::optional<std::pair<std::string, uint32_t>> shared_key; // (URI, flags) if shared
+  std::set<session*> users;
+  std::map<int32_t, session*> subs; // callback id -> subscriber
+};
+
+/// Sessions waiting for the same shared open.
+struct open_waiter {
+  std::weak_ptr<session> who;
+  inbound in;
+};
 
 /// One client: its connection's framing and its session state, a plain
 /// object inside the listener's broker (`self`).
@@ -77,7 +102,8 @@ struct session final : frame_sink, std::enable_shared_from_this<session> {
   client_info client;
   std::shared_ptr<void> owner; // TLS state, a slot in the server's count
   const session_options* opts = nullptr; // the host's
-  connection_actor drv;        // the driver connection, once open
+  connection_actor drv;        // the driver connection, once open (link->conn)
+  std::shared_ptr<driver_link> link;
   bool opening = false;        // CONNECT_OPEN in flight
   bool read_only = false;      // of the driver connection
   bool closing = false;        // CONNECT_CLOSE answered or stream gone
@@ -120,9 +146,18 @@ public:
     auto i = by_hdl.find(hdl);
     return i == by_hdl.end() ? nullptr : i->second.get();
   }
-  session* find_driver(const caf::actor_addr& addr) {
+  driver_link* find_driver(const caf::actor_addr& addr) {
     auto i = by_driver.find(addr);
-    return i == by_driver.end() ? nullptr : i->second;
+    return i == by_driver.end() ? nullptr : i->second.get();
+  }
+  /// Forgets `link` (its connection ended or is closing): no session joins it.
+  void unlink(const driver_link& link) {
+    if (link.shared_key) {
+      auto i = shared.find(*link.shared_key);
+      if (i != shared.end() && i->second.get() == &link)
+        shared.erase(i);
+    }
+    by_driver.erase(link.conn.address());
   }
   /// Removes `s` if it ended. Called after every event that reached it.
   void reap(session& s);
@@ -133,7 +168,9 @@ public:
   caf::io::broker* self;
   std::shared_ptr<const session_options> opts;
   std::unordered_map<caf::io::connection_handle, std::shared_ptr<session>> by_hdl;
-  std::map<caf::actor_addr, session*> by_driver;
+  std::map<caf::actor_addr, std::shared_ptr<driver_link>> by_driver;
+  std::map<std::pair<std::string, uint32_t>, std::shared_ptr<driver_link>> shared;
+  std::map<std::pair<std::string, uint32_t>, std::vector<open_waiter>> opening;
 
 private:
   void arm();
@@ -278,6 +315,28 @@ xdr::buffer keepalive_message(protocol::keepalive_proc p) {
   return protocol::make_message(h, xdr::empty{});
 }
 
+/// The session leaves its driver link: its subscriptions end, and the
+/// connection closes with its last user.
+void detach(session& s) {
+  auto link = std::move(s.link);
+  s.drv = nullptr;
+  if (!link)
+    return;
+  for (auto i = link->subs.begin(); i != link->subs.end();) {
+    if (i->second == &s) {
+      caf::anon_send(link->conn, unsubscribe_atom::value, i->first);
+      i = link->subs.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  link->users.erase(&s);
+  if (link->users.empty()) {
+    s.host->unlink(*link);
+    caf::anon_send(link->conn, close_atom::value);
+  }
+}
+
 /// Ends the session: its driver connection closes; the host removes it once
 /// the event at hand is handled. The connection's framing is closed by the
 /// caller (or has ended).
@@ -285,11 +344,7 @@ void shutdown(session& s) {
   if (s.ended)
     return;
   s.ended = true;
-  if (s.drv) {
-    s.host->by_driver.erase(s.drv.address());
-    caf::anon_send(s.drv, close_atom::value);
-  }
-  s.drv = nullptr;
+  detach(s);
   s.sasl.reset();
 }
 
@@ -357,17 +412,54 @@ void expire_calls(session& s, clock::time_point now) {
   start_next_call(s);
 }
 
+template <class Dest, class... Ts>
+void send_call(session& s, const inbound& in, const Dest& dest, Ts&&... xs);
+
 /// Forwards a decoded-and-checked call to the driver connection. The request
 /// itself carries no CAF timeout: the session's own deadline (opts.call_timeout)
 /// answers the client if the driver never does.
 void forward_call(session& s, const inbound& in, xdr::buffer args) {
+  auto& st = s;
+  if (in.hdr.proc == static_cast<int32_t>(proc::connect_close) && st.link) {
+    if (st.link->users.size() > 1) {
+      // Others still use the driver connection: only this client leaves.
+      reply_value(s, in, xdr::empty{});
+      close_stream(s);
+      return;
+    }
+    // The last user: the connection closes (and its driver releases what it
+    // held) before the reply; nobody joins it meanwhile.
+    st.host->unlink(*st.link);
+  } else if (st.link && st.link->state) {
+    // The connection's own rules, applied here; the call goes to the driver
+    // state directly (one actor hop less each way).
+    auto step = drivers::prepare_call(st.link->uri, st.read_only, in.hdr.proc, args);
+    switch (step.what) {
+      case drivers::call_step::answer:
+        reply_ok(s, in, step.reply);
+        return;
+      case drivers::call_step::refuse:
+        reply_error(s, in, step.error);
+        return;
+      case drivers::call_step::to_state:
+        send_call(s, in, *st.link->state, call_atom::value, std::move(step.call));
+        return;
+    }
+  }
+  send_call(s, in, st.drv, call_atom::value, in.hdr.proc, std::move(args));
+}
+
+/// Sends one call on (to the driver connection or its state) under the
+/// session's deadline: the request itself carries no CAF timeout.
+template <class Dest, class... Ts>
+void send_call(session& s, const inbound& in, const Dest& dest, Ts&&... xs) {
   auto& st = s;
   auto id = st.next_call_id++;
   bool first = st.running.empty();
   st.running.emplace(id, running_call{in, clock::now() + st.opts->call_timeout});
   if (first)
     st.host->schedule(st);
-  st.self->request(st.drv, caf::infinite, call_atom::value, in.hdr.proc, std::move(args))
+  st.self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
     .then(
       [w = s.weak_from_this(), in, id](const xdr::buffer& ret) {
         with(w, [&](session& s) {
@@ -429,6 +521,59 @@ std::shared_ptr<const file_access> files_for(session& s) {
   return access;
 }
 
+/// Joins `s` to `link` and answers its CONNECT_OPEN.
+void attach(session& s, const std::shared_ptr<driver_link>& link, uint32_t flags,
+            const inbound& in) {
+  s.opening = false;
+  s.link = link;
+  s.drv = link->conn;
+  s.read_only = (flags & 1u) != 0;
+  link->users.insert(&s);
+  reply_value(s, in, xdr::empty{});
+  start_next_call(s);
+}
+
+/// Whether clients may share a driver connection to `uri`: all but custom
+/// test-driver files, which are opened with each client's credentials.
+bool shareable(const std::string& uri) {
+  auto u = parse_uri(uri);
+  return u && !(u->driver == "test" && u->path != "/default");
+}
+
+/// A new driver connection: the host watches it (its driver state may die)
+/// and routes its events.
+std::shared_ptr<driver_link> make_link(host_impl& host, const connection_actor& conn,
+                                       std::optional<std::pair<std::string, uint32_t>> key) {
+  auto link = std::make_shared<driver_link>();
+  link->conn = conn;
+  link->shared_key = std::move(key);
+  host.by_driver.emplace(conn.address(), link);
+  if (link->shared_key)
+    host.shared.emplace(*link->shared_key, link);
+  auto* self = host.self;
+  self->monitor(conn);
+  auto req = self->request(conn, std::chrono::seconds{30}, watch_atom::value, caf::actor{self});
+  auto id = req.id();
+  std::move(req).then([self, id](bool) { forget_timeout(self, id); },
+                      [self, id](caf::error&) { forget_timeout(self, id); });
+  // A local connection tells its driver state (others do not answer: calls
+  // then go through the connection).
+  auto sreq = self->request(caf::actor_cast<caf::actor>(conn), std::chrono::seconds{30},
+                            drivers::driver_state_atom::value);
+  auto sid = sreq.id();
+  std::weak_ptr<driver_link> wl = link;
+  std::move(sreq).then(
+    [self, sid, wl](drivers::conf::state_actor& state, std::string& uri) {
+      forget_timeout(self, sid);
+      if (auto l = wl.lock()) {
+        l->state = std::move(state);
+        l->uri = std::move(uri);
+      }
+    },
+    [self, sid](caf::error&) { forget_timeout(self, sid); });
+  return link;
+}
+
 void handle_open(session& s, const inbound& in, const xdr::buffer& args) {
   auto& st = s;
   protocol::connect_open_args a;
@@ -445,43 +590,68 @@ void handle_open(session& s, const inbound& in, const xdr::buffer& args) {
     flags |= 1u; // VIR_CONNECT_RO
   // A NULL name means "the default": the daemon's own choice.
   std::string name = a.name.value_or("test:///default");
+  auto& host = *st.host;
+  std::optional<std::pair<std::string, uint32_t>> key;
+  if (shareable(name)) {
+    key.emplace(name, flags);
+    if (auto i = host.shared.find(*key); i != host.shared.end()) {
+      attach(s, i->second, flags, in);
+      return;
+    }
+    if (auto i = host.opening.find(*key); i != host.opening.end()) {
+      st.opening = true;
+      i->second.push_back({s.weak_from_this(), in});
+      return;
+    }
+    host.opening[*key].push_back({s.weak_from_this(), in});
+  }
   open_options options;
   options.files = files_for(s);
   st.opening = true;
   auto* self = st.self;
+  auto* hp = &host;
   auto req = self->request(st.opts->registry, std::chrono::seconds{90}, open_atom::value, name,
                            flags, std::move(options));
   auto req_id = req.id();
+  // Everyone who waits for this open: the opener, and with a shared key
+  // whoever asked for the same meanwhile.
+  auto waiters = [hp, key, w = s.weak_from_this(), in]() {
+    std::vector<open_waiter> all;
+    if (key) {
+      if (auto i = hp->opening.find(*key); i != hp->opening.end()) {
+        all = std::move(i->second);
+        hp->opening.erase(i);
+      }
+    } else {
+      all.push_back({w, in});
+    }
+    return all;
+  };
   std::move(req).then(
-      [w = s.weak_from_this(), in, flags, self, req_id](const connection_actor& conn) {
+      [hp, self, req_id, key, flags, waiters](const connection_actor& conn) {
         forget_timeout(self, req_id);
-        if (w.expired()) {
-          caf::anon_send(conn, close_atom::value); // its client left meanwhile
-          return;
+        auto all = waiters();
+        std::shared_ptr<driver_link> link;
+        for (auto& x : all) {
+          with(x.who, [&](session& s) {
+            if (s.ended)
+              return;
+            if (!link)
+              link = make_link(*hp, conn, key);
+            attach(s, link, flags, x.in);
+          });
         }
-        with(w, [&](session& s) {
-          s.opening = false;
-          if (s.ended) {
-            caf::anon_send(conn, close_atom::value);
-            return;
-          }
-          s.drv = conn;
-          s.read_only = (flags & 1u) != 0;
-          s.host->by_driver.emplace(conn.address(), &s);
-          s.self->monitor(conn);
-          ask<bool>(
-            s, conn, [](session&, bool) {}, [](session&, caf::error&) {}, watch_atom::value,
-            caf::actor{s.self});
-          reply_value(s, in, xdr::empty{});
-          start_next_call(s);
-        });
+        if (!link)
+          caf::anon_send(conn, close_atom::value); // its clients left meanwhile
       },
-      [w = s.weak_from_this(), in, self, req_id](caf::error& err) {
+      [self, req_id, waiters](caf::error& err) {
         forget_timeout(self, req_id);
-        with(w, [&](session& s) {
-          s.opening = false;
-          reply_error(s, in, from_caf_error(err, "virConnectOpen"));
-        });
+        for (auto& x : waiters()) {
+          with(x.who, [&](session& s) {
+            s.opening = false;
+            reply_error(s, x.in, from_caf_error(err, "virConnectOpen"));
+          });
+        }
       });
 }
 
@@ -539,6 +709,8 @@ void handle_event_register(session& s, const inbound& in, const xdr::buffer& arg
   ask<int32_t>(
     s, st.drv,
     [in](session& s, int32_t id) {
+      if (s.link)
+        s.link->subs[id] = &s;
       reply_value(s, in, protocol::connect_domain_event_callback_register_any_ret{id});
     },
     [in](session& s, caf::error& err) { reply_error(s, in, from_caf_error(err)); },
@@ -546,6 +718,16 @@ void handle_event_register(session& s, const inbound& in, const xdr::buffer& arg
 }
 
 void handle_event_deregister(session& s, const inbound& in, int32_t callback_id) {
+  // Only this client's own subscriptions (the connection may be shared).
+  auto i = s.link->subs.find(callback_id);
+  if (i == s.link->subs.end() || i->second != &s) {
+    reply_error(s, in,
+                make_virt_error(error_code::invalid_arg, error_domain::none,
+                                "invalid argument: callback ID " + std::to_string(callback_id) +
+                                  " not registered"));
+    return;
+  }
+  s.link->subs.erase(i);
   ask<bool>(
     s, s.drv, [in](session& s, bool) { reply_value(s, in, xdr::empty{}); },
     [in](session& s, caf::error& err) { reply_error(s, in, from_caf_error(err)); },
@@ -567,6 +749,8 @@ void handle_legacy_event_register(session& s, const inbound& in, const xdr::buff
   ask<int32_t>(
     s, st.drv,
     [in, ev = a.event_id](session& s, int32_t id) {
+      if (s.link)
+        s.link->subs[id] = &s;
       s.legacy_events[ev] = id;
       reply_value(s, in, xdr::empty{});
     },
@@ -1064,21 +1248,31 @@ make_session_host(caf::io::broker* self, std::shared_ptr<const session_options> 
       host->reap(*s);
     }
   };
-  // The session whose driver connection sent the current message.
-  auto from_driver = [host, self]() -> session* {
+  // The link of the driver connection that sent the current message.
+  auto from_driver = [host, self]() -> driver_link* {
     auto& sender = self->current_sender();
     return sender ? host->find_driver(sender->address()) : nullptr;
   };
-  self->set_down_handler([host](const caf::down_msg& dm) {
-    auto* s = host->find_driver(dm.source);
-    if (!s)
-      return;
-    // The driver connection ended under us.
-    auto keep = s->shared_from_this();
-    host->by_driver.erase(dm.source);
-    s->drv = nullptr;
-    send_connection_closed(*s, static_cast<int32_t>(close_reason::error));
-    host->reap(*s);
+  // The driver connection ended (or its driver state died): every session
+  // on it loses it and hears of it through its close callback.
+  auto lost = [host](driver_link& link, int32_t reason) {
+    auto keep = host->by_driver[link.conn.address()];
+    host->unlink(link);
+    std::vector<std::shared_ptr<session>> users;
+    for (auto* s : link.users)
+      users.push_back(s->shared_from_this());
+    link.users.clear();
+    link.subs.clear();
+    for (auto& s : users) {
+      s->link = nullptr;
+      s->drv = nullptr;
+      send_connection_closed(*s, reason);
+      host->reap(*s);
+    }
+  };
+  self->set_down_handler([host, lost](const caf::down_msg& dm) {
+    if (auto* link = host->find_driver(dm.source))
+      lost(*link, static_cast<int32_t>(close_reason::error));
   });
   caf::message_handler handlers{
     [on_conn](caf::io::new_data_msg& msg) {
@@ -1092,18 +1286,19 @@ make_session_host(caf::io::broker* self, std::shared_ptr<const session_options> 
     },
     [host](host_wake_atom) { host->on_wake(); },
     [host, from_driver](const domain_event& ev) {
-      if (auto* s = from_driver()) {
-        auto keep = s->shared_from_this();
-        send_domain_event(*s, ev);
-        host->reap(*s);
-      }
+      auto* link = from_driver();
+      if (!link)
+        return;
+      auto i = link->subs.find(ev.callback_id);
+      if (i == link->subs.end())
+        return;
+      auto keep = i->second->shared_from_this();
+      send_domain_event(*keep, ev);
+      host->reap(*keep);
     },
-    [host, from_driver](const connection_closed& cc) {
-      if (auto* s = from_driver()) {
-        auto keep = s->shared_from_this();
-        send_connection_closed(*s, cc.reason);
-        host->reap(*s);
-      }
+    [from_driver, lost](const connection_closed& cc) {
+      if (auto* link = from_driver())
+        lost(*link, cc.reason);
     },
     [](const connection_resumed&) {
       // nop: only remote connections reconnect

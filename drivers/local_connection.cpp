@@ -32,6 +32,57 @@ virt_error read_only_error(const char* api) {
                          std::string{"operation forbidden: read only access prevents "} + api);
 }
 
+call_step prepare_call(const std::string& uri, bool read_only, int32_t number,
+                       const xdr::buffer& args) {
+  call_step step;
+  auto refuse = [&](virt_error e) {
+    step.what = call_step::refuse;
+    step.error = std::move(e);
+    return std::move(step);
+  };
+  auto info = protocol::find_proc_info(number);
+  if (!info)
+    return refuse(protocol::unsupported_api_error(number));
+  if (read_only && info->access == protocol::access::write)
+    return refuse(read_only_error(info->api));
+  switch (info->id) {
+    case proc::connect_open:
+      return refuse(make_virt_error(error_code::internal_error, error_domain::rpc,
+                                    "internal error: connection already open"));
+    case proc::connect_get_uri:
+      step.reply = xdr::encode(protocol::connect_get_uri_ret{uri});
+      return step;
+    case proc::connect_is_secure:
+      step.reply = xdr::encode(protocol::connect_is_secure_ret{1});
+      return step;
+    case proc::auth_list: {
+      protocol::auth_list_ret ret;
+      ret.types.push_back(protocol::auth_type::none);
+      step.reply = xdr::encode(ret);
+      return step;
+    }
+    case proc::connect_register_close_callback:
+    case proc::connect_unregister_close_callback:
+      return step;
+    case proc::connect_domain_event_register_any:
+    case proc::connect_domain_event_deregister_any:
+    case proc::connect_domain_event_callback_register_any:
+    case proc::connect_domain_event_callback_deregister_any:
+      return refuse(make_virt_error(error_code::no_support, error_domain::none,
+                                    "domain events are delivered through subscriptions, "
+                                    "not through raw calls"));
+    default:
+      break;
+  }
+  step.call.proc = number;
+  step.call.read_only = read_only;
+  if (!protocol::decode_args(number, args.data(), args.size(), step.call.args).empty())
+    return refuse(
+      make_virt_error(error_code::rpc, error_domain::rpc, "Unable to decode message payload"));
+  step.what = call_step::to_state;
+  return step;
+}
+
 namespace {
 
 struct subscription {
@@ -57,16 +108,13 @@ struct conn_state {
 };
 
 /// The connection interface, and the events its driver state publishes.
-using local_conn_actor = connection_actor::extend<caf::reacts_to<publish_atom, domain_event>>;
+using local_conn_actor = connection_actor::extend<
+  caf::reacts_to<publish_atom, domain_event>,
+  caf::replies_to<driver_state_atom>::with<conf::state_actor, std::string>>;
 using conn_ptr = local_conn_actor::stateful_pointer<conn_state>;
 
 bool matches(const subscription& s, const domain_event& ev) {
   return s.event_id == ev.event_id && (s.filter.empty() || s.filter.front().uuid == ev.dom.uuid);
-}
-
-template <class T>
-xdr::buffer encoded(const T& x) {
-  return xdr::encode(x);
 }
 
 /// How long a driver may take to confirm that a closing connection is released.
@@ -118,52 +166,24 @@ local_conn_actor::behavior_type local_connection(conn_ptr self, conf::state_acto
   return {
     [self](call_atom, int32_t number, xdr::buffer& args) -> caf::result<xdr::buffer> {
       auto& st = self->state;
-      auto info = protocol::find_proc_info(number);
-      if (!info)
-        return to_caf_error(protocol::unsupported_api_error(number));
-      if (st.read_only && info->access == protocol::access::write)
-        return to_caf_error(read_only_error(info->api));
-      switch (info->id) {
-        case proc::connect_open:
-          return make_caf_error(error_code::internal_error, error_domain::rpc,
-                                "internal error: connection already open");
-        case proc::connect_close: {
-          auto rp = self->make_response_promise<xdr::buffer>();
-          close_connection(self, [rp]() mutable { rp.deliver(xdr::buffer{}); });
-          return rp;
-        }
-        case proc::connect_get_uri:
-          return encoded(protocol::connect_get_uri_ret{st.uri});
-        case proc::connect_is_secure:
-          return encoded(protocol::connect_is_secure_ret{1});
-        case proc::auth_list: {
-          protocol::auth_list_ret ret;
-          ret.types.push_back(protocol::auth_type::none);
-          return encoded(ret);
-        }
-        case proc::connect_register_close_callback:
-        case proc::connect_unregister_close_callback:
-          return xdr::buffer{};
-        case proc::connect_domain_event_register_any:
-        case proc::connect_domain_event_deregister_any:
-        case proc::connect_domain_event_callback_register_any:
-        case proc::connect_domain_event_callback_deregister_any:
-          return make_caf_error(error_code::no_support, error_domain::none,
-                                "domain events are delivered through subscriptions, "
-                                "not through raw calls");
-        default: {
-          // The arguments are decoded here, once, for every actor behind.
-          conf::typed_call call;
-          call.proc = number;
-          call.read_only = st.read_only;
-          if (!protocol::decode_args(number, args.data(), args.size(), call.args).empty())
-            return make_caf_error(error_code::rpc, error_domain::rpc,
-                                  "Unable to decode message payload");
-          self->delegate(st.owner, call_atom::value, std::move(call));
-          return caf::delegated<xdr::buffer>{};
-        }
+      if (number == static_cast<int32_t>(proc::connect_close)) {
+        auto rp = self->make_response_promise<xdr::buffer>();
+        close_connection(self, [rp]() mutable { rp.deliver(xdr::buffer{}); });
+        return rp;
       }
+      auto step = prepare_call(st.uri, st.read_only, number, args);
+      switch (step.what) {
+        case call_step::answer:
+          return std::move(step.reply);
+        case call_step::refuse:
+          return to_caf_error(step.error);
+        case call_step::to_state:
+          break;
+      }
+      self->delegate(st.owner, call_atom::value, std::move(step.call));
+      return caf::delegated<xdr::buffer>{};
     },
+    [self](driver_state_atom) { return std::make_tuple(self->state.owner, self->state.uri); },
     [self](subscribe_atom, int32_t event_id, domain_filter& filter,
            caf::actor& sink) -> caf::result<int32_t> {
       auto& st = self->state;

@@ -11,6 +11,7 @@
 #include "actors/error.hpp"
 #include "actors/frame_broker.hpp"
 #include "actors/request_timeout.hpp"
+#include "actors/rpc_engine.hpp"
 #include "actors/sasl.hpp"
 #include "protocol/header.hpp"
 #include "protocol/procedures.hpp"
@@ -26,18 +27,8 @@ using protocol::proc;
 
 namespace {
 
-/// `virDrvFeature` numbers the client probes.
-constexpr int32_t feature_program_keepalive = 10;
-constexpr int32_t feature_remote_event_callback = 14;
-constexpr int32_t feature_remote_close_callback = 15;
-
 /// Completion of one call: the reply body or the error.
 using completion = std::function<void(result<xdr::buffer>)>;
-
-struct pending_call {
-  int32_t proc = 0;
-  completion done;
-};
 
 struct subscription {
   int32_t event_id = 0;
@@ -57,14 +48,12 @@ struct rc_state {
   /// The current stream's account of why it ended (see stream_endpoint).
   std::function<std::optional<virt_error>()> explain_end;
   uint64_t generation = 0; // bumps with every new broker; stale messages are dropped
-  uint32_t next_serial = 0;
-  std::map<uint32_t, pending_call> pending;
+  rpc::call_table<completion> calls; // serials and the calls in flight
   caf::response_promise open_rp;
   bool server_keepalive = false;
   bool event_callbacks = false;
   bool close_callbacks = false;
-  int idle_ticks = 0;
-  int unanswered = 0;
+  rpc::keepalive keepalive; // libvirt's timeline, once the daemon supports it
   int reconnects = 0;
   bool loss_reported = false; // watchers were told; reset once resumed
   int32_t next_local = 0;
@@ -97,13 +86,9 @@ virt_error not_connected_error() {
 /// Sends a call and registers its completion.
 void send_call(rc_ptr self, int32_t number, const xdr::buffer& args, completion done) {
   auto& st = self->state;
-  header h;
-  h.proc = number;
-  h.type = msg_type::call;
-  h.serial = st.next_serial++;
-  st.pending.emplace(h.serial, pending_call{number, std::move(done)});
-  self->send(st.broker, frame_atom::value, protocol::make_message_raw(h, args.data(), args.size()));
-  self->delayed_send(self, st.opts.call_deadline, tick_atom::value, h.serial, st.generation);
+  auto serial = st.calls.add(number, std::move(done));
+  self->send(st.broker, frame_atom::value, rpc::call_message(number, serial, args));
+  self->delayed_send(self, st.opts.call_deadline, tick_atom::value, serial, st.generation);
 }
 
 template <class Ret, class Args>
@@ -120,19 +105,9 @@ void typed_call(rc_ptr self, proc p, const Args& args, std::function<void(result
             });
 }
 
-void send_keepalive(rc_ptr self, protocol::keepalive_proc p) {
-  header h;
-  h.prog = protocol::program::keepalive;
-  h.proc = static_cast<int32_t>(p);
-  h.type = msg_type::message;
-  self->send(self->state.broker, frame_atom::value, protocol::make_message(h, xdr::empty{}));
-}
-
 void fail_pending(rc_ptr self, const virt_error& err) {
-  auto pending = std::move(self->state.pending);
-  self->state.pending.clear();
-  for (auto& [serial, call] : pending)
-    call.done(err);
+  for (auto& call : self->state.calls.take_all())
+    call.value(err);
 }
 
 void drop_broker(rc_ptr self) {
@@ -182,29 +157,47 @@ void connection_lost(rc_ptr self, virt_error why, close_reason reason) {
   self->quit();
 }
 
+/// Arms the keepalive timer for the engine's next deadline (one timer per
+/// connection: only `start_keepalive` and the tick itself arm it).
+void arm_keepalive(rc_ptr self) {
+  auto& st = self->state;
+  auto when = st.keepalive.next_deadline();
+  if (!when)
+    return;
+  auto delay = *when - std::chrono::steady_clock::now();
+  if (delay < std::chrono::milliseconds{1})
+    delay = std::chrono::milliseconds{1};
+  self->delayed_send(self, delay, tick_atom::value, st.generation);
+}
+
+/// libvirt's client starts keepalive when the daemon supports it.
 void start_keepalive(rc_ptr self) {
   auto& st = self->state;
-  if (st.server_keepalive && st.opts.keepalive_interval > 0)
-    self->delayed_send(self, std::chrono::seconds{st.opts.keepalive_interval}, tick_atom::value,
-                       st.generation);
+  if (!st.server_keepalive || st.keepalive.running())
+    return;
+  st.keepalive.start(std::chrono::steady_clock::now());
+  arm_keepalive(self);
 }
 
 void keepalive_tick(rc_ptr self, uint64_t gen) {
   auto& st = self->state;
   if (gen != st.generation || !st.broker)
     return;
-  start_keepalive(self);
-  if (st.idle_ticks++ == 0)
-    return;
-  if (st.unanswered >= st.opts.keepalive_count) {
-    connection_lost(self,
-                    make_virt_error(error_code::internal_error, error_domain::rpc,
-                                    "internal error: connection closed due to keepalive timeout"),
-                    close_reason::keepalive);
-    return;
+  switch (st.keepalive.on_timer(std::chrono::steady_clock::now())) {
+    case rpc::keepalive::action::none:
+      break;
+    case rpc::keepalive::action::ping:
+      self->send(st.broker, frame_atom::value,
+                 rpc::keepalive_message(protocol::keepalive_proc::ping));
+      break;
+    case rpc::keepalive::action::dead:
+      connection_lost(self,
+                      make_virt_error(error_code::internal_error, error_domain::rpc,
+                                      "internal error: connection closed due to keepalive timeout"),
+                      close_reason::keepalive);
+      return;
   }
-  ++st.unanswered;
-  send_keepalive(self, protocol::keepalive_proc::ping);
+  arm_keepalive(self);
 }
 
 /// Re-registers every event subscription after a reconnect, then tells the
@@ -498,7 +491,7 @@ void authenticate(rc_ptr self, const result<protocol::auth_list_ret>& r) {
 /// The rest of the handshake, once authenticated: keepalive probe, open,
 /// event and close-callback probes, close-callback registration.
 void after_auth(rc_ptr self) {
-  probe_feature(self, feature_program_keepalive, [self](bool keepalive) {
+  probe_feature(self, rpc::feature::program_keepalive, [self](bool keepalive) {
     self->state.server_keepalive = keepalive;
     auto& st = self->state;
     protocol::connect_open_args a{st.opts.open_name, st.opts.flags};
@@ -507,9 +500,9 @@ void after_auth(rc_ptr self) {
         handshake_fail(self, r.error());
         return;
       }
-      probe_feature(self, feature_remote_event_callback, [self](bool events) {
+      probe_feature(self, rpc::feature::remote_event_callback, [self](bool events) {
         self->state.event_callbacks = events;
-        probe_feature(self, feature_remote_close_callback, [self](bool close_cb) {
+        probe_feature(self, rpc::feature::remote_close_callback, [self](bool close_cb) {
           self->state.close_callbacks = close_cb;
           if (!close_cb) {
             handshake_done(self);
@@ -526,7 +519,7 @@ void after_auth(rc_ptr self) {
 void handshake(rc_ptr self) {
   auto& st = self->state;
   st.now = phase::handshake;
-  st.next_serial = 0;
+  st.calls.restart_serials();
   // An error here is what old daemons do; carry on as libvirt does.
   typed_call<protocol::auth_list_ret>(self, proc::auth_list, xdr::empty{},
                                       [self](result<protocol::auth_list_ret> r) {
@@ -556,8 +549,8 @@ void connect(rc_ptr self) {
       [self](std::shared_ptr<stream_endpoint>& stream) {
         auto& st = self->state;
         ++st.generation;
-        st.idle_ticks = 0;
-        st.unanswered = 0;
+        st.keepalive = rpc::keepalive{std::chrono::seconds{st.opts.keepalive_interval},
+                                      st.opts.keepalive_count};
         st.explain_end = std::move(stream->explain_end);
         st.peer = stream->peer;
         caf::actor me = caf::actor_cast<caf::actor>(self);
@@ -572,34 +565,15 @@ void connect(rc_ptr self) {
       });
 }
 
-void handle_reply(rc_ptr self, const header& hdr, const char* body, size_t size) {
-  auto& st = self->state;
-  auto i = st.pending.find(hdr.serial);
-  if (i == st.pending.end() || i->second.proc != hdr.proc)
+void handle_reply(rc_ptr self, const header& hdr, std::span<const char> body) {
+  auto call = self->state.calls.take_reply(hdr);
+  if (!call)
     return; // a reply nobody waits for (timed out) or a confused daemon
-  auto call = std::move(i->second);
-  st.pending.erase(i);
-  if (hdr.status == msg_status::ok) {
-    call.done(xdr::buffer(body, body + size));
-    return;
-  }
-  protocol::remote_error re;
-  if (auto err = xdr::decode(body, size, re); !err.empty()) {
-    call.done(make_virt_error(error_code::rpc, error_domain::rpc,
-                              "Unable to decode message payload"));
-    return;
-  }
-  virt_error e;
-  e.code = static_cast<error_code>(re.code);
-  e.domain = static_cast<error_domain>(re.domain);
-  e.message = re.message.value_or("");
-  e.level = static_cast<error_level>(re.level);
-  // libvirt's client turns the daemon's "unknown procedure" into NO_SUPPORT.
-  if (e.code == error_code::rpc && e.level == error_level::error &&
-      (e.domain == error_domain::rpc || e.domain == error_domain::remote) &&
-      e.message.rfind("unknown procedure", 0) == 0)
-    e.code = error_code::no_support;
-  call.done(std::move(e));
+  auto r = rpc::decode_reply(hdr, body);
+  if (r)
+    call->value(xdr::buffer(r->begin(), r->end()));
+  else
+    call->value(std::move(r.error()));
 }
 
 void deliver_event(rc_ptr self, domain_event ev, std::optional<int32_t> server_id) {
@@ -615,83 +589,43 @@ void deliver_event(rc_ptr self, domain_event ev, std::optional<int32_t> server_i
   }
 }
 
-void handle_event(rc_ptr self, const header& hdr, const char* body, size_t size) {
-  auto& st = self->state;
-  switch (hdr.proc) {
-    case protocol::proc_domain_event_callback_lifecycle: {
-      protocol::domain_event_callback_lifecycle_msg m;
-      if (xdr::decode(body, size, m).empty())
-        deliver_event(self, domain_event{0, 0, m.msg.dom, m.msg.event, m.msg.detail},
-                      m.callback_id);
-      break;
-    }
-    case protocol::proc_domain_event_lifecycle: {
-      protocol::domain_event_lifecycle_msg m;
-      if (xdr::decode(body, size, m).empty())
-        deliver_event(self, domain_event{0, 0, m.dom, m.event, m.detail}, std::nullopt);
-      break;
-    }
-    case protocol::proc_domain_event_callback_reboot: {
-      protocol::domain_event_callback_reboot_msg m;
-      if (xdr::decode(body, size, m).empty())
-        deliver_event(self, domain_event{0, 1, m.msg.dom, 0, 0}, m.callback_id);
-      break;
-    }
-    case protocol::proc_domain_event_reboot: {
-      protocol::domain_event_reboot_msg m;
-      if (xdr::decode(body, size, m).empty())
-        deliver_event(self, domain_event{0, 1, m.dom, 0, 0}, std::nullopt);
-      break;
-    }
-    case protocol::proc_domain_event_callback_control_error: {
-      protocol::domain_event_callback_control_error_msg m;
-      if (xdr::decode(body, size, m).empty())
-        deliver_event(self, domain_event{0, 7, m.msg.dom, 0, 0}, m.callback_id);
-      break;
-    }
-    case protocol::proc_domain_event_control_error: {
-      protocol::domain_event_control_error_msg m;
-      if (xdr::decode(body, size, m).empty())
-        deliver_event(self, domain_event{0, 7, m.dom, 0, 0}, std::nullopt);
-      break;
-    }
-    case protocol::proc_connect_event_connection_closed: {
-      protocol::connect_event_connection_closed_msg m;
-      if (xdr::decode(body, size, m).empty())
-        for (auto& w : st.watchers)
-          self->send(w, connection_closed{m.reason});
-      break;
-    }
-    default:
-      break; // events we do not subscribe to
+void handle_event(rc_ptr self, const header& hdr, std::span<const char> body) {
+  auto ev = rpc::decode_event(hdr.proc, body);
+  if (!ev)
+    return; // events we do not subscribe to, or that do not decode
+  if (auto* d = std::get_if<domain_event>(&ev->value)) {
+    auto server_id = ev->legacy ? std::nullopt : std::optional<int32_t>{d->callback_id};
+    deliver_event(self, std::move(*d), server_id);
+    return;
   }
+  auto closed = std::get<connection_closed>(ev->value);
+  for (auto& w : self->state.watchers)
+    self->send(w, closed);
 }
 
 void handle_frame(rc_ptr self, const xdr::buffer& frame) {
   auto& st = self->state;
-  header hdr;
-  if (!protocol::decode_header(frame.data(), frame.size(), hdr).empty()) {
+  auto in = rpc::classify(rpc::role::client, std::span<const char>(frame.data(), frame.size()));
+  if (in.what == rpc::kind::malformed) {
     connection_lost(self, make_virt_error(error_code::rpc, error_domain::rpc,
                                           "Unable to decode message header"),
                     close_reason::error);
     return;
   }
-  st.idle_ticks = 0;
-  st.unanswered = 0;
-  auto body = frame.data() + protocol::header_size;
-  auto size = frame.size() - protocol::header_size;
-  if (hdr.prog == protocol::program::keepalive) {
-    if (hdr.type == msg_type::message &&
-        hdr.proc == static_cast<int32_t>(protocol::keepalive_proc::ping))
-      send_keepalive(self, protocol::keepalive_proc::pong);
-    return;
+  st.keepalive.on_receive(std::chrono::steady_clock::now());
+  switch (in.what) {
+    case rpc::kind::ping:
+      self->send(st.broker, frame_atom::value, std::move(in.answer));
+      break;
+    case rpc::kind::reply:
+      handle_reply(self, in.hdr, in.body);
+      break;
+    case rpc::kind::event:
+      handle_event(self, in.hdr, in.body);
+      break;
+    default:
+      break; // PONGs, and what libvirt's client ignores
   }
-  if (hdr.prog != protocol::program::remote)
-    return;
-  if (hdr.type == msg_type::reply)
-    handle_reply(self, hdr, body, size);
-  else if (hdr.type == msg_type::message)
-    handle_event(self, hdr, body, size);
 }
 
 /// Sends CONNECT_CLOSE (after unregistering the close callback), then ends
@@ -750,14 +684,12 @@ caf::behavior remote_connection(rc_ptr self, remote_options opts) {
       auto& st = self->state;
       if (gen != st.generation)
         return;
-      auto i = st.pending.find(serial);
-      if (i == st.pending.end())
+      auto call = st.calls.take(serial);
+      if (!call)
         return;
-      auto call = std::move(i->second);
-      st.pending.erase(i);
-      call.done(make_virt_error(error_code::operation_timeout, error_domain::rpc,
-                                "Timed out during operation: no reply to " +
-                                  std::string{protocol::proc_name(call.proc)}));
+      call->value(make_virt_error(error_code::operation_timeout, error_domain::rpc,
+                                  "Timed out during operation: no reply to " +
+                                    std::string{protocol::proc_name(call->proc)}));
     },
     [self](tick_atom, uint64_t gen) { keepalive_tick(self, gen); },
     [self](call_atom, int32_t number, xdr::buffer& args) -> caf::result<xdr::buffer> {

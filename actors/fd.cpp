@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include <fcntl.h>
@@ -212,8 +213,20 @@ uint64_t raise_fd_limit() {
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
     return 0;
   if (rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    auto want = rl.rlim_max;
+    if (want == RLIM_INFINITY) {
+      // Linux refuses an infinite descriptor limit; its ceiling is nr_open.
+      want = 1048576;
+      if (FILE* f = std::fopen("/proc/sys/fs/nr_open", "r")) {
+        unsigned long long n = 0;
+        if (std::fscanf(f, "%llu", &n) == 1 && n > 0)
+          want = static_cast<rlim_t>(n);
+        std::fclose(f);
+      }
+    }
+    rlimit up{want, rl.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+      rl.rlim_cur = want;
   }
   return rl.rlim_cur;
 }

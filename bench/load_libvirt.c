@@ -457,7 +457,47 @@ struct idle_pool {
   atomic_long ok;
   atomic_long failed;
   int calling;       /* 0: open connections; 1: one call on each */
+  uint64_t until_ns; /* the loop of calls (idle_loop) ends here */
 };
+
+/* The calls of the CPU window: round robin over every held connection, so
+ * that each of them carries some of the calls, until `until_ns`. */
+static void* idle_loop_worker(void* arg) {
+  struct idle_pool* p = arg;
+  while (bu_now_ns() < p->until_ns) {
+    long i = atomic_fetch_add(&p->next, 1) % p->limit;
+    if (!p->conns[i])
+      continue;
+    if (virConnectNumOfDomains(p->conns[i]) >= 0)
+      atomic_fetch_add(&p->ok, 1);
+    else {
+      note_error(p->b, "virConnectNumOfDomains");
+      atomic_fetch_add(&p->failed, 1);
+    }
+  }
+  return NULL;
+}
+
+/* Calls over the `have` held connections with the opener threads for
+ * `seconds`; the calls made stay in p->ok and p->failed. */
+static void idle_loop(struct idle_pool* p, long have, double seconds) {
+  atomic_store(&p->next, 0);
+  atomic_store(&p->ok, 0);
+  atomic_store(&p->failed, 0);
+  if (have <= 0)
+    return;
+  p->limit = have;
+  p->until_ns = bu_now_ns() + (uint64_t)(seconds * 1e9);
+  long nthreads = p->b->opt.openers;
+  pthread_t* ts = calloc((size_t)nthreads, sizeof *ts);
+  long started = 0;
+  for (long i = 0; ts && i < nthreads; ++i)
+    if (pthread_create(&ts[started], NULL, idle_loop_worker, p) == 0)
+      ++started;
+  for (long i = 0; i < started; ++i)
+    pthread_join(ts[i], NULL);
+  free(ts);
+}
 
 static void* idle_worker(void* arg) {
   struct idle_pool* p = arg;
@@ -522,6 +562,7 @@ static int idle_sweep(struct idle_pool* p, long from, long to, int calling, uint
  *   shard: "B rss"                          at start (its RSS in KiB)
  *   parent "O n" -> shard "O opened failed finished rss"   open up to n
  *   parent "C"   -> shard "C ok failed finished"           one call on each
+ *   parent "L s" -> shard "L ok failed"     calls over all held ones for s seconds
  *   parent "Q"   -> the shard exits                                       */
 
 struct shard {
@@ -601,6 +642,9 @@ static void shard_main(struct bench* b, long index, long count, int in, int out)
       have = mine;
       snprintf(line, sizeof line, "O %ld %ld %d %ld\n", opened, atomic_load(&p.failed), finished,
                bu_proc_rss_kib(0));
+    } else if (line[0] == 'L') {
+      idle_loop(&p, have, strtod(line + 2, NULL));
+      snprintf(line, sizeof line, "L %ld %ld\n", atomic_load(&p.ok), atomic_load(&p.failed));
     } else if (line[0] == 'C') {
       int finished = idle_sweep(&p, 0, have, 1, bu_now_ns() + (uint64_t)(b->opt.deadline * 1e9));
       snprintf(line, sizeof line, "C %ld %ld %d\n", atomic_load(&p.ok), atomic_load(&p.failed),
@@ -706,17 +750,34 @@ static void run_idle(struct bench* b) {
       call_finished = shards_ask(sh, nshards, "C\n", c, deadline) == 0 && c[2] == nshards;
       call_s = (double)(bu_now_ns() - c0) / 1e9;
     }
+    /* The daemon's CPU per call with n connections open: calls spread over
+     * all of them by the shards' threads for the measured window. */
+    long l[4] = {0, 0, 0, 0};
+    double loop_cpu = -1;
+    if (call_finished && b->opt.duration > 0) {
+      char lcmd[48];
+      snprintf(lcmd, sizeof lcmd, "L %.3f\n", b->opt.duration);
+      double cpu0 = bu_proc_cpu_seconds(b->opt.daemon_pid);
+      if (shards_ask(sh, nshards, lcmd, l, deadline) == 0) {
+        double cpu1 = bu_proc_cpu_seconds(b->opt.daemon_pid);
+        if (cpu0 >= 0 && cpu1 >= 0)
+          loop_cpu = cpu1 - cpu0;
+      }
+    }
     printf("%s{\"n\":%ld,\"finished\":%s,\"opened\":%ld,\"opened_now\":%ld,\"open_failed\":%ld,"
            "\"open_s\":%.3f,\"daemon_rss_kib\":%ld,\"client_rss_kib\":%ld,"
            "\"daemon_kib_per_conn\":%.3f,\"client_kib_per_conn\":%.3f,"
-           "\"call_ok\":%ld,\"call_failed\":%ld,\"call_s\":%.3f,\"calls_finished\":%s}",
+           "\"call_ok\":%ld,\"call_failed\":%ld,\"call_s\":%.3f,\"calls_finished\":%s,"
+           "\"loop_calls\":%ld,\"loop_failed\":%ld,\"loop_daemon_cpu_s\":%.3f,"
+           "\"cpu_us_per_call\":%.2f}",
            s ? "," : "", n, finished ? "true" : "false", opened, opened - have, o[1], open_s,
            daemon_rss, client_rss,
            opened > 0 ? (double)(daemon_rss - daemon_base) / (double)opened : 0.0,
            opened > 0 ? (double)(client_rss - client_base) / (double)opened : 0.0, c[0], c[1],
-           call_s, call_finished ? "true" : "false");
+           call_s, call_finished ? "true" : "false", l[0], l[1], loop_cpu,
+           loop_cpu >= 0 && l[0] > 0 ? loop_cpu * 1e6 / (double)l[0] : -1.0);
     fflush(stdout);
-    if (!finished || !call_finished || o[1] > 0 || c[1] > 0) {
+    if (!finished || !call_finished || o[1] > 0 || c[1] > 0 || l[1] > 0) {
       all_ok = 0;
       break;
     }
@@ -773,7 +834,9 @@ static void usage(FILE* out) {
           "                     idle: ascending stages, e.g. 1000,5000,10000\n"
           "  --openers N        idle: threads that open and call (default 8)\n"
           "  --warmup S         seconds before measuring (default 0.5)\n"
-          "  --duration S       measured seconds (default 2)\n"
+          "  --duration S       measured seconds (default 2); idle: the window of\n"
+          "                     calls over all held connections at each stage that\n"
+          "                     gives the daemon's CPU per call (0: none)\n"
           "  --daemon-pid PID   the daemon whose CPU time and RSS are read\n"
           "  --deadline S       end the process after S seconds (default 300)\n");
 }

@@ -99,10 +99,16 @@ class Daemon:
             'listen_addr = "127.0.0.1"',
             f'tcp_port = "{self.port}"',
             'auth_tcp = "none"',
-            # High limits on both: the idle-connection stages go to 10,000.
+            # High limits on both: the idle-connection stages go to 19,000,
+            # under this machine's hard limit of 20,000 descriptors (each
+            # daemon raises its soft limit to it; see raise_nofile).
             "max_clients = 20000",
             "max_anonymous_clients = 20000",
         ]
+        if self.kind == "libvirtd":
+            # libvirtd's listen backlog (max_queued_clients, 1000 by default)
+            # and its workers; it needs one descriptor per client as we do.
+            lines += ["max_queued_clients = 4096", "max_workers = 20"]
         if self.kind == "libvirtd":
             lines.append(f'log_outputs = "3:file:{self.dir}/daemon.log"')
         return "\n".join(lines) + "\n"
@@ -359,14 +365,22 @@ class Bench:
         finally:
             echo.stop()
 
+    def idle_stages(self):
+        """The idle stages plus the base of the CPU-per-call comparison."""
+        return sorted(set(self.a.idle) | {self.a.cpu_base})
+
     def idle(self):
-        stages = ",".join(str(n) for n in self.a.idle)
+        stages = ",".join(str(n) for n in self.idle_stages())
         for _ in range(self.a.runs_idle):
             for kind in self.daemons:
                 d = self.daemon(kind)  # fresh: no freed heap from earlier loads
                 try:
-                    r = self.c_tool("idle", d, ["--clients", stages, "--openers", "8"],
-                                    sum(self.a.idle) * 4)
+                    # At each stage: the daemon's RSS, one call on every
+                    # connection, then --idle-window seconds of calls spread
+                    # over all of them (the daemon's CPU per call with n open).
+                    r = self.c_tool("idle", d, ["--clients", stages, "--openers", "8",
+                                                "--duration", str(self.a.idle_window)],
+                                    sum(self.idle_stages()) * 4 + 100 * self.a.idle_window)
                     self.res.add(("idle", kind), r, f"idle {kind}")
                 finally:
                     self.stop(d)
@@ -397,18 +411,25 @@ class Bench:
                             "--clients", str(n), "--daemon-pid", str(d.pid)] + self.timing()
                     r = run_tool(argv, self.deadline(n))
                     self.res.add(("client", "async", kind), r, f"async client x{n} -> {kind}")
-            if "virtactord" in ds and self.a.async_idle:
-                d = ds["virtactord"]
-                argv = [self.tools["async"], "idle", "--uri", d.uri, "--clients",
-                        ",".join(str(n) for n in self.a.async_idle), "--daemon-pid", str(d.pid)]
-                r = run_tool(argv, self.deadline(sum(self.a.async_idle) * 4))
-                self.res.add(("async_idle", "virtactord"), r, "async idle")
             for kind, d in ds.items():
                 if not d.alive():
                     self.res.failures.append(f"{kind} died during the run:\n{d.output()}")
         finally:
             for d in ds.values():
                 self.stop(d)
+
+    def async_idle(self):
+        """Our client holding connections to a fresh virtactord from one process."""
+        if "virtactord" not in self.daemons or not self.a.async_idle:
+            return
+        d = self.daemon("virtactord")
+        try:
+            argv = [self.tools["async"], "idle", "--uri", d.uri, "--clients",
+                    ",".join(str(n) for n in self.a.async_idle), "--daemon-pid", str(d.pid)]
+            r = run_tool(argv, self.deadline(sum(self.a.async_idle) * 4))
+            self.res.add(("async_idle", "virtactord"), r, "async idle")
+        finally:
+            self.stop(d)
 
     # -- the report --
 
@@ -430,31 +451,44 @@ class Bench:
                 row(f"{label}, {c} clients: calls/s", lambda k: ("calls", k, op, c),
                     lambda r: r["rate"])
             for c in self.a.clients:
-                va, lv = row(f"{label}, {c} clients: calls per daemon CPU-s",
-                             lambda k: ("calls", k, op, c), per_cpu)
-                if op == "getinfo" and c in (8, 32):
-                    self.verdict(f"calls per daemon CPU-s at {c} clients >= 3x libvirtd's",
-                                 va, lv, lambda x, y: x >= 3 * y)
+                row(f"{label}, {c} clients: calls per daemon CPU-s",
+                    lambda k: ("calls", k, op, c), per_cpu)
+            for c in (8, 32):
+                name = f"{label}: calls per daemon CPU-s at {c} clients >= 4x libvirtd's, every run"
+                if c in self.a.clients:
+                    self.verdict_every_run(name, ("calls", "virtactord", op, c),
+                                           ("calls", "libvirtd", op, c), per_cpu, 4.0)
+                else:
+                    self.verdicts.append((name, "not measured", f"no run at {c} clients"))
             c32 = 32 if 32 in self.a.clients else self.a.clients[-1]
             row(f"{label}, {c32} clients: p50 latency", lambda k: ("calls", k, op, c32),
                 lambda r: r["p50_us"], " µs")
             va, lv = row(f"{label}, {c32} clients: p99 latency", lambda k: ("calls", k, op, c32),
                          lambda r: r["p99_us"], " µs")
-            if op == "getinfo":
-                self.verdict(f"p99 latency at {c32} clients below libvirtd's", va, lv,
-                             lambda x, y: x < y)
+            self.verdict(f"{label}: p99 latency at {c32} clients <= half of libvirtd's", va, lv,
+                         lambda x, y: x <= y / 2)
         row(f"connect+open+close, {self.a.connect_clients} clients: per s",
             lambda k: ("connect", k), lambda r: r["rate"], floor=False)
         row(f"lifecycle mix, {self.a.lifecycle_clients} clients: ops/s",
             lambda k: ("lifecycle", k), lambda r: r["rate"], floor=False)
-        for n in self.a.idle:
-            va, lv = row(f"daemon KiB per idle connection at {n:,}", lambda k: ("idle", k),
-                         stage(n, "daemon_kib_per_conn"), floor=False)
-            self.verdict(f"daemon memory per idle connection at {n:,} <= 1/4 of libvirtd's",
-                         va, lv, lambda x, y: x <= y / 4)
-            rows.append([f"connections held at {n:,}, one call on each: calls ok",
-                         self.held(("idle", "virtactord"), n), self.held(("idle", "libvirtd"), n),
-                         "", ""])
+        cpu_rows = {}
+        for n in self.idle_stages():
+            if n in self.a.idle:
+                va, lv = row(f"daemon KiB per idle connection at {n:,}", lambda k: ("idle", k),
+                             stage(n, "daemon_kib_per_conn"), floor=False)
+                name = f"daemon memory per idle connection at {n:,} <= half of libvirtd's"
+                if n <= 10000:
+                    self.verdict(name, va, lv, lambda x, y: x <= y / 2)
+                else:  # reported, not judged (issue 10 judges 1,000 to 10,000)
+                    self.verdicts.append((f"daemon memory per idle connection at {n:,} "
+                                          "(reported)", "-", self.versus(va, lv)))
+                rows.append([f"connections held at {n:,}, one call on each: calls ok",
+                             self.held(("idle", "virtactord"), n),
+                             self.held(("idle", "libvirtd"), n), "", ""])
+            if self.a.idle_window > 0:
+                cpu_rows[n] = row(f"daemon CPU per call with {n:,} open (calls over all)",
+                                  lambda k: ("idle", k), stage(n, "cpu_us_per_call"), " µs",
+                                  floor=False)
         print_table(f"virtactord vs libvirtd (test:///default over {self.a.transport}; "
                     f"median of {self.a.runs} runs ±half the range; ratio = virtactord/libvirtd)",
                     ["metric", "virtactord", "libvirtd", "ratio", "floor (epoll echo)"], rows)
@@ -469,9 +503,9 @@ class Bench:
                 c = R.values(("client", "c", kind), fn)
                 crows.append([f"{n:,} connections -> {kind}: {label}", fmt(a, unit), fmt(c, unit),
                               ratio(a, c)])
-                if kind == "virtactord" and label.startswith("client KiB"):
-                    self.verdict(f"our client's memory per connection at {n:,} below libvirt's",
-                                 a, c, lambda x, y: x < y)
+                if kind == "virtactord" and label == "calls/s":
+                    self.verdict(f"async client at {n:,} connections: calls/s >= libvirt's "
+                                 "C client's", a, c, lambda x, y: x >= y)
         ai = R.raw.get(("async_idle", "virtactord"))
         if ai:
             for s in ai[-1].get("stages", []):
@@ -486,8 +520,30 @@ class Bench:
         big = max(self.a.idle)
         held = self.held(("idle", "virtactord"), big)
         ok = held != "-" and held.split("/")[0] == held.split("/")[1]
-        self.verdicts.append((f"{big:,} concurrent connections to one virtactord, each a call",
-                              "met" if ok else "missed", held))
+        self.verdicts.append((f"{big:,} connections held by one virtactord, each a call "
+                              "without error", "met" if ok else "missed",
+                              f"{held} (libvirtd: {self.held(('idle', 'libvirtd'), big)})"))
+        base = self.a.cpu_base
+        if self.a.idle_window > 0 and base in cpu_rows and big in cpu_rows:
+            (vb, lb), (vt, lt) = cpu_rows[base], cpu_rows[big]
+            name = f"daemon CPU per call with {big:,} open <= 1.5x of {base:,} open"
+            if vb is None or vt is None or not vb[0]:
+                self.verdicts.append((name, "not measured", ""))
+            else:
+                lib = (f"; libvirtd {lt[0] / lb[0]:.2f}x" if lb and lt and lb[0] else "")
+                self.verdicts.append((name, "met" if vt[0] <= 1.5 * vb[0] else "missed",
+                                      f"{fmt_num(vt[0])} vs {fmt_num(vb[0])} µs = "
+                                      f"{vt[0] / vb[0]:.2f}x{lib}"))
+        if self.a.async_idle:
+            top = max(self.a.async_idle)
+            got = None
+            for s in (ai[-1].get("stages", []) if ai else []):
+                if s["n"] == top:
+                    got = s["call_ok"] if s.get("calls_finished") else 0
+            self.verdicts.append((f"async client: {top:,} connections from one process, "
+                                  "each a call", "met" if got == top else
+                                  ("not measured" if got is None else "missed"),
+                                  "-" if got is None else f"{got:,}/{top:,}"))
         print_table("targets", ["target", "verdict", "figures"],
                     [list(v) for v in self.verdicts])
         if R.failures:
@@ -517,7 +573,37 @@ class Bench:
             self.verdicts.append((name, "not measured", ""))
             return
         self.verdicts.append((name, "met" if test(va[0], lv[0]) else "missed",
-                              f"{fmt_num(va[0])} vs {fmt_num(lv[0])}"))
+                              self.versus(va, lv)))
+
+    @staticmethod
+    def versus(va, lv):
+        if va is None or lv is None:
+            return "-"
+        return f"{fmt_num(va[0])} vs {fmt_num(lv[0])}" + (
+            f" = {va[0] / lv[0]:.2f}x" if lv[0] else "")
+
+    def verdict_every_run(self, name, key_va, key_lv, fn, factor):
+        """Met only if virtactord/libvirtd >= factor in every run, the runs
+        paired in the order they ran (the daemons alternate run by run)."""
+        def per_run(key):
+            out = []
+            for r in self.res.raw.get(key, []):
+                try:
+                    out.append(fn(r) if r.get("ok", False) else None)
+                except (KeyError, ZeroDivisionError, TypeError):
+                    out.append(None)
+            return out
+        ratios = [a / b if a is not None and b else None
+                  for a, b in zip(per_run(key_va), per_run(key_lv))]
+        if not ratios or any(x is None for x in ratios):
+            self.verdicts.append((name, "not measured" if not ratios else "missed",
+                                  "a run failed" if ratios else ""))
+            return
+        med = statistics.median(ratios)
+        low = min(ratios)
+        self.verdicts.append((name, "met" if low >= factor else "missed",
+                              f"median {med:.2f}x, lowest run {low:.2f}x "
+                              f"({', '.join(f'{x:.2f}' for x in ratios)})"))
 
 
 def parse_args(argv):
@@ -534,12 +620,20 @@ def parse_args(argv):
     p.add_argument("--warmup", type=float, default=0.5)
     p.add_argument("--duration", type=float, default=2.0, help="measured seconds per run")
     p.add_argument("--clients", default="1,8,32,256")
-    p.add_argument("--idle", default="1000,5000,10000", help="idle connection stages")
+    p.add_argument("--idle", default="1000,5000,10000,19000", help="idle connection stages")
+    p.add_argument("--cpu-base", type=int, default=100,
+                   help="the stage whose CPU per call the largest stage is compared with")
+    p.add_argument("--idle-window", type=float, default=2.0,
+                   help="seconds of calls over all held connections at each idle stage, "
+                        "for the daemon's CPU per call (0: none)")
     p.add_argument("--connect-clients", type=int, default=8)
     p.add_argument("--lifecycle-clients", type=int, default=8)
     p.add_argument("--client-conns", type=int, default=1000)
-    p.add_argument("--async-idle", default="1000,10000",
+    p.add_argument("--async-idle", default="1000,10000,19000",
                    help="stages of our client holding connections to virtactord ('' skips)")
+    p.add_argument("--parts", default="floor,idle,loads,async-idle",
+                   help="which parts to run: floor, idle (held connections, each daemon), "
+                        "loads (calls, connect, lifecycle, client side), async-idle")
     p.add_argument("--json", help="also write every raw result here")
     p.add_argument("--smoke", action="store_true",
                    help="a tiny bounded run that checks the harness works (no real figures)")
@@ -547,6 +641,7 @@ def parse_args(argv):
     if a.smoke:
         a.runs, a.runs_idle, a.warmup, a.duration = 1, 1, 0.1, 0.3
         a.clients, a.idle, a.async_idle = "1,4", "10,20", "10"
+        a.cpu_base, a.idle_window = 5, 0.3
         a.connect_clients = a.lifecycle_clients = 2
         a.client_conns = 10
     try:
@@ -555,8 +650,12 @@ def parse_args(argv):
         a.async_idle = [int(x) for x in a.async_idle.split(",") if x]
     except ValueError:
         p.error("--clients and --idle take comma-separated numbers")
-    if any(x < 1 for x in a.clients + a.idle) or a.idle != sorted(set(a.idle)) or a.runs < 1:
+    if (any(x < 1 for x in a.clients + a.idle + [a.cpu_base]) or a.idle != sorted(set(a.idle))
+            or a.runs < 1 or a.idle_window < 0):
         p.error("counts must be positive, idle stages ascending")
+    a.parts = [x for x in a.parts.split(",") if x]
+    if not a.parts or any(x not in ("floor", "idle", "loads", "async-idle") for x in a.parts):
+        p.error("--parts takes floor, idle, loads and/or async-idle")
     a.daemons = [d for d in a.daemons.split(",") if d]
     if not a.daemons or any(d not in DAEMONS for d in a.daemons):
         p.error("--daemons takes virtactord and/or libvirtd")
@@ -574,12 +673,18 @@ def main(argv):
         return 2
     t0 = time.monotonic()
     try:
-        log("floor: epoll echo server")
-        bench.floor()
-        log("idle connections, fresh daemons")
-        bench.idle()
-        log("small calls, connect rate, lifecycle, client side")
-        bench.loads()
+        if "floor" in a.parts:
+            log("floor: epoll echo server")
+            bench.floor()
+        if "idle" in a.parts:
+            log("idle connections, fresh daemons")
+            bench.idle()
+        if "loads" in a.parts:
+            log("small calls, connect rate, lifecycle, client side")
+            bench.loads()
+        if "async-idle" in a.parts:
+            log("our async client holding connections, a fresh virtactord")
+            bench.async_idle()
     finally:
         bench.cleanup()
     bench.report()

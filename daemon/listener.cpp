@@ -15,7 +15,7 @@ namespace {
 
 caf::behavior listener(caf::io::broker* self, int fd, std::shared_ptr<client_counter> counter,
                        std::shared_ptr<const session_options> opts) {
-  flow::add_listener(self, fd);
+  flow::add_listener(self, fd, opts->log);
   // Sessions report their end through `on_exit`; copy the options once with it.
   auto session_opts = std::make_shared<session_options>(*opts);
   session_opts->on_exit = [counter, chained = opts->on_exit] {

@@ -405,7 +405,8 @@ int main(int argc, char** argv) {
   }
 
   auto fd_limit = raise_fd_limit();
-  log.info("daemon", "descriptor limit " + std::to_string(fd_limit));
+  log.info("daemon", "descriptor limit " + std::to_string(fd_limit) +
+                       " (soft limit raised to the hard limit; one per connection)");
 
   // Sockets first: a daemon that cannot listen must fail before it says "ready".
   // libvirtd's default directory, so that virsh finds us without socket=.

@@ -13,7 +13,6 @@
 #include <caf/io/broker.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/network/default_multiplexer.hpp>
-#include <caf/io/network/doorman_impl.hpp>
 #include <caf/message_handler.hpp>
 
 #include "actors/atoms.hpp"
@@ -53,15 +52,17 @@ namespace net = caf::io::network;
 
 /// A doorman that hands accepted sockets to its broker as they are, instead
 /// of wrapping them in plain scribes: the TLS handshake has to come first.
-class tls_doorman : public net::doorman_impl {
+/// Running out of descriptors is survived and logged as on the other
+/// listeners (`flow::doorman`).
+class tls_doorman : public flow::doorman {
 public:
-  using doorman_impl::doorman_impl;
+  using flow::doorman::doorman;
 
   bool new_connection() override {
     if (detached())
       return false;
     auto handoff = std::make_shared<tls_handoff>();
-    handoff->fd.reset(std::exchange(acceptor_.accepted_socket(), net::invalid_native_socket));
+    handoff->fd.reset(take_accepted());
     caf::anon_send(caf::actor_cast<caf::actor>(parent()->ctrl()), tls_accept_atom::value,
                    std::move(handoff));
     return true;
@@ -120,7 +121,7 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
                            std::shared_ptr<const session_options> opts, tls_listener_options tls) {
   auto st = std::make_shared<listener_state>();
   auto& mpx = static_cast<net::default_multiplexer&>(self->backend());
-  self->add_doorman(caf::make_counted<tls_doorman>(mpx, fd));
+  self->add_doorman(caf::make_counted<tls_doorman>(mpx, fd, tls.log));
   // Runs in the listener's cleanup, when its mailbox no longer takes messages.
   self->attach_functor([work = st->work] { work->abandon_all(); });
   // Every client of this socket lives in this broker, as a plain session

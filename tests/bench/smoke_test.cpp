@@ -69,6 +69,34 @@ BOOST_AUTO_TEST_CASE(the_report_has_the_comparison_client_and_target_tables) {
   BOOST_TEST(contains(r.proc.out, "daemon KiB per idle connection at 20"));
   BOOST_TEST(contains(r.proc.out, "client side: one process, 10 connections"));
   BOOST_TEST(contains(r.proc.out, "targets"));
+  // Issue 10's targets, each printed with its verdict.
+  BOOST_TEST(contains(r.proc.out, "daemon CPU per call with 20 open (calls over all)"));
+  BOOST_TEST(contains(r.proc.out, "daemon CPU per call with 20 open <= 1.5x of 5 open"));
+  BOOST_TEST(contains(r.proc.out, "20 connections held by one virtactord, each a call"));
+  BOOST_TEST(contains(r.proc.out, "async client: 10 connections from one process, each a call"));
+  BOOST_TEST(contains(r.proc.out, "async client at 10 connections: calls/s >= libvirt's"));
+}
+
+BOOST_AUTO_TEST_CASE(every_idle_stage_measured_calls_over_its_connections) {
+  auto& r = run_once();
+  BOOST_REQUIRE(!r.json.empty());
+  boost::property_tree::ptree tree;
+  std::istringstream in{r.json};
+  boost::property_tree::read_json(in, tree);
+  int stages_seen = 0;
+  for (auto& [unused, result] : tree.get_child("results")) {
+    if (result.get<std::string>("name").rfind("idle/", 0) != 0)
+      continue;
+    for (auto& [unused2, run] : result.get_child("runs"))
+      for (auto& [unused3, stage] : run.get_child("stages")) {
+        BOOST_TEST_INFO(result.get<std::string>("name") << " at " << stage.get<long>("n"));
+        BOOST_TEST(stage.get<long>("loop_calls") > 0);
+        BOOST_TEST(stage.get<long>("loop_failed") == 0);
+        ++stages_seen;
+      }
+  }
+  // The CPU base (5) and the two smoke stages, for each daemon.
+  BOOST_TEST(stages_seen >= 3);
 }
 
 BOOST_AUTO_TEST_CASE(every_load_generator_made_successful_calls_against_each_daemon) {

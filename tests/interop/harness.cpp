@@ -252,6 +252,7 @@ bool daemon_process::try_start(const daemon_settings& settings) {
   if (settings.tcp)
     argv.push_back("--listen");
   argv.insert(argv.end(), settings.args.begin(), settings.args.end());
+  argv.insert(argv.begin(), settings.launcher.begin(), settings.launcher.end());
   child_.reset();
   child_.emplace(argv, settings.env, dir_.file("stdout"), dir_.file("stderr"));
 

@@ -119,6 +119,9 @@ struct daemon_settings {
   std::vector<std::string> args;
   /// Extra environment ("NAME=value").
   std::vector<std::string> env;
+  /// A command that execs virtactord in the same process, put before its
+  /// path (e.g. {"/usr/bin/prlimit", "--nofile=64:64"}).
+  std::vector<std::string> launcher;
 };
 
 /// A `virtactord` serving a private temp directory (both unix sockets, the

@@ -16,6 +16,7 @@
 #include "actors/error.hpp"
 #include "actors/frame_conn.hpp"
 #include "actors/request_timeout.hpp"
+#include "actors/rpc_engine.hpp"
 #include "actors/sasl.hpp"
 #include "actors/uri.hpp"
 #include "drivers/local_connection.hpp"
@@ -27,18 +28,10 @@ namespace virtactor::daemon {
 
 using protocol::header;
 using protocol::msg_status;
-using protocol::msg_type;
 using protocol::proc;
 
 namespace {
 
-/// libvirt's internal `virDrvFeature` numbers the daemon answers itself.
-enum feature : int32_t {
-  feature_fd_passing = 8,
-  feature_program_keepalive = 10,
-  feature_remote_event_callback = 14,
-  feature_remote_close_callback = 15,
-};
 
 /// A received call: its header and its size on the wire. The size is
 /// released to the broker with the reply (the broker bounds what is pending).
@@ -112,11 +105,10 @@ struct session final : frame_sink, std::enable_shared_from_this<session> {
   bool close_callback = false; // CONNECT_REGISTER_CLOSE_CALLBACK
   bool ended = false;          // the host removes it after the current event
   std::unique_ptr<sasl::server> sasl; // between AUTH_SASL_INIT and the end of the exchange
-  // libvirt's keepalive: the last message from the client, when to look
+  // libvirt's keepalive (the engine's timeline: PINGs after `interval` of
+  // silence, dropped after `count` unanswered).
   // again, and the PINGs still allowed before the client counts as dead.
-  clock::time_point last_rx = clock::now();
-  clock::time_point keepalive_due{};
-  int count_to_death = 0;
+  rpc::keepalive ka;
   // Its entry in the host's timer set, if any.
   std::optional<clock::time_point> timer_at;
   // Calls the driver is working on, by session-local id: ids grow and every
@@ -192,127 +184,39 @@ void release(session& s, const inbound& in) {
   s.conn.release(in.bytes);
 }
 
-header reply_header(const header& call, msg_status status) {
-  header h = call;
-  h.type = msg_type::reply;
-  h.status = status;
-  return h;
-}
-
 void reply_ok(session& s, const inbound& in, const xdr::buffer& payload) {
-  send_reply(s, in,
-             protocol::make_message_raw(reply_header(in.hdr, msg_status::ok), payload.data(),
-                                        payload.size()));
+  send_reply(s, in, rpc::reply_ok(in.hdr, payload));
 }
 
 template <class T>
 void reply_value(session& s, const inbound& in, const T& ret) {
-  send_reply(s, in, protocol::make_message(reply_header(in.hdr, msg_status::ok), ret));
-}
-
-/// Cuts `text` to at most `max` bytes on a UTF-8 character boundary.
-std::string bounded(std::string text, size_t max) {
-  if (text.size() <= max)
-    return text;
-  constexpr std::string_view mark = " [truncated]";
-  size_t keep = max > mark.size() ? max - mark.size() : 0;
-  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80)
-    --keep;
-  text.resize(keep);
-  text += mark.substr(0, max - keep);
-  return text;
-}
-
-protocol::remote_error to_remote_error(const virt_error& e, size_t max_length) {
-  protocol::remote_error r;
-  r.code = static_cast<int32_t>(e.code);
-  r.domain = static_cast<int32_t>(e.domain);
-  r.message = bounded(e.message, max_length);
-  r.level = static_cast<int32_t>(e.level);
-  r.str1 = r.message;
-  return r;
+  send_reply(s, in, rpc::reply_value(in.hdr, ret));
 }
 
 void reply_error(session& s, const inbound& in, const virt_error& e) {
-  send_reply(s, in,
-             protocol::make_message(reply_header(in.hdr, msg_status::error),
-                                    to_remote_error(e, s.opts->max_error_length)));
-}
-
-/// An error as libvirtd's RPC layer words it: the message in str2 behind a
-/// "%s" or "prefix: %s" format (what libvirtd sends for these).
-void reply_rpc_error(session& s, const inbound& in, error_code code, std::string format,
-                     std::string detail, std::string message) {
-  protocol::remote_error r;
-  r.code = static_cast<int32_t>(code);
-  r.domain = static_cast<int32_t>(error_domain::rpc);
-  r.message = std::move(message);
-  r.level = static_cast<int32_t>(error_level::error);
-  r.str1 = std::move(format);
-  r.str2 = std::move(detail);
-  send_reply(s, in, protocol::make_message(reply_header(in.hdr, msg_status::error), r));
+  send_reply(s, in, rpc::reply_error(in.hdr, e, s.opts->max_error_length));
 }
 
 /// The exact error libvirtd gives for procedures it does not know; virsh's
 /// fallbacks depend on it (code RPC, domain RPC, "unknown procedure: N").
 void reply_unknown_proc(session& s, const inbound& in) {
-  auto text = "unknown procedure: " + std::to_string(in.hdr.proc);
-  reply_rpc_error(s, in, error_code::rpc, "%s", text, text);
+  send_reply(s, in, rpc::reply_unknown_proc(in.hdr));
 }
 
 /// Calls before authentication (libvirtd: VIR_ERR_RPC "authentication required").
 void reply_auth_required(session& s, const inbound& in) {
-  reply_rpc_error(s, in, error_code::rpc, "%s", "authentication required",
-                  "authentication required");
+  send_reply(s, in, rpc::reply_auth_required(in.hdr));
 }
 
 /// Any failed authentication step, as libvirtd answers it: the reason stays
 /// in the daemon's log.
 void reply_auth_failed(session& s, const inbound& in) {
-  reply_rpc_error(s, in, error_code::auth_failed, "authentication failed: %s",
-                  "authentication failed", "authentication failed: authentication failed");
-}
-
-virt_error rpc_error(std::string message) {
-  return make_virt_error(error_code::rpc, error_domain::rpc, std::move(message));
+  send_reply(s, in, rpc::reply_auth_failed(in.hdr));
 }
 
 virt_error not_open_error() {
   return make_virt_error(error_code::internal_error, error_domain::rpc,
                          "internal error: hypervisor connection not open");
-}
-
-void send_event_message(session& s, int32_t number, const xdr::buffer& body) {
-  header h;
-  h.proc = number;
-  h.type = msg_type::message;
-  h.serial = 1; // what libvirtd 9.0 sends on events; clients ignore it
-  send_frame(s, protocol::make_message_raw(h, body.data(), body.size()));
-}
-
-/// An event whose message is the domain alone (reboot, control error): the
-/// legacy message or the callback one carrying the subscription's id.
-template <class Msg, class CallbackMsg>
-void send_domain_only_event(session& s, const domain_event& ev, bool legacy,
-                            int32_t legacy_proc, int32_t callback_proc) {
-  xdr::buffer body;
-  Msg msg{ev.dom};
-  if (legacy) {
-    xdr::encode_into(body, msg);
-    send_event_message(s, legacy_proc, body);
-  } else {
-    xdr::encode_into(body, CallbackMsg{ev.callback_id, msg});
-    send_event_message(s, callback_proc, body);
-  }
-}
-
-xdr::buffer keepalive_message(protocol::keepalive_proc p) {
-  header h;
-  h.prog = protocol::program::keepalive;
-  h.proc = static_cast<int32_t>(p);
-  h.type = msg_type::message;
-  h.serial = 0;
-  return protocol::make_message(h, xdr::empty{});
 }
 
 /// The session leaves its driver link: its subscriptions end, and the
@@ -358,7 +262,7 @@ void close_stream(session& s) {
 template <class T>
 bool decode_args(session& s, const inbound& in, const xdr::buffer& args, T& out) {
   if (auto err = xdr::decode(args, out); !err.empty()) {
-    reply_error(s, in, rpc_error("Unable to decode message payload"));
+    reply_error(s, in, rpc::payload_error());
     return false;
   }
   return true;
@@ -660,33 +564,17 @@ void handle_supports_feature(session& s, const inbound& in, const xdr::buffer& a
   protocol::connect_supports_feature_args a;
   if (!decode_args(s, in, args, a))
     return;
-  int32_t answer = -1;
-  switch (a.feature) {
-    case feature_program_keepalive:
-      // The client has an event loop and answers PINGs: start pinging it.
-      if (!st.keepalive && st.opts->keepalive_interval > 0) {
-        st.keepalive = true;
-        st.count_to_death = st.opts->keepalive_count;
-        st.keepalive_due = clock::now() + std::chrono::seconds{st.opts->keepalive_interval};
-        st.host->schedule(st);
-      }
-      answer = 1;
-      break;
-    case feature_remote_event_callback:
-    case feature_remote_close_callback:
-      answer = 1;
-      break;
-    case feature_fd_passing:
-      answer = st.opts->unix_socket ? 1 : 0;
-      break;
-    default:
-      break;
+  bool keepalive = a.feature == rpc::feature::program_keepalive;
+  if (keepalive && !st.ka.running()) {
+    // The client has an event loop and answers PINGs: start pinging it.
+    st.ka.start(clock::now());
+    st.host->schedule(st);
   }
-  if (answer >= 0) {
-    if (!st.drv && a.feature != feature_program_keepalive)
+  if (auto answer = rpc::daemon_feature_answer(a.feature, st.opts->unix_socket)) {
+    if (!st.drv && !keepalive)
       reply_error(s, in, not_open_error());
     else
-      reply_value(s, in, protocol::connect_supports_feature_ret{answer});
+      reply_value(s, in, protocol::connect_supports_feature_ret{*answer});
     return;
   }
   if (!st.drv) {
@@ -852,7 +740,7 @@ void sasl_reply(session& s, const inbound& in, result<sasl::step_result> r) {
   auto layer = st.sasl->layer();
   st.sasl.reset();
   st.authenticated = true;
-  auto msg = protocol::make_message(reply_header(in.hdr, msg_status::ok), ret);
+  auto msg = rpc::reply_value(in.hdr, ret);
   st.conn.write(std::move(msg), in.bytes);
   if (layer)
     st.conn.install(std::move(layer)); // from the next message on
@@ -879,9 +767,7 @@ void handle_remote_call(session& s, const inbound& in, xdr::buffer args) {
   auto& st = s;
   const auto& hdr = in.hdr;
   if (hdr.status != msg_status::ok) {
-    reply_error(s, in,
-                rpc_error("Unexpected message status " +
-                          std::to_string(static_cast<int32_t>(hdr.status))));
+    reply_error(s, in, rpc::unexpected_status_error(hdr.status));
     return;
   }
   auto info = protocol::find_proc_info(hdr.proc);
@@ -908,7 +794,7 @@ void handle_remote_call(session& s, const inbound& in, xdr::buffer args) {
     return;
   }
   if (auto err = protocol::check_args(hdr.proc, args.data(), args.size()); !err.empty()) {
-    reply_error(s, in, rpc_error("Unable to decode message payload"));
+    reply_error(s, in, rpc::payload_error());
     return;
   }
   switch (info->id) {
@@ -998,71 +884,59 @@ void handle_remote_call(session& s, const inbound& in, xdr::buffer args) {
 
 void handle_frame(session& s, xdr::buffer& frame) {
   auto& st = s;
-  inbound in;
-  in.bytes = static_cast<uint32_t>(frame.size() + protocol::length_size);
-  if (auto err = protocol::decode_header(frame.data(), frame.size(), in.hdr); !err.empty()) {
-    st.conn.drop();
-    shutdown(s);
-    return;
-  }
-  const auto& hdr = in.hdr;
-  st.last_rx = clock::now();
-  st.count_to_death = st.opts->keepalive_count;
-  if (hdr.prog == protocol::program::keepalive && hdr.vers == protocol::program_version &&
-      hdr.type == msg_type::message) {
-    if (hdr.proc == static_cast<int32_t>(protocol::keepalive_proc::ping))
-      send_reply(s, in, keepalive_message(protocol::keepalive_proc::pong));
-    else
-      release(s, in); // a PONG only proves the client is alive
-    return;
-  }
-  if (hdr.type != msg_type::call) {
-    // libvirtd ignores replies and events from clients; streams are not open.
-    release(s, in);
-    return;
-  }
-  if (hdr.prog != protocol::program::remote || hdr.vers != protocol::program_version) {
-    reply_error(s, in,
-                rpc_error("Cannot find program " + std::to_string(hdr.prog) + " version " +
-                          std::to_string(hdr.vers)));
-    return;
+  auto msg = rpc::classify(rpc::role::server, frame, st.opts->max_error_length);
+  inbound in{msg.hdr, static_cast<uint32_t>(frame.size() + protocol::length_size)};
+  switch (msg.what) {
+    case rpc::kind::malformed:
+      st.conn.drop();
+      shutdown(s);
+      return;
+    case rpc::kind::ping:
+    case rpc::kind::wrong_program:
+      st.ka.on_receive(clock::now());
+      send_reply(s, in, std::move(msg.answer));
+      return;
+    case rpc::kind::call:
+      st.ka.on_receive(clock::now());
+      break;
+    default:
+      // A PONG only proves the client alive; libvirtd ignores replies and
+      // events from clients (streams are not open).
+      st.ka.on_receive(clock::now());
+      release(s, in);
+      return;
   }
   // The arguments stay in the buffer CAF filled: the header is cut off in
   // place, nothing is allocated.
-  frame.erase(frame.begin(), frame.begin() + protocol::header_size);
+  frame.erase(frame.begin(), frame.begin() + static_cast<ptrdiff_t>(msg.body_offset));
   handle_remote_call(s, in, std::move(frame));
 }
 
 // --- keepalive (libvirt's virKeepAliveTimer) -------------------------------------
 
-/// Once `keepalive_interval` passed without a message from the client: PING,
-/// and after `keepalive_count` unanswered PINGs, drop it. With interval 2 and
-/// count 3 a silent client gets PINGs at 2, 4 and 6 s and is dropped at 8 s,
-/// as libvirtd does, whatever is still queued for it.
+/// With interval 2 and count 3 a silent client gets PINGs at 2, 4 and 6 s and
+/// is dropped at 8 s, as libvirtd does, whatever is still queued for it.
 void keepalive_tick(session& s, clock::time_point now) {
   auto& st = s;
-  auto interval = std::chrono::seconds{st.opts->keepalive_interval};
-  auto idle = now - st.last_rx;
-  if (idle < interval) {
-    st.keepalive_due = st.last_rx + interval;
-    return;
+  switch (st.ka.on_timer(now)) {
+    case rpc::keepalive::action::none:
+      return;
+    case rpc::keepalive::action::ping:
+      send_frame(s, rpc::keepalive_message(protocol::keepalive_proc::ping));
+      return;
+    case rpc::keepalive::action::dead:
+      if (st.opts->log)
+        st.opts->log(2, "client " + st.client.peer.remote_addr +
+                          " dropped: no answer to keepalive");
+      st.conn.drop();
+      shutdown(s);
+      return;
   }
-  if (st.count_to_death <= 0) {
-    if (st.opts->log)
-      st.opts->log(2, "client " + st.client.peer.remote_addr +
-                        " dropped: no answer to keepalive");
-    st.conn.drop();
-    shutdown(s);
-    return;
-  }
-  --st.count_to_death;
-  send_frame(s, keepalive_message(protocol::keepalive_proc::ping));
-  st.keepalive_due = now + interval;
 }
 
 /// The session's wake-up: keepalive and call deadlines.
 void on_timer(session& s, clock::time_point now) {
-  if (s.keepalive && now >= s.keepalive_due)
+  if (s.ka.running())
     keepalive_tick(s, now);
   if (!s.ended)
     expire_calls(s, now);
@@ -1071,40 +945,18 @@ void on_timer(session& s, clock::time_point now) {
 // --- events from the driver connection -------------------------------------------
 
 void send_domain_event(session& s, const domain_event& ev) {
-  xdr::buffer body;
   bool legacy = false;
   for (auto& [event_id, id] : s.legacy_events)
     if (id == ev.callback_id)
       legacy = true;
-  protocol::domain_event_lifecycle_msg msg{ev.dom, ev.event, ev.detail};
-  if (ev.event_id == static_cast<int32_t>(domain_event_id::lifecycle)) {
-    if (legacy) {
-      xdr::encode_into(body, msg);
-      send_event_message(s, protocol::proc_domain_event_lifecycle, body);
-    } else {
-      xdr::encode_into(body, protocol::domain_event_callback_lifecycle_msg{ev.callback_id, msg});
-      send_event_message(s, protocol::proc_domain_event_callback_lifecycle, body);
-    }
-  } else if (ev.event_id == static_cast<int32_t>(domain_event_id::reboot)) {
-    send_domain_only_event<protocol::domain_event_reboot_msg,
-                           protocol::domain_event_callback_reboot_msg>(
-      s, ev, legacy, protocol::proc_domain_event_reboot,
-      protocol::proc_domain_event_callback_reboot);
-  } else if (ev.event_id == static_cast<int32_t>(domain_event_id::control_error)) {
-    send_domain_only_event<protocol::domain_event_control_error_msg,
-                           protocol::domain_event_callback_control_error_msg>(
-      s, ev, legacy, protocol::proc_domain_event_control_error,
-      protocol::proc_domain_event_callback_control_error);
-  }
+  if (auto msg = rpc::encode_event(ev, legacy))
+    send_frame(s, std::move(*msg));
 }
 
 /// The close callback's event (CONNECT_EVENT_CONNECTION_CLOSED), if asked for.
 void send_connection_closed(session& s, int32_t reason) {
-  if (!s.close_callback)
-    return;
-  xdr::buffer body;
-  xdr::encode_into(body, protocol::connect_event_connection_closed_msg{reason});
-  send_event_message(s, protocol::proc_connect_event_connection_closed, body);
+  if (s.close_callback)
+    send_frame(s, rpc::encode_event(connection_closed{reason}));
 }
 
 void session::on_frame(xdr::buffer& frame) {
@@ -1123,6 +975,7 @@ void host_impl::add(caf::io::connection_handle hdl, client_info info, std::share
                                      std::move(owner));
   s->opts = opts.get();
   s->authenticated = opts->auth == auth_method::none;
+  s->ka = rpc::keepalive(std::chrono::seconds{opts->keepalive_interval}, opts->keepalive_count);
   auto& ref = *s;
   by_hdl.emplace(hdl, std::move(s));
   ref.conn.start();
@@ -1168,8 +1021,8 @@ void host_impl::schedule(session& s) {
   if (s.ended)
     return;
   std::optional<clock::time_point> next;
-  if (s.keepalive)
-    next = s.keepalive_due;
+  if (auto due = s.ka.next_deadline())
+    next = *due;
   if (!s.running.empty()) {
     auto d = s.running.begin()->second.deadline;
     if (!next || d < *next)

@@ -178,6 +178,18 @@ void frame_conn::write(xdr::buffer msg, uint32_t released) {
     release(released);
   if (done_)
     return;
+  if (direct_ && !out_ && !codec_ && in_caf_ == 0) {
+    // Nothing of ours is left in CAF: the socket takes it in order.
+    auto n = ::send(static_cast<int>(hdl_.id()), msg.data(), msg.size(),
+                    MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n == static_cast<ssize_t>(msg.size())) {
+      update_flow();
+      return;
+    }
+    // The rest (or all of it, on an error CAF will then see) through CAF.
+    if (n > 0)
+      msg.erase(msg.begin(), msg.begin() + n);
+  }
   if (!out_ && !codec_ && in_caf_ + msg.size() <= output_window) {
     // The common case: straight into CAF's buffer.
     auto& wr = self_->wr_buf(hdl_);

@@ -72,6 +72,11 @@ public:
 
   /// Starts reading (the length word of the first message).
   void start();
+  /// For a plain socket (not a TLS or other custom scribe): a message is
+  /// written straight to the socket when CAF has nothing of this connection
+  /// left to write, which saves CAF's two epoll_ctl calls and a loop round
+  /// per reply; what the socket does not take goes through CAF as before.
+  void write_directly(bool on) { direct_ = on; }
   /// True once the stream ended, closed or was dropped.
   bool done() const { return done_; }
 
@@ -115,6 +120,7 @@ private:
   bool want_length_ = true;
   bool paused_ = false;
   bool done_ = false;
+  bool direct_ = false;
   uint32_t remaining_ = 0; // body bytes still to come
   uint32_t pending_messages_ = 0;
   uint64_t pending_bytes_ = 0;

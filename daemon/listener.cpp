@@ -45,7 +45,7 @@ caf::behavior listener(caf::io::broker* self, int fd, std::shared_ptr<client_cou
       info.peer = describe_socket(static_cast<int>(msg.handle.id()));
       if (unix_socket)
         info.credentials = read_peer_credentials(static_cast<int>(msg.handle.id()));
-      host->add(msg.handle, std::move(info));
+      host->add(msg.handle, std::move(info), true);
     },
     [self](const caf::io::acceptor_closed_msg&) { self->quit(); },
   };

@@ -19,6 +19,8 @@
 #include "actors/rpc_engine.hpp"
 #include "actors/sasl.hpp"
 #include "actors/uri.hpp"
+#include "drivers/conf/domain_dispatch.hpp"
+#include "drivers/conf/shared_index.hpp"
 #include "drivers/local_connection.hpp"
 #include "protocol/api_names.hpp"
 #include "protocol/header.hpp"
@@ -71,6 +73,9 @@ struct driver_link {
   // there directly.
   std::optional<drivers::conf::state_actor> state;
   std::string uri;
+  // The state's domain index, once it told it: lookups and listings are
+  // answered from it here, on the I/O thread.
+  std::shared_ptr<const drivers::conf::shared_index> index;
   std::optional<std::pair<std::string, uint32_t>> shared_key; // (URI, flags) if shared
   std::set<session*> users;
   std::map<int32_t, session*> subs; // callback id -> subscriber
@@ -130,7 +135,8 @@ public:
   host_impl(caf::io::broker* b, std::shared_ptr<const session_options> o)
       : self(b), opts(std::move(o)) {}
 
-  void add(caf::io::connection_handle hdl, client_info info, std::shared_ptr<void> owner) override;
+  void add(caf::io::connection_handle hdl, client_info info, bool plain_socket,
+           std::shared_ptr<void> owner) override;
   void close_all() override;
   size_t size() const override { return by_hdl.size(); }
 
@@ -346,9 +352,48 @@ void forward_call(session& s, const inbound& in, xdr::buffer args) {
         reply_error(s, in, step.error);
         return;
       case drivers::call_step::to_state:
-        send_call(s, in, *st.link->state, call_atom::value, std::move(step.call));
-        return;
+        break;
     }
+    if (st.link->index && drivers::conf::domain_list::handles(in.hdr.proc) &&
+        !drivers::conf::is_domain_proc(in.hdr.proc)) {
+      // A lookup or listing: from the index, as the state actor would
+      // answer it, with no actor hop (the writers update the index before
+      // they reply, so this client's own changes are in it).
+      auto r = st.link->index->read([&](const drivers::conf::domain_list& l) {
+        return l.dispatch(step.call.proc, step.call.args);
+      });
+      if (r)
+        reply_ok(s, in, *r);
+      else
+        reply_error(s, in, r.error());
+      return;
+    }
+    if (st.link->index && in.hdr.proc == static_cast<int32_t>(proc::domain_get_info)) {
+      // DOMAIN_GET_INFO reads what the domain actor last wrote to the index
+      // (before it replied to any change) and the CPU time from the
+      // backend's clock: no actor hop. Unknown domains and backends without
+      // a clock go to the actor, which words the errors.
+      auto& a = std::any_cast<const protocol::dom_only&>(step.call.args);
+      auto info = st.link->index->read(
+        [&](const drivers::conf::domain_list& l) -> std::optional<protocol::domain_get_info_ret> {
+          auto* d = l.find_uuid(a.dom.uuid);
+          if (!d || !d->cpu)
+            return std::nullopt;
+          protocol::domain_get_info_ret r;
+          r.state = static_cast<uint32_t>(d->state);
+          r.max_mem = d->max_mem_kib;
+          r.memory = d->memory_kib;
+          r.nr_virt_cpu = static_cast<uint32_t>(d->vcpus);
+          r.cpu_time = d->cpu->cpu_time_ns();
+          return r;
+        });
+      if (info) {
+        reply_value(s, in, *info);
+        return;
+      }
+    }
+    send_call(s, in, *st.link->state, call_atom::value, std::move(step.call));
+    return;
   }
   send_call(s, in, st.drv, call_atom::value, in.hdr.proc, std::move(args));
 }
@@ -469,10 +514,20 @@ std::shared_ptr<driver_link> make_link(host_impl& host, const connection_actor& 
   std::move(sreq).then(
     [self, sid, wl](drivers::conf::state_actor& state, std::string& uri) {
       forget_timeout(self, sid);
-      if (auto l = wl.lock()) {
-        l->state = std::move(state);
-        l->uri = std::move(uri);
-      }
+      auto l = wl.lock();
+      if (!l)
+        return;
+      l->state = state;
+      l->uri = std::move(uri);
+      auto ireq = self->request(state, std::chrono::seconds{30}, drivers::conf::index_atom::value);
+      auto iid = ireq.id();
+      std::move(ireq).then(
+        [self, iid, wl](std::shared_ptr<drivers::conf::shared_index>& index) {
+          forget_timeout(self, iid);
+          if (auto l = wl.lock())
+            l->index = std::move(index);
+        },
+        [self, iid](caf::error&) { forget_timeout(self, iid); });
     },
     [self, sid](caf::error&) { forget_timeout(self, sid); });
   return link;
@@ -970,7 +1025,8 @@ void session::on_end(stream_end) {
 
 // --- the host ----------------------------------------------------------------------
 
-void host_impl::add(caf::io::connection_handle hdl, client_info info, std::shared_ptr<void> owner) {
+void host_impl::add(caf::io::connection_handle hdl, client_info info, bool plain_socket,
+                    std::shared_ptr<void> owner) {
   auto s = std::make_shared<session>(this, self, hdl, opts->limits, std::move(info),
                                      std::move(owner));
   s->opts = opts.get();
@@ -978,6 +1034,7 @@ void host_impl::add(caf::io::connection_handle hdl, client_info info, std::share
   s->ka = rpc::keepalive(std::chrono::seconds{opts->keepalive_interval}, opts->keepalive_count);
   auto& ref = *s;
   by_hdl.emplace(hdl, std::move(s));
+  ref.conn.write_directly(plain_socket);
   ref.conn.start();
 }
 

@@ -96,8 +96,9 @@ public:
   virtual ~session_host() = default;
   /// Adopts connection `hdl`, already a scribe of the host's broker, as a
   /// new client. `owner` (TLS state, a slot in the server's count) lives as
-  /// long as the client.
-  virtual void add(caf::io::connection_handle hdl, client_info info,
+  /// long as the client. `plain_socket`: the handle's scribe is a plain
+  /// socket (replies may be written to it directly), not a TLS scribe.
+  virtual void add(caf::io::connection_handle hdl, client_info info, bool plain_socket,
                    std::shared_ptr<void> owner = {}) = 0;
   /// Closes every client (the server stops).
   virtual void close_all() = 0;

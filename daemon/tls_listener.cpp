@@ -175,7 +175,7 @@ caf::behavior tls_listener(caf::io::broker* self, int fd, std::shared_ptr<client
                                           : flow::make_socket_scribe(self, stream->fd.release());
         auto hdl = scribe->hdl();
         self->add_scribe(std::move(scribe));
-        host->add(hdl, std::move(info), std::move(stream->owner));
+        host->add(hdl, std::move(info), !stream->make_scribe, std::move(stream->owner));
       },
       [](const caf::io::new_connection_msg&) {
         // nop: our doorman never makes plain scribes

@@ -29,6 +29,10 @@
 namespace virtactor::drivers::conf {
 
 class state_backend;
+class shared_index;
+
+/// Asks a state actor for its shared domain index.
+using index_atom = caf::atom_constant<caf::atom("va_index")>;
 
 /// Redefinition or creation of a domain (the definition is parsed once, by
 /// the state actor).
@@ -85,6 +89,7 @@ using domain_actor = caf::typed_actor<
 /// fans events out to the connections that listen.
 using state_actor = caf::typed_actor<
   caf::replies_to<call_atom, typed_call>::with<xdr::buffer>,
+  caf::replies_to<index_atom>::with<std::shared_ptr<shared_index>>,
   caf::reacts_to<update_atom, domain_update>, caf::reacts_to<subscribe_atom, event_listener>,
   caf::reacts_to<unsubscribe_atom, event_listener>>;
 
@@ -95,6 +100,7 @@ state_actor spawn_state(caf::actor_system& sys, std::unique_ptr<state_backend> b
 } // namespace virtactor::drivers::conf
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(virtactor::drivers::conf::typed_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<virtactor::drivers::conf::shared_index>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(virtactor::drivers::conf::definition_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(virtactor::drivers::conf::domain_update)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(virtactor::drivers::conf::stats_request)

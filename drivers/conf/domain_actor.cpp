@@ -1,4 +1,5 @@
 #include "drivers/conf/domain_actor.hpp"
+#include "drivers/conf/shared_index.hpp"
 
 #include <deque>
 #include <functional>
@@ -76,6 +77,10 @@ struct domain_actor_state : domain_host {
     if (events.empty() && told == now)
       return;
     told = now;
+    if (cfg.index) {
+      now.cpu = cfg.backend->cpu_clock_of(*cfg.obj);
+      cfg.index->write([&](domain_list& l) { l.update(now); });
+    }
     self->send(cfg.owner, update_atom::value, domain_update{std::move(now), std::move(events)});
     events.clear();
   }

@@ -20,6 +20,8 @@ struct domain_actor_config {
   std::shared_ptr<std::atomic<int32_t>> next_id;
   /// Where updates go.
   state_actor owner;
+  /// The state's index: the actor writes its summary there before replying.
+  std::shared_ptr<shared_index> index;
 };
 
 /// Spawns the actor of `cfg.obj`; it calls `backend->attach` first.

@@ -76,6 +76,11 @@ class domain_backend {
 public:
   virtual ~domain_backend() = default;
 
+  /// The domain's CPU time for readers outside the domain actor (the
+  /// daemon answers DOMAIN_GET_INFO from the index with it); null: only
+  /// `cpu_time_ns`, on the actor. Asked after every change of the domain.
+  virtual std::shared_ptr<const cpu_clock> cpu_clock_of(const domain_object&) { return nullptr; }
+
   /// Called once when the domain actor starts (again, after a restart):
   /// an active domain is reattached to its hypervisor process here.
   virtual void attach(domain_object& obj, domain_host& host) = 0;

@@ -121,6 +121,10 @@ domain_summary domain_object::summary() const {
   s.has_managed_save = managed_save;
   s.snapshot_count = 0;
   s.removed = removed;
+  auto& d = current();
+  s.max_mem_kib = d.memory.max_kib;
+  s.memory_kib = d.memory.current_kib;
+  s.vcpus = static_cast<int32_t>(d.vcpu.current);
   return s;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -78,6 +79,14 @@ inline constexpr uint32_t undefine_snapshots_metadata = 2;
 /// What the domain index (`domain_list`) needs to know about a domain:
 /// enough for lookups, listings with every VIR_CONNECT_LIST_DOMAINS_* filter,
 /// and for dropping the domain once it is gone.
+/// A domain's CPU time as its backend tells it, readable from any thread
+/// (DOMAIN_GET_INFO answered from the shared index, off the domain actor).
+class cpu_clock {
+public:
+  virtual ~cpu_clock() = default;
+  virtual uint64_t cpu_time_ns() const = 0;
+};
+
 struct domain_summary {
   /// The current handle: name, uuid, and id (-1 while inactive).
   protocol::nonnull_domain dom;
@@ -91,8 +100,22 @@ struct domain_summary {
   /// The domain no longer exists: undefined while inactive, or a transient
   /// domain that stopped. The index drops it and its actor ends.
   bool removed = false;
+  /// DOMAIN_GET_INFO's figures, of the current definition.
+  uint64_t max_mem_kib = 0;
+  uint64_t memory_kib = 0;
+  int32_t vcpus = 0;
+  /// Its CPU time, when the backend tells it to readers outside the actor
+  /// (null: GET_INFO goes to the domain actor). Not compared: it changes
+  /// only with the state.
+  std::shared_ptr<const cpu_clock> cpu;
 
-  bool operator==(const domain_summary&) const = default;
+  bool operator==(const domain_summary& o) const {
+    return dom == o.dom && state == o.state && reason == o.reason && active == o.active &&
+           persistent == o.persistent && autostart == o.autostart &&
+           has_managed_save == o.has_managed_save && snapshot_count == o.snapshot_count &&
+           removed == o.removed && max_mem_kib == o.max_mem_kib && memory_kib == o.memory_kib &&
+           vcpus == o.vcpus;
+  }
 };
 
 /// One domain. Not thread-safe: its domain actor serialises every use

@@ -14,6 +14,7 @@
 #include "drivers/conf/domain_list.hpp"
 #include "drivers/conf/domain_stats.hpp"
 #include "drivers/conf/errors.hpp"
+#include "drivers/conf/shared_index.hpp"
 #include "drivers/conf/state_backend.hpp"
 #include "protocol/procedures.hpp"
 
@@ -41,7 +42,7 @@ struct domain_entry {
 struct state_state {
   std::shared_ptr<state_backend> backend;
   std::shared_ptr<const driver_traits> traits;
-  std::optional<domain_list> index;
+  std::shared_ptr<shared_index> index;
   std::unordered_map<std::string, domain_entry> domains;
   std::shared_ptr<std::atomic<int32_t>> next_id;
   std::vector<event_listener> listeners;
@@ -67,6 +68,7 @@ domain_actor spawn_domain(state_ptr self, std::shared_ptr<domain_object> obj) {
   cfg.traits = st.traits;
   cfg.next_id = st.next_id;
   cfg.owner = self;
+  cfg.index = st.index;
   auto actor = spawn_domain_actor(self->system(), std::move(cfg));
   // Linked: a domain actor ends with its state. Monitored: the state hears
   // of a domain actor's failure as a down message and restarts it.
@@ -79,7 +81,7 @@ domain_actor spawn_domain(state_ptr self, std::shared_ptr<domain_object> obj) {
 /// Adds `obj` to the index and gives it an actor.
 domain_entry& adopt(state_ptr self, std::shared_ptr<domain_object> obj) {
   auto& st = self->state;
-  st.index->update(obj->summary());
+  st.index->write([&](domain_list& l) { l.update(obj->summary()); });
   auto key = uuid_key(obj->uuid);
   auto actor = spawn_domain(self, obj);
   return st.domains[key] = domain_entry{std::move(actor), std::move(obj), 0};
@@ -122,7 +124,7 @@ caf::result<xdr::buffer> define_or_create(state_ptr self, const typed_call& call
   }
   if (!def)
     return to_caf_error(def.error());
-  auto where = st.index->existing(*def);
+  auto where = st.index->read([&](const domain_list& l) { return l.existing(*def); });
   if (!where)
     return to_caf_error(where.error());
   if (*where) {
@@ -161,7 +163,7 @@ caf::result<xdr::buffer> all_domain_stats(state_ptr self, const typed_call& call
   auto req = check_stats_call(*st.traits, args);
   if (!req)
     return to_caf_error(req.error());
-  auto targets = stats_targets(*st.index, args);
+  auto targets = st.index->read([&](const domain_list& l) { return stats_targets(l, args); });
   struct gathering {
     protocol::connect_get_all_domain_stats_ret ret;
     size_t left = 0;
@@ -180,9 +182,12 @@ caf::result<xdr::buffer> all_domain_stats(state_ptr self, const typed_call& call
     auto& slot = g->ret.ret_stats[i];
     slot.dom = targets[i];
     if (req->groups & stats_group::state) {
-      auto* s = st.index->find_uuid(targets[i].uuid);
+      auto [state, reason] = st.index->read([&](const domain_list& l) {
+        auto* s = l.find_uuid(targets[i].uuid);
+        return std::pair{s ? s->state : 0, s ? s->reason : 0};
+      });
       stats_params p;
-      add_state_stats(p, s ? s->state : 0, s ? s->reason : 0);
+      add_state_stats(p, state, reason);
       slot.params = p.take();
     }
     auto it = st.domains.find(uuid_key(targets[i].uuid));
@@ -206,7 +211,7 @@ state_actor::behavior_type state_impl(state_ptr self, std::shared_ptr<state_back
   auto& st = self->state;
   st.backend = std::move(backend);
   st.traits = std::make_shared<const driver_traits>(st.backend->traits());
-  st.index.emplace(*st.traits);
+  st.index = std::make_shared<shared_index>(*st.traits);
   auto initial = st.backend->take_initial_domains();
   int32_t max_id = 0;
   for (auto& obj : initial)
@@ -237,7 +242,8 @@ state_actor::behavior_type state_impl(state_ptr self, std::shared_ptr<state_back
         auto dom = domain_handle_of(call.args);
         auto i = st.domains.find(uuid_key(dom.uuid));
         // The index, not the object: only the domain's actor touches that.
-        if (i == st.domains.end() || !st.index->find_uuid(dom.uuid)) {
+        if (i == st.domains.end() ||
+            !st.index->read([&](const domain_list& l) { return l.find_uuid(dom.uuid) != nullptr; })) {
           // libvirt checks arguments and flags before it looks the domain up.
           if (auto ok = check_domain_call(*st.traits, call.proc, call.args, call.read_only); !ok)
             return to_caf_error(ok.error());
@@ -257,7 +263,8 @@ state_actor::behavior_type state_impl(state_ptr self, std::shared_ptr<state_back
           break;
       }
       if (domain_list::handles(call.proc)) {
-        auto r = st.index->dispatch(call.proc, call.args);
+        auto r = st.index->read(
+          [&](const domain_list& l) { return l.dispatch(call.proc, call.args); });
         if (!r)
           return to_caf_error(r.error());
         return std::move(*r);
@@ -275,9 +282,11 @@ state_actor::behavior_type state_impl(state_ptr self, std::shared_ptr<state_back
     },
     [self](update_atom, domain_update& up) {
       auto& st = self->state;
-      st.index->update(up.summary);
+      // The domain actor wrote its summary into the index itself, before it
+      // replied (a later summary may be there already): only the events.
       publish(self, up.events);
     },
+    [self](index_atom) { return self->state.index; },
     [self](subscribe_atom, const event_listener& listener) {
       self->monitor(listener);
       self->state.listeners.push_back(listener);

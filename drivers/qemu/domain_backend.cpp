@@ -488,6 +488,21 @@ public:
     return process_cpu_ns(rt_->pid);
   }
 
+  /// QEMU's CPU time, from /proc, for readers outside the actor: one clock
+  /// per process (0 while the domain is inactive).
+  struct process_cpu final : conf::cpu_clock {
+    explicit process_cpu(int32_t p) : pid(p) {}
+    int32_t pid;
+    uint64_t cpu_time_ns() const override { return pid > 0 ? process_cpu_ns(pid) : 0; }
+  };
+
+  std::shared_ptr<const conf::cpu_clock> cpu_clock_of(const domain_object& obj) override {
+    int32_t pid = obj.active() && rt_ ? rt_->pid : 0;
+    if (!cpu_clock_ || cpu_clock_->pid != pid)
+      cpu_clock_ = std::make_shared<const process_cpu>(pid);
+    return cpu_clock_;
+  }
+
   /// The first security driver's label, as libvirt reports it: its stack
   /// has "none" first (the DAC label is in the live XML's <seclabel>).
   protocol::domain_get_security_label_ret security_label(const domain_object&) override {
@@ -889,6 +904,7 @@ private:
   conf::domain_host* host_ = nullptr;
   domain_object* obj_ = nullptr;
   std::optional<runtime> rt_;
+  std::shared_ptr<const process_cpu> cpu_clock_;
 };
 
 } // namespace

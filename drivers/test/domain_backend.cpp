@@ -106,11 +106,22 @@ public:
   }
   void set_live_vcpus(domain_op, uint32_t, done_fn done) override { done(result<void>{}); }
 
-  uint64_t cpu_time_ns(const domain_object&) override {
-    // The test driver reports wall-clock time in nanoseconds as CPU time.
-    auto t = now_ ? now_() : std::chrono::system_clock::now();
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-    return static_cast<uint64_t>(us) * 1000;
+  /// The test driver reports wall-clock time in nanoseconds as CPU time.
+  struct wall_cpu final : conf::cpu_clock {
+    explicit wall_cpu(wall_clock c) : now(std::move(c)) {}
+    wall_clock now;
+    uint64_t cpu_time_ns() const override {
+      auto t = now ? now() : std::chrono::system_clock::now();
+      auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+      return static_cast<uint64_t>(us) * 1000;
+    }
+  };
+
+  uint64_t cpu_time_ns(const domain_object&) override { return clock_->cpu_time_ns(); }
+
+  std::shared_ptr<const conf::cpu_clock> cpu_clock_of(const domain_object&) override {
+    return clock_;
   }
 
   protocol::domain_get_security_label_ret security_label(const domain_object& obj) override {
@@ -137,6 +148,7 @@ private:
   }
 
   wall_clock now_;
+  std::shared_ptr<const wall_cpu> clock_ = std::make_shared<const wall_cpu>(now_);
   conf::domain_host* host_ = nullptr;
 };
 

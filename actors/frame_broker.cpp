@@ -52,7 +52,53 @@ frame_conn::frame_conn(caf::io::abstract_broker* self, caf::io::connection_handl
                        stream_limits limits, frame_sink* sink)
     : self_(self), hdl_(hdl), sink_(sink), limits_(limits) {}
 
-frame_conn::~frame_conn() = default;
+frame_conn::~frame_conn() {
+  if (in_batch_)
+    batch_->forget(this);
+}
+
+void frame_conn::flush_direct() {
+  if (in_batch_) {
+    in_batch_ = false;
+    batch_->forget(this);
+  }
+  if (done_ || direct_.empty())
+    return;
+  xdr::buffer msg;
+  msg.swap(direct_);
+  auto n = ::send(static_cast<int>(hdl_.id()), msg.data(), msg.size(),
+                  MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n == static_cast<ssize_t>(msg.size()))
+    return;
+  // The rest (or all of it, on an error CAF will then see) through CAF.
+  if (n > 0)
+    msg.erase(msg.begin(), msg.begin() + n);
+  auto& wr = self_->wr_buf(hdl_);
+  in_caf_ += msg.size();
+  wr.insert(wr.end(), msg.begin(), msg.end());
+  self_->flush(hdl_);
+  update_flow();
+}
+
+void write_batch::add(frame_conn* c) {
+  conns_.push_back(c);
+  if (!posted_) {
+    posted_ = true;
+    caf::anon_send(caf::actor_cast<caf::actor>(self_), write_batch_atom::value);
+  }
+}
+
+void write_batch::forget(frame_conn* c) {
+  std::erase(conns_, c);
+}
+
+void write_batch::flush() {
+  posted_ = false;
+  auto all = std::move(conns_);
+  conns_.clear();
+  for (auto* c : all)
+    c->flush_direct();
+}
 
 void frame_conn::start() {
   self_->ack_writes(hdl_, true);
@@ -80,6 +126,11 @@ void frame_conn::drop() {
   done_ = true;
   out_.reset();
   queued_ = 0;
+  direct_ = xdr::buffer{};
+  if (in_batch_) {
+    in_batch_ = false;
+    batch_->forget(this);
+  }
   self_->wr_buf(hdl_).clear();
   ::shutdown(static_cast<int>(hdl_.id()), SHUT_RDWR);
   self_->close(hdl_);
@@ -88,6 +139,7 @@ void frame_conn::drop() {
 void frame_conn::close() {
   if (done_)
     return;
+  flush_direct();
   pump(true);
   done_ = true;
   self_->flush(hdl_);
@@ -178,17 +230,18 @@ void frame_conn::write(xdr::buffer msg, uint32_t released) {
     release(released);
   if (done_)
     return;
-  if (direct_ && !out_ && !codec_ && in_caf_ == 0) {
-    // Nothing of ours is left in CAF: the socket takes it in order.
-    auto n = ::send(static_cast<int>(hdl_.id()), msg.data(), msg.size(),
-                    MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n == static_cast<ssize_t>(msg.size())) {
-      update_flow();
-      return;
+  if (batch_ && (!direct_.empty() || (!out_ && !codec_ && in_caf_ == 0))) {
+    // Nothing of ours is left in CAF: gathered, then written straight.
+    if (direct_.empty())
+      direct_.swap(msg);
+    else
+      direct_.insert(direct_.end(), msg.begin(), msg.end());
+    if (!in_batch_) {
+      in_batch_ = true;
+      batch_->add(this);
     }
-    // The rest (or all of it, on an error CAF will then see) through CAF.
-    if (n > 0)
-      msg.erase(msg.begin(), msg.begin() + n);
+    update_flow();
+    return;
   }
   if (!out_ && !codec_ && in_caf_ + msg.size() <= output_window) {
     // The common case: straight into CAF's buffer.
@@ -311,6 +364,7 @@ void frame_conn::on_encoded(xdr::buffer& data) {
 void frame_conn::install(std::shared_ptr<stream_codec> c) {
   if (!c || codec_ || done_)
     return;
+  flush_direct();
   pump(true);
   codec_ = std::move(c);
   if (!want_length_ || !body_.empty()) {

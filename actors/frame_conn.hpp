@@ -17,7 +17,9 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 #include <caf/io/connection_handle.hpp>
 #include <caf/io/fwd.hpp>
@@ -28,6 +30,29 @@
 namespace virtactor {
 
 class stream_codec;
+class frame_conn;
+
+/// Replies for plain sockets gathered during one round of a broker's event
+/// loop and written straight to their sockets once the round is through:
+/// the first reply of a round sends the broker one `(write_batch_atom)`,
+/// whose handler calls `flush`. Written straight, a reply saves CAF's two
+/// epoll_ctl calls and a loop round; written at the end of the round, the
+/// clients it wakes do not preempt the reading of the others.
+using write_batch_atom = caf::atom_constant<caf::atom("va_wbatch")>;
+
+class write_batch {
+public:
+  explicit write_batch(caf::io::abstract_broker* self) : self_(self) {}
+  void add(frame_conn* c);
+  void forget(frame_conn* c);
+  /// Writes every gathered reply (from the broker's `write_batch_atom` handler).
+  void flush();
+
+private:
+  caf::io::abstract_broker* self_;
+  std::vector<frame_conn*> conns_;
+  bool posted_ = false;
+};
 
 /// What a broker bounds for its peer; a zero turns that bound off (the
 /// client's brokers bound nothing: their peer releases nothing).
@@ -72,11 +97,13 @@ public:
 
   /// Starts reading (the length word of the first message).
   void start();
-  /// For a plain socket (not a TLS or other custom scribe): a message is
-  /// written straight to the socket when CAF has nothing of this connection
-  /// left to write, which saves CAF's two epoll_ctl calls and a loop round
-  /// per reply; what the socket does not take goes through CAF as before.
-  void write_directly(bool on) { direct_ = on; }
+  /// For a plain socket (not a TLS or other custom scribe): while CAF has
+  /// nothing of this connection left to write, messages are gathered in
+  /// `batch` and written straight to the socket at the end of the round;
+  /// what the socket does not take goes through CAF as before.
+  void write_directly(write_batch* batch) { batch_ = batch; }
+  /// Writes what was gathered for the batch (called by it).
+  void flush_direct();
   /// True once the stream ended, closed or was dropped.
   bool done() const { return done_; }
 
@@ -110,7 +137,7 @@ private:
   void expect_length();
   void on_bytes(xdr::buffer& data);
   void on_encoded(xdr::buffer& data);
-  uint64_t unsent() const { return queued_ + in_caf_; }
+  uint64_t unsent() const { return queued_ + in_caf_ + direct_.size(); }
 
   caf::io::abstract_broker* self_;
   caf::io::connection_handle hdl_;
@@ -120,7 +147,9 @@ private:
   bool want_length_ = true;
   bool paused_ = false;
   bool done_ = false;
-  bool direct_ = false;
+  bool in_batch_ = false;
+  write_batch* batch_ = nullptr;
+  xdr::buffer direct_; // gathered for the batch, in order
   uint32_t remaining_ = 0; // body bytes still to come
   uint32_t pending_messages_ = 0;
   uint64_t pending_bytes_ = 0;

@@ -446,6 +446,16 @@ static void run_closed_loop(struct bench* b) {
   free(ws);
 }
 
+/* Starts up to N threads running FN(ARG) into TS (room for N; may be NULL);
+   returns how many started. */
+static long start_threads(pthread_t* ts, long n, void* (*fn)(void*), void* arg) {
+  long started = 0;
+  for (long i = 0; ts && i < n; ++i)
+    if (pthread_create(&ts[started], NULL, fn, arg) == 0)
+      ++started;
+  return started;
+}
+
 /* -- idle connections --------------------------------------------------------------------- */
 
 struct idle_pool {
@@ -490,10 +500,7 @@ static void idle_loop(struct idle_pool* p, long have, double seconds) {
   p->until_ns = bu_now_ns() + (uint64_t)(seconds * 1e9);
   long nthreads = p->b->opt.openers;
   pthread_t* ts = calloc((size_t)nthreads, sizeof *ts);
-  long started = 0;
-  for (long i = 0; ts && i < nthreads; ++i)
-    if (pthread_create(&ts[started], NULL, idle_loop_worker, p) == 0)
-      ++started;
+  long started = start_threads(ts, nthreads, idle_loop_worker, p);
   for (long i = 0; i < started; ++i)
     pthread_join(ts[i], NULL);
   free(ts);
@@ -538,10 +545,7 @@ static int idle_sweep(struct idle_pool* p, long from, long to, int calling, uint
   p->calling = calling;
   long nthreads = p->b->opt.openers;
   pthread_t* ts = calloc((size_t)nthreads, sizeof *ts);
-  long started = 0;
-  for (long i = 0; ts && i < nthreads; ++i)
-    if (pthread_create(&ts[started], NULL, idle_worker, p) == 0)
-      ++started;
+  long started = start_threads(ts, nthreads, idle_worker, p);
   while (atomic_load(&p->done) < to - from && bu_now_ns() < deadline_ns)
     bu_sleep(0.02);
   int finished = atomic_load(&p->done) >= to - from;

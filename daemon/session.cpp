@@ -106,13 +106,12 @@ struct session final : frame_sink, std::enable_shared_from_this<session> {
   bool read_only = false;      // of the driver connection
   bool closing = false;        // CONNECT_CLOSE answered or stream gone
   bool authenticated = false;  // auth none, or SASL done
-  bool keepalive = false;      // client asked SUPPORTS_FEATURE(PROGRAM_KEEPALIVE)
   bool close_callback = false; // CONNECT_REGISTER_CLOSE_CALLBACK
   bool ended = false;          // the host removes it after the current event
   std::unique_ptr<sasl::server> sasl; // between AUTH_SASL_INIT and the end of the exchange
-  // libvirt's keepalive (the engine's timeline: PINGs after `interval` of
-  // silence, dropped after `count` unanswered).
-  // again, and the PINGs still allowed before the client counts as dead.
+  // libvirt's keepalive, started when the client asks
+  // SUPPORTS_FEATURE(PROGRAM_KEEPALIVE): the engine's timeline (PINGs after
+  // `interval` of silence, dropped after `count` unanswered).
   rpc::keepalive ka;
   // Its entry in the host's timer set, if any.
   std::optional<clock::time_point> timer_at;
@@ -133,7 +132,7 @@ struct session final : frame_sink, std::enable_shared_from_this<session> {
 class host_impl final : public session_host {
 public:
   host_impl(caf::io::broker* b, std::shared_ptr<const session_options> o)
-      : self(b), opts(std::move(o)) {}
+      : self(b), opts(std::move(o)), batch(b) {}
 
   void add(caf::io::connection_handle hdl, client_info info, bool plain_socket,
            std::shared_ptr<void> owner) override;
@@ -165,6 +164,9 @@ public:
 
   caf::io::broker* self;
   std::shared_ptr<const session_options> opts;
+  /// Replies to plain sockets, written at the end of each round (declared
+  /// before the sessions: it outlives them).
+  write_batch batch;
   std::unordered_map<caf::io::connection_handle, std::shared_ptr<session>> by_hdl;
   std::map<caf::actor_addr, std::shared_ptr<driver_link>> by_driver;
   std::map<std::pair<std::string, uint32_t>, std::shared_ptr<driver_link>> shared;
@@ -1034,7 +1036,7 @@ void host_impl::add(caf::io::connection_handle hdl, client_info info, bool plain
   s->ka = rpc::keepalive(std::chrono::seconds{opts->keepalive_interval}, opts->keepalive_count);
   auto& ref = *s;
   by_hdl.emplace(hdl, std::move(s));
-  ref.conn.write_directly(plain_socket);
+  ref.conn.write_directly(plain_socket ? &batch : nullptr);
   ref.conn.start();
 }
 
@@ -1195,6 +1197,10 @@ make_session_host(caf::io::broker* self, std::shared_ptr<const session_options> 
       on_conn(msg.handle, [&](session& s) { s.conn.on_closed(); });
     },
     [host](host_wake_atom) { host->on_wake(); },
+    [host](write_batch_atom) {
+      host->batch.flush();
+      // A socket that refused its reply ends through CAF; nothing to reap here.
+    },
     [host, from_driver](const domain_event& ev) {
       auto* link = from_driver();
       if (!link)

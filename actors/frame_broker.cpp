@@ -70,13 +70,15 @@ void frame_conn::flush_direct() {
                   MSG_DONTWAIT | MSG_NOSIGNAL);
   if (n == static_cast<ssize_t>(msg.size()))
     return;
-  // The rest (or all of it, on an error CAF will then see) through CAF.
+  // The rest (or all of it, on an error CAF will then see) goes through
+  // CAF, in slices of the output window as any other output.
   if (n > 0)
     msg.erase(msg.begin(), msg.begin() + n);
-  auto& wr = self_->wr_buf(hdl_);
-  in_caf_ += msg.size();
-  wr.insert(wr.end(), msg.begin(), msg.end());
-  self_->flush(hdl_);
+  queued_ += msg.size();
+  if (!out_)
+    out_ = std::make_unique<std::deque<xdr::buffer>>();
+  out_->push_back(std::move(msg));
+  pump();
   update_flow();
 }
 

@@ -74,12 +74,17 @@ void frame_conn::flush_direct() {
   // CAF, in slices of the output window as any other output.
   if (n > 0)
     msg.erase(msg.begin(), msg.begin() + n);
+  enqueue(std::move(msg));
+  update_flow();
+}
+
+/// Queues `msg` behind what waits for CAF's window and hands on what fits.
+void frame_conn::enqueue(xdr::buffer msg) {
   queued_ += msg.size();
   if (!out_)
     out_ = std::make_unique<std::deque<xdr::buffer>>();
   out_->push_back(std::move(msg));
   pump();
-  update_flow();
 }
 
 void write_batch::add(frame_conn* c) {
@@ -255,11 +260,7 @@ void frame_conn::write(xdr::buffer msg, uint32_t released) {
       wr.insert(wr.end(), msg.begin(), msg.end());
     self_->flush(hdl_);
   } else {
-    queued_ += msg.size();
-    if (!out_)
-      out_ = std::make_unique<std::deque<xdr::buffer>>();
-    out_->push_back(std::move(msg));
-    pump();
+    enqueue(std::move(msg));
   }
   update_flow();
 }

@@ -133,6 +133,7 @@ private:
   void update_flow();
   void deliver(xdr::buffer frame);
   void pump(bool all = false);
+  void enqueue(xdr::buffer msg);
   size_t next_piece() const;
   void expect_length();
   void on_bytes(xdr::buffer& data);
